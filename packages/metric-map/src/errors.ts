@@ -5,6 +5,7 @@ export type MetricMapErrorCode =
   | 'ERR_METRIC_MAP_FULL'
   | 'ERR_INVALID_OPTIONS'
   | 'ERR_INVALID_BUFFER'
+  | 'ERR_TOO_MANY_THREADS'
 
 export class MetricMapError extends Error {
   readonly code: MetricMapErrorCode

@@ -28,9 +28,9 @@ export class LocalMetricMap implements MetricMap {
 
   storeOrModify(key: string, value: number, onModify: (key: string, current: number) => number): number {
     assertKey(key)
+    assertDelta(value)
     const cell = this.#cells.get(key)
     if (cell === undefined) {
-      assertDelta(value)
       this.#cells.set(key, { value, live: true })
       return value
     }

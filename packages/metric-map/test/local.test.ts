@@ -1,8 +1,4 @@
-import assert from 'node:assert/strict'
-import { test } from 'node:test'
 import { LocalMetricMap } from '@peerscope/metric-map'
+import { metricMapSuite } from './suite.ts'
 
-test('placeholder: LocalMetricMap adds', () => {
-  const m = new LocalMetricMap()
-  assert.equal(m.add('a', 2), 2)
-})
+metricMapSuite('LocalMetricMap', () => new LocalMetricMap())

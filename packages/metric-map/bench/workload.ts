@@ -1,0 +1,31 @@
+/** The benchmark workload, built the same way in the main thread and in workers: no data crosses threads. */
+export const KEY_COUNT = 1000
+
+export interface Workload {
+  keys: string[]
+  /** Index into `keys` per operation. */
+  sequence: Uint32Array
+  /** Delta per operation (packet-sized byte counts). */
+  deltas: Uint32Array
+}
+
+export function workload(operations: number, seed: number): Workload {
+  const keys = Array.from(
+    { length: KEY_COUNT },
+    (_, i) => `12D3KooW${String(i).padStart(44, 'x')}/ipfs/id/1.0.0`
+  )
+  const sequence = new Uint32Array(operations)
+  const deltas = new Uint32Array(operations)
+  let s = seed >>> 0
+  for (let i = 0; i < operations; i++) {
+    // xorshift32: cheap and deterministic
+    s ^= s << 13
+    s >>>= 0
+    s ^= s >>> 17
+    s ^= s << 5
+    s >>>= 0
+    sequence[i] = s % KEY_COUNT
+    deltas[i] = 1 + (s % 1500)
+  }
+  return { keys, sequence, deltas }
+}

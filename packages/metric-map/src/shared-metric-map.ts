@@ -1,0 +1,307 @@
+import { assertDelta, assertKey, MetricMapError } from './errors.ts'
+import {
+  byteLengthOf,
+  initBuffer,
+  MAX_CAPACITY,
+  MAX_KEY_BYTES_LIMIT,
+  MAX_THREADS_LIMIT,
+  slotsFor,
+  viewsOf
+} from './shared-layout.ts'
+import { LIVE, type Resolved, SharedTable, stateOf } from './shared-table.ts'
+import type { CounterHandle, MetricMap } from './types.ts'
+import { encodeKey, hashBytes } from './utf8-key.ts'
+
+export interface SharedMetricMapOptions {
+  /** Most keys present at once; adding one more throws `ERR_METRIC_MAP_FULL`. Default 4096, at most 4,194,304. */
+  capacity?: number
+  /** Longest key in UTF-8 bytes; longer keys throw `ERR_INVALID_KEY`. Default 128, at most 4096. */
+  maxKeyBytes?: number
+  /** Most instances (threads) attached at once, counting the creator. Default 64, at most 1024. */
+  maxThreads?: number
+}
+
+export const DEFAULT_CAPACITY = 4096
+export const DEFAULT_MAX_KEY_BYTES = 128
+export const DEFAULT_MAX_THREADS = 64
+
+const decoder = new TextDecoder()
+
+function intOption(name: string, value: unknown, fallback: number, max: number): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > max) {
+    throw new MetricMapError(
+      'ERR_INVALID_OPTIONS',
+      `${name} must be an integer in [1, ${max}], got ${String(value)}`
+    )
+  }
+  return value
+}
+
+/**
+ * A counter map in a SharedArrayBuffer that any number of worker threads update and read at once, without
+ * locks. Create it in one thread, post `map.buffer` to the others, and `SharedMetricMap.attach(buffer)` there.
+ */
+export class SharedMetricMap implements MetricMap {
+  /** Post this to other threads; `attach` it there. */
+  readonly buffer: SharedArrayBuffer
+  readonly capacity: number
+  readonly maxKeyBytes: number
+  readonly #table: SharedTable
+  readonly #scratch: Uint8Array
+  /** Per-thread cache of handles, so `add(key)` hashes a key once per thread, not once per call. */
+  readonly #handles = new Map<string, SharedCounterHandle>()
+  readonly #handleCacheLimit: number
+
+  static create(options: SharedMetricMapOptions = {}): SharedMetricMap {
+    if (options === null || typeof options !== 'object') {
+      throw new MetricMapError('ERR_INVALID_OPTIONS', 'options must be an object')
+    }
+    const capacity = intOption('capacity', options.capacity, DEFAULT_CAPACITY, MAX_CAPACITY)
+    const maxKeyBytes = intOption(
+      'maxKeyBytes',
+      options.maxKeyBytes,
+      DEFAULT_MAX_KEY_BYTES,
+      MAX_KEY_BYTES_LIMIT
+    )
+    const maxThreads = intOption('maxThreads', options.maxThreads, DEFAULT_MAX_THREADS, MAX_THREADS_LIMIT)
+    const geometry = { slots: slotsFor(capacity), capacity, maxKeyBytes, maxThreads }
+    const buffer = new SharedArrayBuffer(byteLengthOf(geometry))
+    initBuffer(buffer, geometry)
+    return new SharedMetricMap(buffer)
+  }
+
+  /** Attaches to a map created in another thread (or this one). Throws `ERR_INVALID_BUFFER`. */
+  static attach(buffer: SharedArrayBuffer): SharedMetricMap {
+    return new SharedMetricMap(buffer)
+  }
+
+  /** Bytes a map with these options occupies. */
+  static byteLength(options: SharedMetricMapOptions = {}): number {
+    const capacity = intOption('capacity', options.capacity, DEFAULT_CAPACITY, MAX_CAPACITY)
+    return byteLengthOf({
+      slots: slotsFor(capacity),
+      capacity,
+      maxKeyBytes: intOption('maxKeyBytes', options.maxKeyBytes, DEFAULT_MAX_KEY_BYTES, MAX_KEY_BYTES_LIMIT),
+      maxThreads: intOption('maxThreads', options.maxThreads, DEFAULT_MAX_THREADS, MAX_THREADS_LIMIT)
+    })
+  }
+
+  private constructor(buffer: SharedArrayBuffer) {
+    const views = viewsOf(buffer)
+    this.buffer = buffer
+    this.capacity = views.capacity
+    this.maxKeyBytes = views.maxKeyBytes
+    this.#table = new SharedTable(views)
+    this.#scratch = new Uint8Array(views.maxKeyBytes)
+    this.#handleCacheLimit = views.slots * 2
+  }
+
+  get size(): number {
+    return this.#table.size()
+  }
+
+  add(key: string, delta: number): number {
+    // Checked before the key is resolved: a bad delta must not create the key.
+    assertDelta(delta)
+    return this.#cachedHandle(key).add(delta)
+  }
+
+  storeOrModify(key: string, value: number, onModify: (key: string, current: number) => number): number {
+    assertDelta(value)
+    const length = this.#encode(key)
+    const table = this.#table
+    const { ctrl, values, pins } = table.views
+    const hash = hashBytes(this.#scratch, length)
+    for (;;) {
+      const r = table.resolve(this.#scratch, length, hash, BigInt(value))
+      if (r.created) return value
+      const current = Atomics.load(values, r.slot)
+      const next = onModify(key, Number(current))
+      assertDelta(next)
+      // onModify may have re-entered this map and used the scratch buffer.
+      this.#encode(key)
+      Atomics.store(pins, table.pin, r.slot + 1)
+      const still = Atomics.load(ctrl, r.slot) === r.word
+      const swapped = still && Atomics.compareExchange(values, r.slot, current, BigInt(next)) === current
+      Atomics.store(pins, table.pin, 0)
+      if (swapped) return next
+    }
+  }
+
+  get(key: string): number | undefined {
+    const length = this.#encode(key)
+    const { ctrl, values } = this.#table.views
+    for (;;) {
+      const r = this.#table.find(this.#scratch, length, hashBytes(this.#scratch, length))
+      if (r === undefined) return undefined
+      const value = Atomics.load(values, r.slot)
+      if (Atomics.load(ctrl, r.slot) === r.word) return Number(value)
+    }
+  }
+
+  has(key: string): boolean {
+    const length = this.#encode(key)
+    return this.#table.find(this.#scratch, length, hashBytes(this.#scratch, length)) !== undefined
+  }
+
+  delete(key: string): boolean {
+    const length = this.#encode(key)
+    return this.#table.delete(this.#scratch, length, hashBytes(this.#scratch, length))
+  }
+
+  /** Tombstones every key present when the sweep passes its slot; not atomic against concurrent adds. */
+  clear(): void {
+    const table = this.#table
+    const { ctrl, slots } = table.views
+    for (let slot = 0; slot < slots; slot++) {
+      for (;;) {
+        const w = Atomics.load(ctrl, slot)
+        if (stateOf(w) !== LIVE || table.tombstone(slot, w)) break
+      }
+    }
+  }
+
+  *entries(): IterableIterator<[string, number]> {
+    const { ctrl, values, lengths, keys, slots, maxKeyBytes } = this.#table.views
+    const copy = new Uint8Array(maxKeyBytes)
+    for (let slot = 0; slot < slots; slot++) {
+      const w = Atomics.load(ctrl, slot)
+      if (stateOf(w) !== LIVE) continue
+      const length = lengths[slot] as number
+      copy.set(keys.subarray(slot * maxKeyBytes, slot * maxKeyBytes + length))
+      const value = Atomics.load(values, slot)
+      // Skip a slot rebound or deleted while we copied it: its bytes may mix two keys.
+      if (Atomics.load(ctrl, slot) !== w) continue
+      yield [decoder.decode(copy.subarray(0, length)), Number(value)]
+    }
+  }
+
+  *keys(): IterableIterator<string> {
+    for (const [key] of this.entries()) yield key
+  }
+
+  [Symbol.iterator](): IterableIterator<[string, number]> {
+    return this.entries()
+  }
+
+  snapshot(): Map<string, number> {
+    return new Map(this.entries())
+  }
+
+  handle(key: string): CounterHandle {
+    const length = this.#encode(key)
+    const hash = hashBytes(this.#scratch, length)
+    const bytes = this.#scratch.slice(0, length)
+    return new SharedCounterHandle(
+      key,
+      this.#table,
+      bytes,
+      hash,
+      this.#table.resolve(bytes, length, hash, 0n)
+    )
+  }
+
+  /**
+   * Gives this instance's thread slot back (see `maxThreads`). Call it when a thread is done with the map;
+   * the instance must not be used afterwards. The data stays for the other instances.
+   */
+  detach(): void {
+    this.#handles.clear()
+    this.#table.release()
+  }
+
+  #cachedHandle(key: string): SharedCounterHandle {
+    let h = this.#handles.get(key)
+    if (h === undefined) {
+      const length = this.#encode(key)
+      const hash = hashBytes(this.#scratch, length)
+      const bytes = this.#scratch.slice(0, length)
+      const resolved = this.#table.resolve(bytes, length, hash, 0n)
+      if (this.#handles.size >= this.#handleCacheLimit) this.#handles.clear()
+      h = new SharedCounterHandle(key, this.#table, bytes, hash, resolved)
+      this.#handles.set(key, h)
+    }
+    return h
+  }
+
+  /** UTF-8 bytes of the key into the scratch buffer; their length. */
+  #encode(key: string): number {
+    assertKey(key)
+    if (!key.isWellFormed()) {
+      // A lone surrogate has no UTF-8 form: two different keys would share one stored key.
+      throw new MetricMapError('ERR_INVALID_KEY', 'key contains a lone UTF-16 surrogate')
+    }
+    const length = encodeKey(key, this.#scratch)
+    if (length < 0) {
+      throw new MetricMapError('ERR_INVALID_KEY', `key is longer than ${this.maxKeyBytes} UTF-8 bytes`)
+    }
+    return length
+  }
+}
+
+/**
+ * A key resolved to its slot. An update pins the slot (so it cannot be rebound to another key underneath),
+ * checks the slot's control word is the one it resolved, and does one `Atomics.add`; on a mismatch (the key
+ * was deleted, or its slot reused) it resolves the key again.
+ */
+class SharedCounterHandle implements CounterHandle {
+  readonly key: string
+  readonly #table: SharedTable
+  readonly #ctrl: Int32Array
+  readonly #values: BigInt64Array
+  readonly #pins: Int32Array
+  readonly #pin: number
+  readonly #bytes: Uint8Array
+  readonly #hash: number
+  #slot: number
+  #word: number
+
+  constructor(key: string, table: SharedTable, bytes: Uint8Array, hash: number, resolved: Resolved) {
+    this.key = key
+    this.#table = table
+    this.#ctrl = table.views.ctrl
+    this.#values = table.views.values
+    this.#pins = table.views.pins
+    this.#pin = table.pin
+    this.#bytes = bytes
+    this.#hash = hash
+    this.#slot = resolved.slot
+    this.#word = resolved.word
+  }
+
+  add(delta: number): number {
+    assertDelta(delta)
+    const d = BigInt(delta)
+    for (;;) {
+      const slot = this.#slot
+      Atomics.store(this.#pins, this.#pin, slot + 1)
+      if (Atomics.load(this.#ctrl, slot) === this.#word) {
+        const before = Atomics.add(this.#values, slot, d)
+        Atomics.store(this.#pins, this.#pin, 0)
+        // Number arithmetic: no BigInt allocated for the result; exact while the counter is a safe integer.
+        return Number(before) + delta
+      }
+      Atomics.store(this.#pins, this.#pin, 0)
+      const r = this.#table.resolve(this.#bytes, this.#bytes.length, this.#hash, 0n)
+      this.#slot = r.slot
+      this.#word = r.word
+    }
+  }
+
+  get(): number {
+    for (;;) {
+      const slot = this.#slot
+      if (Atomics.load(this.#ctrl, slot) === this.#word) {
+        const value = Atomics.load(this.#values, slot)
+        // Still the same binding after the read: the value is this key's.
+        if (Atomics.load(this.#ctrl, slot) === this.#word) return Number(value)
+        continue
+      }
+      const r = this.#table.find(this.#bytes, this.#bytes.length, this.#hash)
+      if (r === undefined) return 0
+      this.#slot = r.slot
+      this.#word = r.word
+    }
+  }
+}

@@ -1,0 +1,227 @@
+import assert from 'node:assert/strict'
+import { describe, test } from 'node:test'
+import { SharedMetricMap } from '@peerscope/metric-map'
+import { runWorker } from './run-worker.ts'
+import { assertCode, metricMapSuite } from './suite.ts'
+
+metricMapSuite('SharedMetricMap', () => SharedMetricMap.create({ capacity: 256, maxThreads: 4 }))
+
+// Two attachments of one buffer are one map: written through one, read through the other.
+metricMapSuite('SharedMetricMap written and read through two attachments', () => {
+  const writer = SharedMetricMap.create({ capacity: 256, maxThreads: 4 })
+  const reader = SharedMetricMap.attach(writer.buffer)
+  const readOps = new Set<PropertyKey>(['get', 'has', 'entries', 'keys', 'snapshot', 'size', Symbol.iterator])
+  return new Proxy(writer, {
+    get(target, prop) {
+      const source = readOps.has(prop) ? reader : target
+      const value = Reflect.get(source, prop, source)
+      return typeof value === 'function' ? value.bind(source) : value
+    }
+  })
+})
+
+describe('SharedMetricMap only', () => {
+  test('a worker attaches and sees the same data, and the creator sees its writes', async () => {
+    const map = SharedMetricMap.create({ capacity: 64 })
+    map.add('shared', 5)
+    map.add('ü/😀', 2)
+    const seen = await runWorker<Record<string, number>>('./workers/attach-worker.ts', { buffer: map.buffer })
+    assert.deepEqual(seen, { shared: 5, 'ü/😀': 2 })
+    assert.equal(map.get('from-worker'), 7)
+    assert.equal(map.get('shared'), 105)
+    assert.equal(map.size, 3)
+  })
+
+  test('keys are limited to maxKeyBytes UTF-8 bytes', () => {
+    const map = SharedMetricMap.create({ capacity: 16, maxKeyBytes: 8 })
+    assert.equal(map.add('12345678', 1), 1)
+    assert.equal(map.add('éééé', 1), 1, '4 two-byte characters fit in 8 bytes')
+    assertCode(() => map.add('123456789', 1), 'ERR_INVALID_KEY')
+    assertCode(() => map.add('éééé1', 1), 'ERR_INVALID_KEY')
+    assertCode(() => map.handle('😀😀😀'), 'ERR_INVALID_KEY')
+    assertCode(() => map.get('123456789'), 'ERR_INVALID_KEY')
+    assert.equal(map.size, 2)
+    assert.equal(map.get('12345678'), 1)
+  })
+
+  test('lone surrogates are rejected: they have no UTF-8 form and would collide', () => {
+    const map = SharedMetricMap.create({ capacity: 16 })
+    assertCode(() => map.add('a\ud800', 1), 'ERR_INVALID_KEY')
+    assertCode(() => map.add('a\udfff', 1), 'ERR_INVALID_KEY')
+    assert.equal(map.size, 0)
+  })
+
+  test('bad options and bad buffers get typed errors', () => {
+    for (const bad of [
+      { capacity: 0 },
+      { capacity: 1.5 },
+      { maxKeyBytes: 0 },
+      { maxKeyBytes: 5000 },
+      { maxThreads: -1 }
+    ]) {
+      assertCode(() => SharedMetricMap.create(bad), 'ERR_INVALID_OPTIONS')
+    }
+    assertCode(() => SharedMetricMap.create(null as never), 'ERR_INVALID_OPTIONS')
+    assertCode(() => SharedMetricMap.attach(new ArrayBuffer(1024) as never), 'ERR_INVALID_BUFFER')
+    assertCode(() => SharedMetricMap.attach(new SharedArrayBuffer(1024)), 'ERR_INVALID_BUFFER')
+    const map = SharedMetricMap.create({ capacity: 8 })
+    assertCode(
+      () => SharedMetricMap.attach(map.buffer.slice(0, 200) as SharedArrayBuffer),
+      'ERR_INVALID_BUFFER'
+    )
+  })
+
+  test('a full map throws ERR_METRIC_MAP_FULL and loses nothing; a delete makes room', () => {
+    const map = SharedMetricMap.create({ capacity: 16 })
+    for (let i = 0; i < 16; i++) map.add(`k${i}`, 1000 + i)
+    assertCode(() => map.add('one-too-many', 1), 'ERR_METRIC_MAP_FULL')
+    assertCode(() => map.handle('one-too-many'), 'ERR_METRIC_MAP_FULL')
+    assertCode(() => map.storeOrModify('one-too-many', 1, (_k, c) => c), 'ERR_METRIC_MAP_FULL')
+    assert.equal(map.size, 16)
+    assert.equal(map.has('one-too-many'), false)
+    for (let i = 0; i < 16; i++) assert.equal(map.get(`k${i}`), 1000 + i)
+    assert.equal(map.add('k3', 1), 1004, 'existing keys still update when full')
+    assert.equal(map.delete('k0'), true)
+    assert.equal(map.add('one-too-many', 1), 1)
+    assertCode(() => map.add('another', 1), 'ERR_METRIC_MAP_FULL')
+  })
+
+  test('deleted slots are reclaimed: 20,000 distinct keys pass through a map of capacity 8', () => {
+    const map = SharedMetricMap.create({ capacity: 8 })
+    const stale = map.handle('first')
+    stale.add(1)
+    for (let i = 0; i < 20_000; i++) {
+      const key = `churn-${i}`
+      assert.equal(map.add(key, i), i)
+      if (i >= 4) assert.equal(map.delete(`churn-${i - 4}`), true)
+    }
+    assert.equal(map.size, 5)
+    assert.deepEqual(
+      [...map.keys()].sort(),
+      ['churn-19996', 'churn-19997', 'churn-19998', 'churn-19999', 'first'].sort()
+    )
+    assert.equal(stale.get(), 1)
+  })
+
+  test('a stale handle whose slot was reused by another key re-resolves to its own key', () => {
+    const map = SharedMetricMap.create({ capacity: 4 })
+    const other = SharedMetricMap.attach(map.buffer)
+    const h = map.handle('victim')
+    h.add(5)
+    assert.equal(other.delete('victim'), true)
+    // Fill and drain enough keys that the victim's slot is certainly rebound to a different key.
+    for (let i = 0; i < 64; i++) {
+      other.add(`intruder-${i}`, 1_000_000 + i)
+      if (i < 61) other.delete(`intruder-${i}`)
+    }
+    assert.equal(h.get(), 0)
+    assert.equal(h.add(2), 2)
+    assert.equal(map.get('victim'), 2)
+    for (let i = 61; i < 64; i++) assert.equal(other.get(`intruder-${i}`), 1_000_000 + i)
+  })
+
+  test('concurrent readers never see another key through a stale handle while its slot is reused', async () => {
+    const map = SharedMetricMap.create({ capacity: 4, maxThreads: 8 })
+    const otherBase = 1_000_000_000_000
+    const go = new Int32Array(new SharedArrayBuffer(4))
+    const readers = [1, 2].map(() =>
+      runWorker<{ adds: number; maxSeen: number; foreign: number }>('./workers/stale-reader-worker.ts', {
+        buffer: map.buffer,
+        rounds: 300_000,
+        otherBase,
+        go
+      })
+    )
+    // Churn on this thread while the readers run: delete the victim, then bind its slot to other keys whose
+    // values must stay exactly what this thread put there.
+    let churned = 0
+    let victimDeletes = 0
+    let wrong = 0
+    const start = Date.now()
+    const settled = Promise.allSettled(readers)
+    let done = false
+    void settled.then(() => {
+      done = true
+    })
+    while (Atomics.load(go, 0) < 2 && Date.now() - start < 30_000) await new Promise((r) => setTimeout(r, 1))
+    while (!done) {
+      for (let burst = 0; burst < 2_000; burst++) {
+        if (map.delete('victim')) victimDeletes++
+        for (let j = 0; j < 3; j++) {
+          const key = `other-${churned++}`
+          const value = otherBase + churned
+          map.add(key, value)
+          if (map.get(key) !== value) wrong++
+          map.delete(key)
+        }
+      }
+      await new Promise((r) => setImmediate(r))
+    }
+    const results = await Promise.all(readers)
+    for (const r of results) {
+      assert.equal(r.adds, 300_000)
+      assert.equal(r.foreign, 0, `a reader saw ${r.maxSeen} through the victim's handle`)
+      assert.ok(r.maxSeen < otherBase)
+    }
+    assert.equal(wrong, 0, 'a stale handle wrote into another key')
+    assert.ok(victimDeletes > 0, 'the victim was deleted under the readers')
+    assert.ok(churned > 100, 'slots were reused under the readers')
+    assert.ok(map.size <= 1)
+  })
+
+  test('attachments are limited by maxThreads; detach gives a slot back', () => {
+    const map = SharedMetricMap.create({ capacity: 8, maxThreads: 2 })
+    const second = SharedMetricMap.attach(map.buffer)
+    assertCode(() => SharedMetricMap.attach(map.buffer), 'ERR_TOO_MANY_THREADS')
+    second.add('x', 1)
+    second.detach()
+    const third = SharedMetricMap.attach(map.buffer)
+    assert.equal(third.get('x'), 1)
+  })
+
+  test('byteLength reports the buffer size', () => {
+    const map = SharedMetricMap.create({ capacity: 100, maxKeyBytes: 64 })
+    assert.equal(map.buffer.byteLength, SharedMetricMap.byteLength({ capacity: 100, maxKeyBytes: 64 }))
+    assert.equal(map.capacity, 100)
+    assert.equal(map.maxKeyBytes, 64)
+  })
+})
+
+describe('SharedMetricMap reclamation rule (white box)', () => {
+  test('a tombstone pinned by a thread mid-update is never rebound; it is once the pin clears', async () => {
+    const { viewsOf, PIN_STRIDE } = await import('../src/shared-layout.ts')
+    const map = SharedMetricMap.create({ capacity: 4, maxThreads: 4 })
+    const views = viewsOf(map.buffer)
+    map.add('victim', 42)
+    const victimBytes = new TextEncoder().encode('victim')
+    const boundTo = (slot: number): string =>
+      new TextDecoder().decode(
+        views.keys.slice(slot * views.maxKeyBytes, slot * views.maxKeyBytes + (views.lengths[slot] as number))
+      )
+    let slot = -1
+    for (let i = 0; i < views.slots; i++)
+      if ((views.ctrl[i] as number) % 4 === 2 && boundTo(i) === 'victim') slot = i
+    assert.ok(slot >= 0 && victimBytes.length === views.lengths[slot])
+
+    // Play a thread that validated the victim's slot and has not added yet: its pin names the slot.
+    const stalled = (views.maxThreads - 1) * PIN_STRIDE
+    Atomics.store(views.owners, views.maxThreads - 1, 1)
+    Atomics.store(views.pins, stalled, slot + 1)
+    map.delete('victim')
+    for (let i = 0; i < 500; i++) {
+      map.add(`k${i}`, i)
+      map.delete(`k${i}`)
+      assert.equal(boundTo(slot), 'victim', 'a pinned tombstone was rebound')
+    }
+    assert.equal(Atomics.load(views.values, slot), 42n, 'the pinned slot was reset under the stalled thread')
+
+    Atomics.store(views.pins, stalled, 0)
+    let rebound = false
+    for (let i = 0; i < 500 && !rebound; i++) {
+      map.add(`again${i}`, i)
+      map.delete(`again${i}`)
+      rebound = boundTo(slot) !== 'victim'
+    }
+    assert.ok(rebound, 'the slot was reused once unpinned')
+  })
+})

@@ -1,0 +1,25 @@
+// One stress writer: replays its seeded sequence of (key, delta) into the shared map, by key or by handle.
+import { parentPort, workerData } from 'node:worker_threads'
+import { SharedMetricMap } from '../../src/index.ts'
+import { prng } from '../prng.ts'
+
+const { buffer, seed, increments, keyCount, maxDelta, byHandle } = workerData as {
+  buffer: SharedArrayBuffer
+  seed: number
+  increments: number
+  keyCount: number
+  maxDelta: number
+  byHandle: boolean
+}
+const map = SharedMetricMap.attach(buffer)
+const keys = Array.from({ length: keyCount }, (_, i) => `/peer/${i}`)
+const handles = byHandle ? keys.map((k) => map.handle(k)) : []
+const random = prng(seed)
+for (let i = 0; i < increments; i++) {
+  const k = Math.floor(random() * keyCount)
+  const delta = 1 + Math.floor(random() * maxDelta)
+  if (byHandle) (handles[k] as ReturnType<typeof map.handle>).add(delta)
+  else map.add(keys[k] as string, delta)
+}
+map.detach()
+parentPort?.postMessage('done')

@@ -1,1 +1,32 @@
-export {}
+export {
+  AddressTTL,
+  ConnectedAddrTTL,
+  LatencyEWMASmoothing,
+  PermanentAddrTTL,
+  RecentlyConnectedAddrTTL,
+  TempAddrTTL
+} from './constants.ts'
+export { PeerStoreError, type PeerStoreErrorCode } from './errors.ts'
+export { Libp2pPeerStore, type Libp2pPeerStoreInit, type PeerUpdateEvents } from './libp2p/peer-store.ts'
+export {
+  type LegacyDatastore,
+  type MigrateOptions,
+  type MigrateReport,
+  migrateFromLibp2pDatastore
+} from './migrate.ts'
+export {
+  type GcOptions,
+  LevelPeerStore,
+  type OpenPeerStoreInit,
+  openPeerStore,
+  type PeerStoreLimits
+} from './store.ts'
+export { EXPORT_VERSION, type ExportedPeer, type PeerStoreExport } from './transfer.ts'
+export type {
+  AddrInfo,
+  GcStats,
+  JsonValue,
+  MetadataValue,
+  OpenReport,
+  QuarantinedRecord
+} from './types.ts'

@@ -1,0 +1,3 @@
+import { benchPeerstore } from './peerstore.ts'
+
+await benchPeerstore()

@@ -1,0 +1,167 @@
+// Encodes one record kind of one peer as the JSON text stored in its sublevel, and back. Decoding validates
+// every field so a damaged value is detected (and quarantined by the caller) instead of poisoning the index.
+import { publicKeyFromProtobuf, publicKeyToProtobuf } from '@libp2p/crypto/keys'
+import { peerIdFromPublicKey } from '@libp2p/peer-id'
+import { multiaddr } from '@multiformats/multiaddr'
+import { toString as bytesToString, fromString } from 'uint8arrays'
+import { neverExpires } from './constants.ts'
+import type {
+  AddrInfo,
+  JsonValue,
+  MetadataValue,
+  PeerEntry,
+  RecordKind,
+  SignedRecord,
+  TagEntry
+} from './types.ts'
+
+type EncodedAddr = [string, number, number | null, 0 | 1]
+interface EncodedAddrs {
+  a: EncodedAddr[]
+  r?: string
+  s?: string
+}
+type EncodedMeta = Record<string, { b: string } | { j: JsonValue }>
+type EncodedTags = Record<string, [number, number | null]>
+
+class DecodeError extends Error {}
+
+function check(ok: boolean, what: string): asserts ok {
+  if (!ok) throw new DecodeError(what)
+}
+
+const b64 = (bytes: Uint8Array): string => bytesToString(bytes, 'base64')
+const unb64 = (text: unknown, what: string): Uint8Array => {
+  check(typeof text === 'string', what)
+  return fromString(text, 'base64')
+}
+
+/** The stored value for `kind`, or undefined when the peer has nothing of that kind (the key is deleted). */
+export function encodeRecord(kind: RecordKind, entry: PeerEntry): string | undefined {
+  switch (kind) {
+    case 'addrs': {
+      if (entry.addrs.size === 0 && entry.record == null) return undefined
+      const value: EncodedAddrs = { a: [] }
+      for (const [key, a] of entry.addrs) {
+        value.a.push([key, a.ttl, neverExpires(a.ttl) ? null : a.expiresAt, a.certified ? 1 : 0])
+      }
+      if (entry.record != null) {
+        value.r = b64(entry.record.envelope)
+        value.s = entry.record.seq.toString()
+      }
+      return JSON.stringify(value)
+    }
+    case 'keys':
+      return entry.publicKey == null ? undefined : JSON.stringify(b64(publicKeyToProtobuf(entry.publicKey)))
+    case 'protos':
+      return entry.protocols.length === 0 ? undefined : JSON.stringify(entry.protocols)
+    case 'meta': {
+      if (entry.metadata.size === 0) return undefined
+      const value: EncodedMeta = {}
+      for (const [k, v] of entry.metadata) value[k] = v instanceof Uint8Array ? { b: b64(v) } : { j: v }
+      return JSON.stringify(value)
+    }
+    case 'tags': {
+      if (entry.tags.size === 0) return undefined
+      const value: EncodedTags = {}
+      for (const [k, t] of entry.tags) value[k] = [t.value, Number.isFinite(t.expiresAt) ? t.expiresAt : null]
+      return JSON.stringify(value)
+    }
+    case 'pins':
+      return entry.pins.size === 0 ? undefined : JSON.stringify([...entry.pins])
+  }
+}
+
+/** Applies a stored value to `entry`; throws on any malformed field. */
+export function decodeRecord(kind: RecordKind, text: string, entry: PeerEntry): void {
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch {
+    throw new DecodeError('not JSON')
+  }
+  switch (kind) {
+    case 'addrs': {
+      const v = value as EncodedAddrs
+      check(typeof v === 'object' && v !== null && Array.isArray(v.a), 'addrs: no list')
+      const addrs = new Map<string, AddrInfo>()
+      for (const item of v.a) {
+        check(Array.isArray(item) && item.length === 4, 'addrs: bad entry')
+        const [key, ttl, expiresAt, certified] = item
+        check(
+          typeof key === 'string' && typeof ttl === 'number' && Number.isFinite(ttl) && ttl > 0,
+          'addrs: bad ttl'
+        )
+        check(
+          expiresAt === null || (typeof expiresAt === 'number' && Number.isFinite(expiresAt)),
+          'addrs: expiry'
+        )
+        let ma: ReturnType<typeof multiaddr>
+        try {
+          ma = multiaddr(key)
+        } catch {
+          throw new DecodeError('addrs: bad multiaddr')
+        }
+        addrs.set(key, {
+          multiaddr: ma,
+          ttl,
+          expiresAt: expiresAt ?? Number.POSITIVE_INFINITY,
+          certified: certified === 1
+        })
+      }
+      let record: SignedRecord | undefined
+      if (v.r != null) {
+        check(typeof v.s === 'string' && /^\d+$/.test(v.s), 'addrs: bad seq')
+        record = { seq: BigInt(v.s), envelope: unb64(v.r, 'addrs: bad envelope') }
+      }
+      entry.addrs = addrs
+      entry.record = record
+      return
+    }
+    case 'keys': {
+      let key: PeerEntry['publicKey']
+      try {
+        key = publicKeyFromProtobuf(unb64(value, 'keys: not a string'))
+      } catch (err) {
+        if (err instanceof DecodeError) throw err
+        throw new DecodeError('keys: bad public key')
+      }
+      check(entry.id.equals(peerIdFromPublicKey(key)), 'keys: key does not match peer')
+      entry.publicKey = key
+      return
+    }
+    case 'protos':
+      check(Array.isArray(value) && value.every((p) => typeof p === 'string'), 'protos: not a string list')
+      entry.protocols = value as string[]
+      return
+    case 'meta': {
+      check(typeof value === 'object' && value !== null && !Array.isArray(value), 'meta: not an object')
+      const metadata = new Map<string, MetadataValue>()
+      for (const [k, v] of Object.entries(value as EncodedMeta)) {
+        check(typeof v === 'object' && v !== null, 'meta: bad value')
+        if ('b' in v) metadata.set(k, unb64(v.b, 'meta: bad bytes'))
+        else if ('j' in v) metadata.set(k, v.j)
+        else throw new DecodeError('meta: bad value')
+      }
+      entry.metadata = metadata
+      return
+    }
+    case 'tags': {
+      check(typeof value === 'object' && value !== null && !Array.isArray(value), 'tags: not an object')
+      const tags = new Map<string, TagEntry>()
+      for (const [k, v] of Object.entries(value as EncodedTags)) {
+        check(Array.isArray(v) && typeof v[0] === 'number', 'tags: bad tag')
+        check(v[1] === null || typeof v[1] === 'number', 'tags: bad expiry')
+        tags.set(k, { value: v[0], expiresAt: v[1] ?? Number.POSITIVE_INFINITY })
+      }
+      entry.tags = tags
+      return
+    }
+    case 'pins':
+      check(Array.isArray(value) && value.every((p) => typeof p === 'string'), 'pins: not a string list')
+      entry.pins = new Set(value as string[])
+      return
+  }
+}
+
+export { DecodeError }

@@ -1,0 +1,27 @@
+export type PeerStoreErrorCode =
+  | 'ERR_INVALID_PEER_ID'
+  | 'ERR_INVALID_MULTIADDR'
+  | 'ERR_INVALID_TTL'
+  | 'ERR_INVALID_PUBLIC_KEY'
+  | 'ERR_INVALID_PEER_RECORD'
+  | 'ERR_INVALID_ARGUMENT'
+  | 'ERR_INVALID_IMPORT'
+  | 'ERR_TOO_MANY_PROTOCOLS'
+  | 'ERR_TOO_MANY_ADDRS'
+  | 'ERR_PRIVATE_KEY_NOT_ALLOWED'
+  | 'ERR_SELF_DELETE'
+  | 'ERR_DB_LOCKED'
+  | 'ERR_DB_OPEN'
+  | 'ERR_CORRUPT_RECORD'
+  | 'ERR_CLOSED'
+
+/** Every error this package throws on bad input or a bad database carries a stable `code`. */
+export class PeerStoreError extends Error {
+  readonly code: PeerStoreErrorCode
+
+  constructor(code: PeerStoreErrorCode, message: string, options?: ErrorOptions) {
+    super(message, options)
+    this.name = 'PeerStoreError'
+    this.code = code
+  }
+}

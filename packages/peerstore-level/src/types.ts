@@ -1,0 +1,68 @@
+import type { PeerId, PublicKey } from '@libp2p/interface'
+import type { Multiaddr } from '@multiformats/multiaddr'
+
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue }
+
+/** Metadata values are stored as given: bytes or any JSON value. */
+export type MetadataValue = Uint8Array | JsonValue
+
+export interface AddrInfo {
+  multiaddr: Multiaddr
+  /** The TTL the address is held at, in ms (`>= ConnectedAddrTTL` never expires). */
+  ttl: number
+  /** Absolute expiry in epoch ms; `Infinity` for never-expiring addresses. */
+  expiresAt: number
+  /** True when the address came from a signed peer record. */
+  certified: boolean
+}
+
+export interface TagEntry {
+  value: number
+  /** Absolute expiry in epoch ms; `Infinity` for tags without a TTL. */
+  expiresAt: number
+}
+
+export interface SignedRecord {
+  seq: bigint
+  envelope: Uint8Array
+}
+
+/** The in-memory index entry for one peer. Never handed out: reads return copies. */
+export interface PeerEntry {
+  id: PeerId
+  addrs: Map<string, AddrInfo>
+  record: SignedRecord | undefined
+  publicKey: PublicKey | undefined
+  protocols: string[]
+  metadata: Map<string, MetadataValue>
+  tags: Map<string, TagEntry>
+  pins: Set<string>
+  latency: number | undefined
+}
+
+export type RecordKind = 'addrs' | 'keys' | 'protos' | 'meta' | 'tags' | 'pins'
+
+export const RECORD_KINDS: readonly RecordKind[] = ['addrs', 'keys', 'protos', 'meta', 'tags', 'pins']
+
+export interface GcStats {
+  peersScanned: number
+  addrsRemoved: number
+  tagsRemoved: number
+  peersRemoved: number
+  slices: number
+  /** The longest synchronous stretch GC ran (a scan slice, or encoding one slice's batch). */
+  longestSliceMs: number
+  durationMs: number
+}
+
+export interface QuarantinedRecord {
+  kind: string
+  key: string
+  reason: string
+}
+
+export interface OpenReport {
+  peers: number
+  quarantined: QuarantinedRecord[]
+  downgraded: number
+}

@@ -1,0 +1,4 @@
+import { levelBackend } from './suite/helpers.ts'
+import { peerStoreSuite } from './suite/peerstore-suite.ts'
+
+peerStoreSuite(levelBackend)

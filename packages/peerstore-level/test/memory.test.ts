@@ -1,0 +1,4 @@
+import { memoryBackend } from './suite/helpers.ts'
+import { peerStoreSuite } from './suite/peerstore-suite.ts'
+
+peerStoreSuite(memoryBackend)

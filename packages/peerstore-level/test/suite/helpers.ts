@@ -1,0 +1,88 @@
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import type { PeerId, PrivateKey } from '@libp2p/interface'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { PeerRecord, RecordEnvelope } from '@libp2p/peer-record'
+import { type Multiaddr, multiaddr } from '@multiformats/multiaddr'
+import { MemoryLevel } from 'memory-level'
+import { type LevelPeerStore, type OpenPeerStoreInit, openPeerStore } from '../../src/index.ts'
+
+export class MockClock {
+  now = 1_800_000_000_000
+  readonly read = (): number => this.now
+  advance(ms: number): void {
+    this.now += ms
+  }
+}
+
+export type OpenInit = Omit<OpenPeerStoreInit, 'path' | 'db'>
+
+/** One storage location that can be opened, closed and opened again (a restart). */
+export interface Storage {
+  open(init?: OpenInit): Promise<LevelPeerStore>
+  cleanup(): Promise<void>
+}
+
+export interface Backend {
+  name: string
+  create(): Promise<Storage>
+}
+
+export const levelBackend: Backend = {
+  name: 'LevelDB',
+  async create() {
+    const dir = await mkdtemp(join(tmpdir(), 'peerstore-level-'))
+    return {
+      open: (init = {}) => openPeerStore({ gc: { interval: 0 }, ...init, path: join(dir, 'db') }),
+      cleanup: () => rm(dir, { recursive: true, force: true })
+    }
+  }
+}
+
+export const memoryBackend: Backend = {
+  name: 'memory',
+  async create() {
+    const db = new MemoryLevel<string, string>()
+    return {
+      open: (init = {}) => openPeerStore({ gc: { interval: 0 }, ...init, db }),
+      cleanup: async () => {}
+    }
+  }
+}
+
+export interface TestPeer {
+  id: PeerId
+  key: PrivateKey
+}
+
+export async function makePeer(): Promise<TestPeer> {
+  const key = await generateKeyPair('Ed25519')
+  return { id: peerIdFromPrivateKey(key), key }
+}
+
+export async function makePeers(n: number): Promise<TestPeer[]> {
+  return Promise.all(Array.from({ length: n }, () => makePeer()))
+}
+
+let port = 1000
+/** Distinct TCP multiaddrs. */
+export function makeAddrs(n: number, host = '1.2.3.4'): Multiaddr[] {
+  return Array.from({ length: n }, () => multiaddr(`/ip4/${host}/tcp/${port++}`))
+}
+
+export function strings(addrs: Iterable<Multiaddr>): string[] {
+  return [...addrs].map((a) => a.toString()).sort()
+}
+
+export async function signedRecord(
+  signer: PrivateKey,
+  peerId: PeerId,
+  addrs: Multiaddr[],
+  seq: bigint
+): Promise<Uint8Array> {
+  const record = new PeerRecord({ peerId, multiaddrs: addrs, seqNumber: seq })
+  const env = await RecordEnvelope.seal(record, signer)
+  return env.marshal()
+}

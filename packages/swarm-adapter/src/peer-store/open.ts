@@ -1,0 +1,43 @@
+import { homedir } from 'node:os'
+import { join } from 'node:path'
+import type { PeerId, PrivateKey } from '@libp2p/interface'
+import { type LevelPeerStore, openPeerStore, type PeerStoreLimits } from '@peerscope/peerstore-level'
+import type { AbstractLevel } from 'abstract-level'
+
+export interface PeerStoreOptions {
+  /**
+   * Where the LevelDB database lives. Default: `$PEERSCOPE_HOME/peers/<peer id>`, with `PEERSCOPE_HOME`
+   * defaulting to `~/.peerscope`: one database per node identity, never relative to the working directory.
+   */
+  path?: string
+  /** Any abstract-level database (e.g. `new MemoryLevel()`); it replaces LevelDB. */
+  // biome-ignore lint/suspicious/noExplicitAny: abstract-level is generic over the format of the caller's database
+  db?: AbstractLevel<any, string, string>
+  /** Keep the peer store in memory only (memory-level): nothing survives the process. */
+  memory?: boolean
+  /** TTL in ms of addresses written through libp2p's PeerStore API (discovery, routing); default 1 h. */
+  addressTtl?: number
+  /** Period of the address GC in ms; default 10 minutes, 0 disables the periodic run. */
+  gcInterval?: number
+  limits?: PeerStoreLimits
+}
+
+export function defaultPeerStorePath(peerId: PeerId): string {
+  const home = process.env.PEERSCOPE_HOME ?? join(homedir(), '.peerscope')
+  return join(home, 'peers', peerId.toString())
+}
+
+/** Opens the store the options describe. The service owns GC, so the store's own timer stays off. */
+export async function openConfiguredStore(
+  options: PeerStoreOptions,
+  self: { peerId: PeerId; privateKey: PrivateKey }
+): Promise<LevelPeerStore> {
+  const common = { peerId: self.peerId, privateKey: self.privateKey, gc: { interval: 0 } }
+  const limits = options.limits === undefined ? {} : { limits: options.limits }
+  if (options.db !== undefined) return openPeerStore({ ...common, ...limits, db: options.db })
+  if (options.memory === true) {
+    const { MemoryLevel } = await import('memory-level')
+    return openPeerStore({ ...common, ...limits, db: new MemoryLevel<string, string>() })
+  }
+  return openPeerStore({ ...common, ...limits, path: options.path ?? defaultPeerStorePath(self.peerId) })
+}

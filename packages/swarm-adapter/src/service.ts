@@ -1,0 +1,202 @@
+import type {
+  ComponentLogger,
+  Connection,
+  IdentifyResult,
+  Libp2pEvents,
+  Logger,
+  PeerId,
+  PeerStore,
+  PeerUpdate,
+  PrivateKey,
+  Startable,
+  TypedEventTarget
+} from '@libp2p/interface'
+import { serviceCapabilities } from '@libp2p/interface'
+import type { ConnectionManager } from '@libp2p/interface-internal'
+import { type GcStats, type LevelPeerStore, Libp2pPeerStore } from '@peerscope/peerstore-level'
+import { deferredPeerStore } from './peer-store/deferred.ts'
+import { interposePeerStore } from './peer-store/interpose.ts'
+import { openConfiguredStore, type PeerStoreOptions } from './peer-store/open.ts'
+import { AddressTtlRules } from './swarm/address-ttl.ts'
+import { syncKadPin } from './swarm/kad-pins.ts'
+import { LatencySampler } from './swarm/latency.ts'
+import { KeyedSerialQueue } from './swarm/serial.ts'
+
+export const DEFAULT_GC_INTERVAL = 10 * 60_000
+export const DEFAULT_LATENCY_SAMPLE_INTERVAL = 10_000
+
+export interface PeerscopeServiceInit {
+  peerStore?: PeerStoreOptions
+  /** How often ping RTTs measured by libp2p's connection monitor are read into the store (ms, default 10 s). */
+  latencySampleInterval?: number
+}
+
+export interface PeerscopeServiceComponents {
+  peerId: PeerId
+  privateKey: PrivateKey
+  peerStore: PeerStore
+  events: TypedEventTarget<Libp2pEvents>
+  connectionManager: ConnectionManager
+  logger: ComponentLogger
+}
+
+export interface LastGc extends GcStats {
+  at: number
+}
+
+/** What a running node exposes to the HTTP view and to users: `node.services.peerscope`. */
+export interface PeerscopeService {
+  /** The persistent TTL peer store behind `node.peerStore`; rejects while it cannot be opened. */
+  store(): Promise<LevelPeerStore>
+  /** Runs the address GC now. */
+  gc(): Promise<GcStats>
+  readonly lastGc: LastGc | undefined
+  /** Resolves when every swarm event received so far has been applied to the store (for tests and tools). */
+  settled(): Promise<void>
+}
+
+class PeerscopeServiceImpl implements PeerscopeService, Startable {
+  readonly [Symbol.toStringTag] = '@peerscope/swarm-adapter'
+  readonly [serviceCapabilities] = ['@peerscope/peer-store']
+
+  readonly #components: PeerscopeServiceComponents
+  readonly #init: PeerscopeServiceInit
+  readonly #log: Logger
+  readonly #queue: KeyedSerialQueue
+  #opening: Promise<{ store: LevelPeerStore; api: Libp2pPeerStore }> | undefined
+  #rules: AddressTtlRules | undefined
+  #latency: LatencySampler | undefined
+  #gcTimer: ReturnType<typeof setInterval> | undefined
+  #lastGc: LastGc | undefined
+  #running = false
+
+  constructor(components: PeerscopeServiceComponents, init: PeerscopeServiceInit = {}) {
+    this.#components = components
+    this.#init = init
+    this.#log = components.logger.forComponent('peerscope:service')
+    this.#queue = new KeyedSerialQueue((err) => this.#log.error('applying a swarm event failed - %e', err))
+    // libp2p builds its own store and shares that one object with every component; route it to ours now,
+    // before anything starts, so no component ever writes to the built-in one.
+    interposePeerStore(
+      components.peerStore,
+      deferredPeerStore(async () => (await this.#open()).api)
+    )
+    // Start opening at once so early calls wait on a store that is already on its way; a failure (e.g. the
+    // database is locked) surfaces from start().
+    this.#open().catch(() => {})
+  }
+
+  get lastGc(): LastGc | undefined {
+    return this.#lastGc
+  }
+
+  async store(): Promise<LevelPeerStore> {
+    return (await this.#open()).store
+  }
+
+  #open(): Promise<{ store: LevelPeerStore; api: Libp2pPeerStore }> {
+    this.#opening ??= (async () => {
+      const { peerId, privateKey, events } = this.#components
+      const options = this.#init.peerStore ?? {}
+      const store = await openConfiguredStore(options, { peerId, privateKey })
+      const api = new Libp2pPeerStore(store, {
+        peerId,
+        events,
+        ...(options.addressTtl === undefined ? {} : { addressTtl: options.addressTtl })
+      })
+      return { store, api }
+    })()
+    return this.#opening
+  }
+
+  async beforeStart(): Promise<void> {
+    const { store } = await this.#open()
+    this.#rules = new AddressTtlRules(store)
+    this.#latency = new LatencySampler(store, () => this.#components.connectionManager.getConnections())
+  }
+
+  async start(): Promise<void> {
+    const { events } = this.#components
+    events.addEventListener('connection:open', this.#onConnectionOpen)
+    events.addEventListener('peer:identify', this.#onIdentify)
+    events.addEventListener('peer:disconnect', this.#onDisconnect)
+    events.addEventListener('peer:update', this.#onPeerUpdate)
+    this.#latency?.start(this.#init.latencySampleInterval ?? DEFAULT_LATENCY_SAMPLE_INTERVAL)
+    const gcInterval = this.#init.peerStore?.gcInterval ?? DEFAULT_GC_INTERVAL
+    if (gcInterval > 0) {
+      this.#gcTimer = setInterval(() => {
+        this.gc().catch((err) => this.#log.error('peer store GC failed - %e', err))
+      }, gcInterval)
+      this.#gcTimer.unref()
+    }
+    this.#running = true
+  }
+
+  async stop(): Promise<void> {
+    this.#running = false
+    const { events } = this.#components
+    events.removeEventListener('connection:open', this.#onConnectionOpen)
+    events.removeEventListener('peer:identify', this.#onIdentify)
+    events.removeEventListener('peer:disconnect', this.#onDisconnect)
+    events.removeEventListener('peer:update', this.#onPeerUpdate)
+    this.#latency?.stop()
+    if (this.#gcTimer !== undefined) clearInterval(this.#gcTimer)
+    this.#gcTimer = undefined
+  }
+
+  /** Other components may still write while they stop, so the store closes only after every one has. */
+  async afterStop(): Promise<void> {
+    await this.#queue.idle()
+    const opening = this.#opening
+    this.#opening = undefined
+    if (opening !== undefined) await (await opening).store.close()
+  }
+
+  async gc(): Promise<GcStats> {
+    const { store } = await this.#open()
+    const at = Date.now()
+    const stats = await store.gc()
+    this.#lastGc = { ...stats, at }
+    return stats
+  }
+
+  settled(): Promise<void> {
+    return this.#queue.idle()
+  }
+
+  readonly #onConnectionOpen = (evt: CustomEvent<Connection>): void => {
+    const connection = evt.detail
+    this.#apply(connection.remotePeer, (rules) => rules.onConnectionOpen(connection))
+  }
+
+  readonly #onIdentify = (evt: CustomEvent<IdentifyResult>): void => {
+    const result = evt.detail
+    this.#apply(result.peerId, (rules) => {
+      const connected = this.#components.connectionManager.getConnections(result.peerId).length > 0
+      return rules.onIdentify(result, connected)
+    })
+  }
+
+  readonly #onDisconnect = (evt: CustomEvent<PeerId>): void => {
+    this.#apply(evt.detail, (rules) => rules.onLastDisconnect(evt.detail))
+  }
+
+  readonly #onPeerUpdate = (evt: CustomEvent<PeerUpdate>): void => {
+    const update = evt.detail
+    void this.#queue.run(`pin:${update.peer.id.toString()}`, async () => {
+      await syncKadPin((await this.#open()).store, update)
+    })
+  }
+
+  #apply(peer: PeerId, task: (rules: AddressTtlRules) => Promise<void>): void {
+    const rules = this.#rules
+    if (!this.#running || rules === undefined) return
+    void this.#queue.run(peer.toString(), () => task(rules))
+  }
+}
+
+export function peerscopeService(
+  init: PeerscopeServiceInit = {}
+): (components: PeerscopeServiceComponents) => PeerscopeService {
+  return (components) => new PeerscopeServiceImpl(components, init)
+}

@@ -1,0 +1,49 @@
+import { peerIdFromString } from '@libp2p/peer-id'
+import type { LevelPeerStore } from '@peerscope/peerstore-level'
+import type { BandwidthStats, PeerscopeView } from '../http/view.ts'
+import type { LastGc } from '../service.ts'
+import { OFFLINE, peerDetail, peerPage, peerStoreStats } from './peer-store-view.ts'
+
+const ZERO: BandwidthStats = { totalIn: 0, totalOut: 0, packetsIn: 0, packetsOut: 0, rateIn: 0, rateOut: 0 }
+
+/**
+ * The view of a stored database with no node running (`peerscope serve`): the peer store is all there is, so
+ * bandwidth reads as zero, there are no connections, and `/metrics` carries the peer store gauges only.
+ */
+export function offlineView(
+  store: LevelPeerStore,
+  lastGc: () => LastGc | undefined = () => undefined
+): PeerscopeView {
+  return {
+    node: () => null,
+    bandwidthTotals: () => ({ ...ZERO }),
+    bandwidthByPeer: () => ({}),
+    bandwidthForPeer: () => undefined,
+    bandwidthByProtocol: () => ({}),
+    bandwidthForProtocol: () => undefined,
+    connections: () => [],
+    peers: async (page) => peerPage(store, page, OFFLINE),
+    peer: async (id) => {
+      const detail = peerDetail(store, peerIdFromString(id), OFFLINE)
+      return detail === undefined ? undefined : { ...detail, bandwidth: null }
+    },
+    peerStoreStats: async () => peerStoreStats(store, lastGc()),
+    prometheus: async () => peerStoreGauges(peerStoreStats(store, lastGc()))
+  }
+}
+
+/** Prometheus text for the peer store figures; shared by the offline view and the live node's exposition. */
+export function peerStoreGauges(stats: ReturnType<typeof peerStoreStats>): string {
+  const lines = [
+    '# HELP libp2p_peerstore_peers Peers in the peerscope peer store (the local peer excluded).',
+    '# TYPE libp2p_peerstore_peers gauge',
+    `libp2p_peerstore_peers ${stats.peers}`,
+    '# HELP libp2p_peerstore_addresses Unexpired addresses in the peerscope peer store.',
+    '# TYPE libp2p_peerstore_addresses gauge',
+    `libp2p_peerstore_addresses ${stats.addresses}`,
+    '# HELP libp2p_peerstore_pinned_peers Peers pinned against GC.',
+    '# TYPE libp2p_peerstore_pinned_peers gauge',
+    `libp2p_peerstore_pinned_peers ${stats.pinnedPeers}`
+  ]
+  return `${lines.join('\n')}\n`
+}

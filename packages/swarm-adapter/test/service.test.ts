@@ -1,0 +1,116 @@
+import assert from 'node:assert/strict'
+import { after, describe, test } from 'node:test'
+import { ConnectedAddrTTL, PeerStoreError, RecentlyConnectedAddrTTL } from '@peerscope/peerstore-level'
+import { pEvent } from 'p-event'
+import { eventually, newKey, plainNode, type ScopedNode, scopedNode, tempDir } from './helpers/nodes.ts'
+
+describe('peerscope service: swarm behaviour', () => {
+  const cleanup: Array<() => unknown> = []
+  after(async () => {
+    for (const fn of cleanup.reverse()) await fn()
+  })
+
+  test('identify stores listen addrs at ConnectedAddrTTL, protocols, key and versions', async () => {
+    const a = await scopedNode({ peerStore: { memory: true } })
+    const b = await plainNode()
+    cleanup.push(
+      () => a.stop(),
+      () => b.stop()
+    )
+    const identified = pEvent(a, 'peer:identify')
+    await a.dial(b.getMultiaddrs()[0]!)
+    await identified
+    await a.services.peerscope.settled()
+    const store = await a.services.peerscope.store()
+
+    const infos = store.addrInfos(b.peerId)
+    assert.ok(infos.length > 0)
+    for (const info of infos)
+      assert.equal(info.ttl, ConnectedAddrTTL, `${info.multiaddr} is held as connected`)
+    assert.deepEqual(
+      infos.map((i) => i.multiaddr.toString()).sort(),
+      b
+        .getMultiaddrs()
+        .map((ma) => ma.decapsulateCode(421).toString())
+        .sort()
+    )
+    assert.ok(store.getProtocols(b.peerId).includes('/ipfs/ping/1.0.0'))
+    assert.ok(store.pubKey(b.peerId)?.equals(b.peerId.publicKey))
+    const peer = await a.peerStore.get(b.peerId)
+    assert.ok(peer.metadata.has('AgentVersion'))
+  })
+
+  test('the last disconnect downgrades to RecentlyConnectedAddrTTL', async () => {
+    const a = await scopedNode({ peerStore: { memory: true } })
+    const b = await plainNode()
+    cleanup.push(
+      () => a.stop(),
+      () => b.stop()
+    )
+    const identified = pEvent(a, 'peer:identify')
+    await a.dial(b.getMultiaddrs()[0]!)
+    await identified
+    await a.services.peerscope.settled()
+    const disconnected = pEvent(a, 'peer:disconnect')
+    await a.hangUp(b.peerId)
+    await disconnected
+    await a.services.peerscope.settled()
+    const store = await a.services.peerscope.store()
+    const infos = store.addrInfos(b.peerId)
+    assert.ok(infos.length > 0 && infos.length <= 20)
+    for (const info of infos) assert.equal(info.ttl, RecentlyConnectedAddrTTL)
+  })
+
+  test('a restarted node remembers its peers, with connected addrs downgraded', async () => {
+    const dir = await tempDir()
+    cleanup.push(dir.remove)
+    const key = await newKey()
+    const b = await plainNode()
+    cleanup.push(() => b.stop())
+
+    const first = await scopedNode({ peerStore: { path: dir.path } }, key)
+    const identified = pEvent(first, 'peer:identify')
+    await first.dial(b.getMultiaddrs()[0]!)
+    await identified
+    await first.services.peerscope.settled()
+    await first.stop()
+
+    const second: ScopedNode = await scopedNode({ peerStore: { path: dir.path } }, key)
+    cleanup.push(() => second.stop())
+    const peer = await second.peerStore.get(b.peerId)
+    assert.ok(peer.protocols.includes('/ipfs/ping/1.0.0'))
+    const store = await second.services.peerscope.store()
+    const infos = store.addrInfos(b.peerId)
+    assert.ok(infos.length > 0)
+    for (const info of infos) assert.equal(info.ttl, RecentlyConnectedAddrTTL)
+  })
+
+  test('a second node on the same database fails to start with ERR_DB_LOCKED', async () => {
+    const dir = await tempDir()
+    cleanup.push(dir.remove)
+    const key = await newKey()
+    const first = await scopedNode({ peerStore: { path: dir.path } }, key)
+    cleanup.push(() => first.stop())
+    await assert.rejects(
+      scopedNode({ peerStore: { path: dir.path } }, key),
+      (err: unknown) => err instanceof PeerStoreError && err.code === 'ERR_DB_LOCKED'
+    )
+  })
+
+  test('ping RTTs measured by the connection monitor feed the latency EWMA', async () => {
+    const a = await scopedNode({ peerStore: { memory: true }, latencySampleInterval: 50 })
+    const b = await plainNode()
+    cleanup.push(
+      () => a.stop(),
+      () => b.stop()
+    )
+    const connection = await a.dial(b.getMultiaddrs()[0]!)
+    // libp2p's connection monitor writes `rtt` after each of its pings (every 10 s by default); do what it
+    // does once, with a real ping, instead of waiting for it.
+    const rtt = await a.services.ping.ping(b.peerId)
+    connection.rtt = rtt
+    const store = await a.services.peerscope.store()
+    await eventually('latency recorded', () => store.latencyEWMA(b.peerId) > 0)
+    assert.equal(store.latencyEWMA(b.peerId), rtt)
+  })
+})

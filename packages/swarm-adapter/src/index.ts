@@ -1,1 +1,15 @@
-export {}
+export * from './http/index.ts'
+export { loadOrCreatePrivateKey } from './identity.ts'
+export { interposedStore, interposePeerStore, PEER_STORE_METHODS } from './peer-store/interpose.ts'
+export { defaultPeerStorePath, type PeerStoreOptions } from './peer-store/open.ts'
+export {
+  DEFAULT_GC_INTERVAL,
+  DEFAULT_LATENCY_SAMPLE_INTERVAL,
+  type LastGc,
+  type PeerscopeService,
+  type PeerscopeServiceComponents,
+  type PeerscopeServiceInit,
+  peerscopeService
+} from './service.ts'
+export { KAD_PEER_TAG, KAD_PIN_REASON } from './swarm/kad-pins.ts'
+export { offlineView } from './view/offline-view.ts'

@@ -1,0 +1,131 @@
+import assert from 'node:assert/strict'
+import { spawnSync } from 'node:child_process'
+import { writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { after, before, describe, test } from 'node:test'
+import { fileURLToPath } from 'node:url'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { multiaddr } from '@multiformats/multiaddr'
+import { AddressTTL, openPeerStore, PermanentAddrTTL } from '@peerscope/peerstore-level'
+import { runCli } from '../src/cli/commands.ts'
+import { tempDir } from './helpers/nodes.ts'
+
+async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = ''
+  let err = ''
+  const code = await runCli(argv, {
+    out: (text) => {
+      out += text
+    },
+    err: (text) => {
+      err += text
+    }
+  })
+  return { code, out, err }
+}
+
+const peer = peerIdFromPrivateKey(await generateKeyPair('Ed25519'))
+const other = peerIdFromPrivateKey(await generateKeyPair('Ed25519'))
+
+describe('peerscope CLI', () => {
+  let dir: Awaited<ReturnType<typeof tempDir>>
+  let db: string
+
+  before(async () => {
+    dir = await tempDir()
+    db = join(dir.path, 'db')
+    const store = await openPeerStore({ path: db, gc: { interval: 0 } })
+    await store.addAddrs(peer, [multiaddr('/ip4/127.0.0.1/tcp/4001')], AddressTTL)
+    await store.addAddrs(other, [multiaddr('/ip4/127.0.0.1/tcp/4002')], PermanentAddrTTL)
+    await store.setProtocols(peer, ['/ipfs/id/1.0.0', '/ipfs/ping/1.0.0'])
+    await store.pin(other, 'kad')
+    await store.close()
+  })
+  after(() => dir.remove())
+
+  test('peers lists every stored peer', async () => {
+    const { code, out } = await cli('peers', '--db', db, '--json')
+    assert.equal(code, 0)
+    const page = JSON.parse(out)
+    assert.equal(page.total, 2)
+    assert.deepEqual(
+      page.items.map((p: { peerId: string }) => p.peerId).sort(),
+      [peer, other].map(String).sort()
+    )
+  })
+
+  test('peer shows addresses with TTL, protocols and pins, and names permanent TTLs', async () => {
+    const one = JSON.parse((await cli('peer', peer.toString(), '--db', db)).out)
+    assert.equal(one.addresses[0].multiaddr, '/ip4/127.0.0.1/tcp/4001')
+    assert.equal(one.addresses[0].ttl, AddressTTL)
+    assert.deepEqual(one.protocols, ['/ipfs/id/1.0.0', '/ipfs/ping/1.0.0'])
+    const two = JSON.parse((await cli('peer', other.toString(), '--db', db)).out)
+    assert.equal(two.addresses[0].ttlName, 'permanent')
+    assert.equal(two.addresses[0].expiresAt, null)
+    assert.deepEqual(two.pins, ['kad'])
+  })
+
+  test('export then import into a new database round-trips', async () => {
+    const file = join(dir.path, 'export.json')
+    assert.equal((await cli('export', '--db', db, '--out', file)).code, 0)
+    const copy = join(dir.path, 'copy')
+    const imported = await cli('import', file, '--db', copy)
+    assert.equal(imported.code, 0, imported.err)
+    assert.deepEqual(JSON.parse(imported.out), { imported: 2 })
+    const a = JSON.parse((await cli('peer', peer.toString(), '--db', db)).out)
+    const b = JSON.parse((await cli('peer', peer.toString(), '--db', copy)).out)
+    assert.deepEqual(b, a)
+  })
+
+  test('imports a libp2p-rs ds_addr_book.txt', async () => {
+    const file = join(dir.path, 'ds_addr_book.txt')
+    const rustPeer = peerIdFromPrivateKey(await generateKeyPair('Ed25519'))
+    await writeFile(
+      file,
+      JSON.stringify({
+        [rustPeer.toString()]: [{ addr: '/ip4/10.0.0.1/tcp/4001', ttl: { secs: 3600, nanos: 0 } }]
+      })
+    )
+    const target = join(dir.path, 'rust')
+    const result = await cli('import', file, '--db', target)
+    assert.equal(result.code, 0, result.err)
+    const shown = JSON.parse((await cli('peer', rustPeer.toString(), '--db', target)).out)
+    assert.equal(shown.addresses[0].multiaddr, '/ip4/10.0.0.1/tcp/4001')
+  })
+
+  test('errors: usage mistakes exit 2, a bad peer id exits 1 with its code, a missing peer exits 1', async () => {
+    assert.equal((await cli('peers')).code, 2)
+    assert.equal((await cli('frobnicate', '--db', db)).code, 2)
+    assert.equal((await cli('peers', '--db', db, '--limit', '-1')).code, 2)
+    const bad = await cli('peer', 'not-a-peer-id', '--db', db)
+    assert.equal(bad.code, 1)
+    assert.match(bad.err, /^error/)
+    const unknown = peerIdFromPrivateKey(await generateKeyPair('Ed25519'))
+    assert.equal((await cli('peer', unknown.toString(), '--db', db)).code, 1)
+  })
+
+  test('the installed bin runs as a process and refuses a locked database with ERR_DB_LOCKED', async () => {
+    const bin = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url))
+    const ok = spawnSync(process.execPath, ['--conditions=@peerscope/source', bin, 'stats', '--db', db], {
+      encoding: 'utf8'
+    })
+    assert.equal(ok.status, 0, ok.stderr)
+    assert.equal(JSON.parse(ok.stdout).peers, 2)
+
+    const holder = await openPeerStore({ path: db, gc: { interval: 0 } })
+    try {
+      const locked = spawnSync(
+        process.execPath,
+        ['--conditions=@peerscope/source', bin, 'stats', '--db', db],
+        {
+          encoding: 'utf8'
+        }
+      )
+      assert.equal(locked.status, 1)
+      assert.match(locked.stderr, /ERR_DB_LOCKED/)
+    } finally {
+      await holder.close()
+    }
+  })
+})

@@ -3,7 +3,7 @@
 PEERSCOPE_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PEERSCOPE_TOOLS="$PEERSCOPE_ROOT/.tools"
 NODE_VERSION="24.21.0"
-PNPM_VERSION="12.21.0"
+PNPM_VERSION="12.18.0"
 NODE_MIN_MAJOR=22
 if [ -x "$PEERSCOPE_TOOLS/node/bin/node" ]; then
   PATH="$PEERSCOPE_TOOLS/node/bin:$PATH"

@@ -42,7 +42,9 @@ export function metadataText(value: MetadataValue): string {
 
 /** The metadata names stored for a peer (the store's entry is internal API; this is the one place that reads it). */
 function metadataKeys(store: LevelPeerStore, peer: PeerId): string[] {
-  const internal = store as unknown as { entryFor(peer: PeerId): { metadata: Map<string, unknown> } | undefined }
+  const internal = store as unknown as {
+    entryFor(peer: PeerId): { metadata: Map<string, unknown> } | undefined
+  }
   return [...(internal.entryFor(peer)?.metadata.keys() ?? [])]
 }
 

@@ -1,0 +1,350 @@
+import { type CounterHandle, LocalMetricMap, type MetricMap } from '@peerscope/metric-map'
+import { assertSize, MetricsError } from './errors.ts'
+import { MIN_SWEEP_INTERVAL_MS, RateMeter } from './rate.ts'
+
+/** go-libp2p's `Stats`, plus packets (messages) beside bytes, as in the seed. Rates are bytes per second. */
+export interface Stats {
+  totalIn: number
+  totalOut: number
+  packetsIn: number
+  packetsOut: number
+  rateIn: number
+  rateOut: number
+}
+
+export interface BandwidthCounterInit {
+  /** Epoch ms; injectable so tests drive rates with a virtual clock. */
+  clock?: () => number
+  /**
+   * Most distinct peers tracked one by one (default 10,000). Bytes of further peers are counted under
+   * `OVERFLOW_PEER`, so a stream of millions of distinct peers cannot grow memory without bound.
+   */
+  maxPeers?: number
+  /** Where the counters live: a `LocalMetricMap` by default; a `SharedMetricMap` lets a worker read them. */
+  map?: MetricMap
+}
+
+export interface Attribution {
+  peer?: string
+  protocol?: string
+}
+
+/** A stream's counters resolved once: each event is a few handle adds, with no string building or hashing. */
+export interface Channel {
+  sent(bytes: number): void
+  received(bytes: number): void
+}
+
+/** The peer key under which peers beyond `maxPeers` are counted together. */
+export const OVERFLOW_PEER = '(overflow)'
+export const DEFAULT_MAX_PEERS = 10_000
+
+type Kind = 'peer' | 'protocol' | 'peerProtocol' | 'connection'
+
+/** One series: the totals, or one peer, protocol, (peer, protocol) pair or connection. */
+interface Series {
+  readonly key: string
+  readonly kind: Kind | 'total'
+  readonly name: string
+  readonly protocol: string | undefined
+  readonly bytesIn: CounterHandle
+  readonly bytesOut: CounterHandle
+  readonly packetsIn: CounterHandle
+  readonly packetsOut: CounterHandle
+  readonly rateIn: RateMeter
+  readonly rateOut: RateMeter
+  /** Clock time of the last sweep that saw bytes, or of creation. */
+  lastActive: number
+  /** False once trimmed or reset: channels holding it resolve again. */
+  live: boolean
+}
+
+const SEP = '\u0000'
+
+/**
+ * Bytes and packets in and out: totals, per peer, per protocol, per (peer, protocol) and per connection.
+ * Totals are exact at every moment; rates follow go-flow-metrics on a one-second sweep (`tick()`, driven by
+ * `start()` or by the caller). Reads never create entries; `trimIdle` really removes idle series.
+ */
+export class BandwidthCounter {
+  readonly #map: MetricMap
+  readonly #clock: () => number
+  readonly #maxPeers: number
+  readonly #series = new Map<string, Series>()
+  readonly #total: Series
+  #peers = 0
+  #lastSweep: number
+  #timer: ReturnType<typeof setInterval> | undefined
+
+  constructor(init: BandwidthCounterInit = {}) {
+    const maxPeers = init.maxPeers ?? DEFAULT_MAX_PEERS
+    if (!Number.isSafeInteger(maxPeers) || maxPeers < 1) {
+      throw new MetricsError(
+        'ERR_INVALID_OPTIONS',
+        `maxPeers must be a positive integer, got ${String(maxPeers)}`
+      )
+    }
+    this.#map = init.map ?? new LocalMetricMap()
+    this.#clock = init.clock ?? Date.now
+    this.#maxPeers = maxPeers
+    this.#lastSweep = this.#clock()
+    this.#total = this.#resolve('total', 'total', undefined)
+  }
+
+  /** The map holding the counters (`<kind>\0<series>\0<field>` keys); a worker may read a shared one. */
+  get map(): MetricMap {
+    return this.#map
+  }
+
+  // --- writes ---------------------------------------------------------------------------------------
+
+  logSent(bytes: number, attribution: Attribution = {}): void {
+    assertSize(bytes)
+    this.#add(this.#seriesFor(attribution), bytes, 'out')
+  }
+
+  logReceived(bytes: number, attribution: Attribution = {}): void {
+    assertSize(bytes)
+    this.#add(this.#seriesFor(attribution), bytes, 'in')
+  }
+
+  /**
+   * Counters for one stream (or connection) resolved once. The peer may be unknown at first (`undefined`) and
+   * given later through a new channel. Events on the channel count in the totals and in each given series.
+   */
+  channel(attribution: Attribution = {}): Channel {
+    let series = this.#seriesFor(attribution)
+    const current = (): Series[] => {
+      if (series.some((s) => !s.live)) series = this.#seriesFor(attribution)
+      return series
+    }
+    return {
+      sent: (bytes) => {
+        assertSize(bytes)
+        this.#add(current(), bytes, 'out')
+      },
+      received: (bytes) => {
+        assertSize(bytes)
+        this.#add(current(), bytes, 'in')
+      }
+    }
+  }
+
+  /** Wire bytes of one connection (not in the totals: those count stream payload, as go-libp2p's do). */
+  connectionChannel(connectionId: string): Channel {
+    let series = this.#resolve('connection', connectionId, undefined)
+    const current = (): Series => {
+      if (!series.live) series = this.#resolve('connection', connectionId, undefined)
+      return series
+    }
+    return {
+      sent: (bytes) => {
+        assertSize(bytes)
+        const s = current()
+        s.bytesOut.add(bytes)
+        s.packetsOut.add(1)
+      },
+      received: (bytes) => {
+        assertSize(bytes)
+        const s = current()
+        s.bytesIn.add(bytes)
+        s.packetsIn.add(1)
+      }
+    }
+  }
+
+  // --- reads (never create an entry) ------------------------------------------------------------------
+
+  totals(): Stats {
+    return this.#stats(this.#total)
+  }
+
+  forPeer(peer: string): Stats | undefined {
+    return this.#read('peer', peer)
+  }
+
+  forProtocol(protocol: string): Stats | undefined {
+    return this.#read('protocol', protocol)
+  }
+
+  forPeerProtocol(peer: string, protocol: string): Stats | undefined {
+    return this.#read('peerProtocol', `${peer}${SEP}${protocol}`)
+  }
+
+  forConnection(connectionId: string): Stats | undefined {
+    return this.#read('connection', connectionId)
+  }
+
+  byPeer(): Map<string, Stats> {
+    return this.#collect('peer')
+  }
+
+  byProtocol(): Map<string, Stats> {
+    return this.#collect('protocol')
+  }
+
+  /** Per peer, its protocols. */
+  byPeerProtocol(): Map<string, Map<string, Stats>> {
+    const out = new Map<string, Map<string, Stats>>()
+    for (const s of this.#series.values()) {
+      if (s.kind !== 'peerProtocol') continue
+      const [peer = '', protocol = ''] = s.name.split(SEP)
+      let inner = out.get(peer)
+      if (inner === undefined) out.set(peer, (inner = new Map()))
+      inner.set(protocol, this.#stats(s))
+    }
+    return out
+  }
+
+  byConnection(): Map<string, Stats> {
+    return this.#collect('connection')
+  }
+
+  /** Distinct peers tracked one by one (the overflow bucket not included). */
+  get trackedPeers(): number {
+    return this.#peers
+  }
+
+  // --- rates, trimming --------------------------------------------------------------------------------
+
+  /** One go-flow-metrics sweep over every series; skipped when the previous one was <= 100 ms ago. */
+  tick(): void {
+    const now = this.#clock()
+    const elapsed = now - this.#lastSweep
+    if (elapsed <= MIN_SWEEP_INTERVAL_MS) return
+    this.#lastSweep = now
+    for (const s of this.#series.values()) {
+      const flowedIn = s.rateIn.sweep(s.bytesIn.get(), elapsed)
+      const flowedOut = s.rateOut.sweep(s.bytesOut.get(), elapsed)
+      if (flowedIn || flowedOut) s.lastActive = now
+    }
+  }
+
+  /** Sweeps every `intervalMs` (1 s, as go-flow-metrics) on an unref'd timer until `stop()`. */
+  start(intervalMs = 1000): void {
+    this.stop()
+    this.#lastSweep = this.#clock()
+    this.#timer = setInterval(() => this.tick(), intervalMs)
+    this.#timer.unref()
+  }
+
+  stop(): void {
+    if (this.#timer !== undefined) clearInterval(this.#timer)
+    this.#timer = undefined
+  }
+
+  /**
+   * Removes every peer, protocol, pair and connection series that saw no bytes since `since` (clock ms).
+   * Returns how many were removed. Totals are kept. (go-flow-metrics' TrimIdle removes nothing.)
+   */
+  trimIdle(since: number): number {
+    let removed = 0
+    for (const s of [...this.#series.values()]) {
+      if (s.kind === 'total' || s.lastActive >= since) continue
+      this.#drop(s)
+      removed++
+    }
+    return removed
+  }
+
+  /** Zeroes everything: totals, series, rates. */
+  reset(): void {
+    for (const s of [...this.#series.values()]) if (s.kind !== 'total') this.#drop(s)
+    for (const h of [
+      this.#total.bytesIn,
+      this.#total.bytesOut,
+      this.#total.packetsIn,
+      this.#total.packetsOut
+    ]) {
+      h.add(-h.get())
+    }
+    this.#total.rateIn.reset(0)
+    this.#total.rateOut.reset(0)
+    this.#lastSweep = this.#clock()
+  }
+
+  // --- internals --------------------------------------------------------------------------------------
+
+  #add(series: Series[], bytes: number, direction: 'in' | 'out'): void {
+    if (direction === 'in') {
+      for (const s of series) {
+        s.bytesIn.add(bytes)
+        s.packetsIn.add(1)
+      }
+    } else {
+      for (const s of series) {
+        s.bytesOut.add(bytes)
+        s.packetsOut.add(1)
+      }
+    }
+  }
+
+  #seriesFor({ peer, protocol }: Attribution): Series[] {
+    const series = [this.#total]
+    let peerName = peer
+    if (peerName !== undefined) {
+      if (!this.#series.has(`peer${SEP}${peerName}`) && this.#peers >= this.#maxPeers)
+        peerName = OVERFLOW_PEER
+      series.push(this.#resolve('peer', peerName, undefined))
+    }
+    if (protocol !== undefined) {
+      series.push(this.#resolve('protocol', protocol, protocol))
+      if (peerName !== undefined)
+        series.push(this.#resolve('peerProtocol', `${peerName}${SEP}${protocol}`, protocol))
+    }
+    return series
+  }
+
+  #resolve(kind: Series['kind'], name: string, protocol: string | undefined): Series {
+    const key = `${kind}${SEP}${name}`
+    let s = this.#series.get(key)
+    if (s !== undefined) return s
+    const now = this.#clock()
+    s = {
+      key,
+      kind,
+      name,
+      protocol,
+      bytesIn: this.#map.handle(`${key}${SEP}bi`),
+      bytesOut: this.#map.handle(`${key}${SEP}bo`),
+      packetsIn: this.#map.handle(`${key}${SEP}pi`),
+      packetsOut: this.#map.handle(`${key}${SEP}po`),
+      rateIn: new RateMeter(),
+      rateOut: new RateMeter(),
+      lastActive: now,
+      live: true
+    }
+    this.#series.set(key, s)
+    if (kind === 'peer' && name !== OVERFLOW_PEER) this.#peers++
+    return s
+  }
+
+  #drop(s: Series): void {
+    s.live = false
+    this.#series.delete(s.key)
+    for (const field of ['bi', 'bo', 'pi', 'po']) this.#map.delete(`${s.key}${SEP}${field}`)
+    if (s.kind === 'peer' && s.name !== OVERFLOW_PEER) this.#peers--
+  }
+
+  #read(kind: Kind, name: string): Stats | undefined {
+    const s = this.#series.get(`${kind}${SEP}${name}`)
+    return s === undefined ? undefined : this.#stats(s)
+  }
+
+  #collect(kind: Kind): Map<string, Stats> {
+    const out = new Map<string, Stats>()
+    for (const s of this.#series.values()) if (s.kind === kind) out.set(s.name, this.#stats(s))
+    return out
+  }
+
+  #stats(s: Series): Stats {
+    return {
+      totalIn: s.bytesIn.get(),
+      totalOut: s.bytesOut.get(),
+      packetsIn: s.packetsIn.get(),
+      packetsOut: s.packetsOut.get(),
+      rateIn: s.rateIn.rate,
+      rateOut: s.rateOut.rate
+    }
+  }
+}

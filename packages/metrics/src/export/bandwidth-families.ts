@@ -1,0 +1,113 @@
+import { type BandwidthCounter, OVERFLOW_PEER, type Stats } from '../bandwidth-counter.ts'
+import type { Family, Sample } from './exposition.ts'
+
+export interface PrometheusOptions {
+  /** Export per-peer series (`peer` label). Off by default: peer ids are unbounded label values. */
+  perPeer?: boolean
+  /** With `perPeer`, the peers with most bytes that get their own series; the rest are summed as `other`. */
+  maxPeerLabels?: number
+}
+
+export const DEFAULT_MAX_PEER_LABELS = 100
+
+function directional(
+  stats: Stats,
+  pick: 'bytes' | 'packets' | 'rate',
+  labels: Record<string, string>
+): Sample[] {
+  const [inValue, outValue] =
+    pick === 'bytes'
+      ? [stats.totalIn, stats.totalOut]
+      : pick === 'packets'
+        ? [stats.packetsIn, stats.packetsOut]
+        : [stats.rateIn, stats.rateOut]
+  return [
+    { labels: { ...labels, direction: 'in' }, value: inValue },
+    { labels: { ...labels, direction: 'out' }, value: outValue }
+  ]
+}
+
+function sum(list: Stats[]): Stats {
+  const total: Stats = { totalIn: 0, totalOut: 0, packetsIn: 0, packetsOut: 0, rateIn: 0, rateOut: 0 }
+  for (const s of list) {
+    total.totalIn += s.totalIn
+    total.totalOut += s.totalOut
+    total.packetsIn += s.packetsIn
+    total.packetsOut += s.packetsOut
+    total.rateIn += s.rateIn
+    total.rateOut += s.rateOut
+  }
+  return total
+}
+
+/** The bandwidth counter as Prometheus families: counters for totals, gauges for rates and current sizes. */
+export function bandwidthFamilies(counter: BandwidthCounter, options: PrometheusOptions = {}): Family[] {
+  const totals = counter.totals()
+  const protocols = [...counter.byProtocol()]
+  const families: Family[] = [
+    {
+      name: 'libp2p_transfer_bytes_total',
+      help: 'Stream payload bytes, all peers and protocols',
+      type: 'counter',
+      samples: directional(totals, 'bytes', {})
+    },
+    {
+      name: 'libp2p_transfer_packets_total',
+      help: 'Stream payload messages (sends and received chunks)',
+      type: 'counter',
+      samples: directional(totals, 'packets', {})
+    },
+    {
+      name: 'libp2p_transfer_rate_bytes_per_second',
+      help: 'Stream payload rate, EWMA over 1 s sweeps as go-flow-metrics',
+      type: 'gauge',
+      samples: directional(totals, 'rate', {})
+    },
+    {
+      name: 'libp2p_protocol_transfer_bytes_total',
+      help: 'Stream payload bytes by protocol',
+      type: 'counter',
+      samples: protocols.flatMap(([protocol, stats]) => directional(stats, 'bytes', { protocol }))
+    },
+    {
+      name: 'libp2p_protocol_transfer_packets_total',
+      help: 'Stream payload messages by protocol',
+      type: 'counter',
+      samples: protocols.flatMap(([protocol, stats]) => directional(stats, 'packets', { protocol }))
+    },
+    {
+      name: 'libp2p_connection_wire_bytes_total',
+      help: 'Bytes on the wire of all connections, handshakes and muxer framing included',
+      type: 'counter',
+      samples: directional(sum([...counter.byConnection().values()]), 'bytes', {})
+    },
+    {
+      name: 'libp2p_bandwidth_tracked_peers',
+      help: 'Peers whose bandwidth is tracked one by one (the rest share an overflow bucket)',
+      type: 'gauge',
+      samples: [{ value: counter.trackedPeers }]
+    }
+  ]
+  if (options.perPeer === true) {
+    const limit = options.maxPeerLabels ?? DEFAULT_MAX_PEER_LABELS
+    const peers = [...counter.byPeer()].sort(
+      ([, a], [, b]) => b.totalIn + b.totalOut - (a.totalIn + a.totalOut)
+    )
+    const top = peers.slice(0, limit).filter(([peer]) => peer !== OVERFLOW_PEER)
+    const rest = sum(
+      peers
+        .slice(limit)
+        .map(([, s]) => s)
+        .concat(peers.filter(([p]) => p === OVERFLOW_PEER).map(([, s]) => s))
+    )
+    const samples = top.flatMap(([peer, stats]) => directional(stats, 'bytes', { peer }))
+    if (peers.length > top.length) samples.push(...directional(rest, 'bytes', { peer: 'other' }))
+    families.push({
+      name: 'libp2p_peer_transfer_bytes_total',
+      help: `Stream payload bytes by peer (the ${limit} busiest; the rest as peer="other")`,
+      type: 'counter',
+      samples
+    })
+  }
+  return families
+}

@@ -1,0 +1,311 @@
+import type {
+  CalculatedMetricOptions,
+  CalculateMetric,
+  Counter,
+  CounterGroup,
+  Histogram,
+  HistogramGroup,
+  HistogramOptions,
+  Metric,
+  MetricGroup,
+  MetricOptions,
+  StopTimer,
+  Summary,
+  SummaryGroup,
+  SummaryOptions
+} from '@libp2p/interface'
+import type { Family, FamilyType, Sample } from '../export/exposition.ts'
+
+/** prom-client's default buckets (seconds), which libp2p's own histograms assume. */
+export const DEFAULT_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
+export const DEFAULT_PERCENTILES = [0.01, 0.05, 0.5, 0.9, 0.95, 0.99, 0.999]
+/** A summary keeps this many latest observations for its quantiles. */
+export const SUMMARY_WINDOW = 1024
+
+interface Collectable {
+  collect(): Promise<Family>
+}
+
+type AnyOptions = MetricOptions & { calculate?: CalculateMetric<unknown> }
+
+function isCalculated(
+  options: AnyOptions | undefined
+): options is AnyOptions & { calculate: CalculateMetric<unknown> } {
+  return typeof options?.calculate === 'function'
+}
+
+function startTimer(record: (seconds: number) => void): StopTimer {
+  const start = process.hrtime.bigint()
+  return () => record(Number(process.hrtime.bigint() - start) / 1e9)
+}
+
+/** A number per label value; the single-value metrics use the empty label. */
+class Values {
+  readonly values = new Map<string, number>()
+  add(key: string, delta: number): void {
+    this.values.set(key, (this.values.get(key) ?? 0) + delta)
+  }
+  set(key: string, value: number): void {
+    this.values.set(key, value)
+  }
+}
+
+function numberOf(value: number | true | undefined): number {
+  return value === true ? 1 : (value ?? 0)
+}
+
+class GaugeMetric implements Metric, MetricGroup, Counter, CounterGroup, Collectable {
+  readonly #name: string
+  readonly #help: string
+  readonly #label: string
+  readonly #type: FamilyType
+  readonly #data = new Values()
+
+  constructor(name: string, options: MetricOptions, type: FamilyType) {
+    this.#name = name
+    this.#help = options.help ?? name
+    this.#label = options.label ?? 'key'
+    this.#type = type
+  }
+
+  update(value: number | Partial<Record<string, number>>): void {
+    if (typeof value === 'number') this.#data.set('', value)
+    else for (const [k, v] of Object.entries(value)) if (v !== undefined) this.#data.set(k, v)
+  }
+
+  increment(value?: number | Partial<Record<string, number | true>>): void {
+    if (typeof value === 'object') for (const [k, v] of Object.entries(value)) this.#data.add(k, numberOf(v))
+    else this.#data.add('', value ?? 1)
+  }
+
+  decrement(value?: number | Partial<Record<string, number | true>>): void {
+    if (typeof value === 'object') for (const [k, v] of Object.entries(value)) this.#data.add(k, -numberOf(v))
+    else this.#data.add('', -(value ?? 1))
+  }
+
+  reset(): void {
+    this.#data.values.clear()
+  }
+
+  timer(key?: string): StopTimer {
+    return startTimer((seconds) => this.#data.set(key ?? '', seconds))
+  }
+
+  async collect(): Promise<Family> {
+    const samples: Sample[] = []
+    for (const [key, value] of this.#data.values) {
+      samples.push(key === '' ? { value } : { labels: { [this.#label]: key }, value })
+    }
+    return { name: this.#name, help: this.#help, type: this.#type, samples }
+  }
+}
+
+class HistogramMetric implements Histogram, HistogramGroup, Collectable {
+  readonly #name: string
+  readonly #help: string
+  readonly #label: string
+  readonly #buckets: number[]
+  readonly #series = new Map<string, { counts: number[]; sum: number; count: number }>()
+
+  constructor(name: string, options: HistogramOptions) {
+    this.#name = name
+    this.#help = options.help ?? name
+    this.#label = options.label ?? 'key'
+    this.#buckets = [...(options.buckets ?? DEFAULT_BUCKETS)].sort((a, b) => a - b)
+  }
+
+  observe(value: number | Partial<Record<string, number>>): void {
+    if (typeof value === 'number') this.#observe('', value)
+    else for (const [k, v] of Object.entries(value)) if (v !== undefined) this.#observe(k, v)
+  }
+
+  #observe(key: string, value: number): void {
+    let s = this.#series.get(key)
+    if (s === undefined) this.#series.set(key, (s = { counts: this.#buckets.map(() => 0), sum: 0, count: 0 }))
+    for (let i = 0; i < this.#buckets.length; i++) if (value <= this.#buckets[i]!) s.counts[i]!++
+    s.sum += value
+    s.count++
+  }
+
+  reset(): void {
+    this.#series.clear()
+  }
+
+  timer(key?: string): StopTimer {
+    return startTimer((seconds) => this.#observe(key ?? '', seconds))
+  }
+
+  async collect(): Promise<Family> {
+    const samples: Sample[] = []
+    for (const [key, s] of this.#series) {
+      const base = key === '' ? {} : { [this.#label]: key }
+      this.#buckets.forEach((le, i) => {
+        samples.push({ suffix: '_bucket', labels: { ...base, le: String(le) }, value: s.counts[i]! })
+      })
+      samples.push({ suffix: '_bucket', labels: { ...base, le: '+Inf' }, value: s.count })
+      samples.push({ suffix: '_sum', labels: base, value: s.sum })
+      samples.push({ suffix: '_count', labels: base, value: s.count })
+    }
+    return { name: this.#name, help: this.#help, type: 'histogram', samples }
+  }
+}
+
+class SummaryMetric implements Summary, SummaryGroup, Collectable {
+  readonly #name: string
+  readonly #help: string
+  readonly #label: string
+  readonly #percentiles: number[]
+  readonly #series = new Map<string, { window: number[]; sum: number; count: number }>()
+
+  constructor(name: string, options: SummaryOptions) {
+    this.#name = name
+    this.#help = options.help ?? name
+    this.#label = options.label ?? 'key'
+    this.#percentiles = options.percentiles ?? DEFAULT_PERCENTILES
+  }
+
+  observe(value: number | Partial<Record<string, number>>): void {
+    if (typeof value === 'number') this.#observe('', value)
+    else for (const [k, v] of Object.entries(value)) if (v !== undefined) this.#observe(k, v)
+  }
+
+  #observe(key: string, value: number): void {
+    let s = this.#series.get(key)
+    if (s === undefined) this.#series.set(key, (s = { window: [], sum: 0, count: 0 }))
+    s.window.push(value)
+    if (s.window.length > SUMMARY_WINDOW) s.window.shift()
+    s.sum += value
+    s.count++
+  }
+
+  reset(): void {
+    this.#series.clear()
+  }
+
+  timer(key?: string): StopTimer {
+    return startTimer((seconds) => this.#observe(key ?? '', seconds))
+  }
+
+  async collect(): Promise<Family> {
+    const samples: Sample[] = []
+    for (const [key, s] of this.#series) {
+      const base = key === '' ? {} : { [this.#label]: key }
+      const sorted = [...s.window].sort((a, b) => a - b)
+      for (const q of this.#percentiles) {
+        const value =
+          sorted.length === 0
+            ? Number.NaN
+            : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!
+        samples.push({ labels: { ...base, quantile: String(q) }, value })
+      }
+      samples.push({ suffix: '_sum', labels: base, value: s.sum })
+      samples.push({ suffix: '_count', labels: base, value: s.count })
+    }
+    return { name: this.#name, help: this.#help, type: 'summary', samples }
+  }
+}
+
+/** A `calculate` metric: its value (or values, for a group) is asked for at each scrape. */
+class CalculatedMetric implements Collectable {
+  readonly #name: string
+  readonly #help: string
+  readonly #label: string
+  readonly #type: FamilyType
+  readonly #calculate: CalculateMetric<unknown>
+
+  constructor(name: string, options: AnyOptions & { calculate: CalculateMetric<unknown> }, type: FamilyType) {
+    this.#name = name
+    this.#help = options.help ?? name
+    this.#label = options.label ?? 'key'
+    this.#type = type
+    this.#calculate = options.calculate
+  }
+
+  async collect(): Promise<Family> {
+    const family: Family = { name: this.#name, help: this.#help, type: this.#type, samples: [] }
+    let result: unknown
+    try {
+      result = await this.#calculate()
+    } catch {
+      return family // one failing metric must not break the scrape
+    }
+    if (typeof result === 'number') family.samples.push({ value: result })
+    else if (result !== null && typeof result === 'object') {
+      for (const [k, v] of Object.entries(result)) {
+        if (typeof v === 'number') family.samples.push({ labels: { [this.#label]: k }, value: v })
+      }
+    }
+    return family
+  }
+}
+
+/**
+ * libp2p's own metrics (`register*`): every variant works, so nothing libp2p or its services report is lost.
+ * A name registered twice returns the first metric, as prom-client-backed implementations do.
+ */
+export class MetricRegistry {
+  readonly #metrics = new Map<string, Collectable>()
+
+  #register<T extends Collectable>(name: string, make: () => T): T {
+    const existing = this.#metrics.get(name)
+    if (existing !== undefined) return existing as T
+    const metric = make()
+    this.#metrics.set(name, metric)
+    return metric
+  }
+
+  metric(name: string, options: AnyOptions = {}, type: FamilyType = 'gauge'): GaugeMetric | undefined {
+    if (isCalculated(options)) {
+      this.#register(name, () => new CalculatedMetric(name, options, type))
+      return undefined
+    }
+    return this.#register(name, () => new GaugeMetric(name, options, type))
+  }
+
+  histogram(name: string, options: HistogramOptions & AnyOptions = {}): HistogramMetric | undefined {
+    if (isCalculated(options)) {
+      // A calculated histogram is observed at each scrape with the calculated value.
+      const histogram = new HistogramMetric(name, options)
+      const calculate = options.calculate
+      this.#register(name, () => ({
+        collect: async () => {
+          const value = await Promise.resolve(calculate()).catch(() => undefined)
+          if (typeof value === 'number') histogram.observe(value)
+          return histogram.collect()
+        }
+      }))
+      return undefined
+    }
+    return this.#register(name, () => new HistogramMetric(name, options))
+  }
+
+  summary(name: string, options: SummaryOptions & AnyOptions = {}): SummaryMetric | undefined {
+    if (isCalculated(options)) {
+      const summary = new SummaryMetric(name, options)
+      const calculate = options.calculate
+      this.#register(name, () => ({
+        collect: async () => {
+          const value = await Promise.resolve(calculate()).catch(() => undefined)
+          if (typeof value === 'number') summary.observe(value)
+          return summary.collect()
+        }
+      }))
+      return undefined
+    }
+    return this.#register(name, () => new SummaryMetric(name, options))
+  }
+
+  get size(): number {
+    return this.#metrics.size
+  }
+
+  names(): string[] {
+    return [...this.#metrics.keys()]
+  }
+
+  async families(): Promise<Family[]> {
+    return Promise.all([...this.#metrics.values()].map((m) => m.collect()))
+  }
+}
+
+export type { CalculatedMetricOptions }

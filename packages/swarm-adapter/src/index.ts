@@ -2,6 +2,8 @@ export * from './http/index.ts'
 export { loadOrCreatePrivateKey } from './identity.ts'
 export { interposedStore, interposePeerStore, PEER_STORE_METHODS } from './peer-store/interpose.ts'
 export { defaultPeerStorePath, type PeerStoreOptions } from './peer-store/open.ts'
+export { type Peerscope, type PeerscopeInit, peerscope } from './peerscope.ts'
+export type { HttpOptions } from './service.ts'
 export {
   DEFAULT_GC_INTERVAL,
   DEFAULT_LATENCY_SAMPLE_INTERVAL,

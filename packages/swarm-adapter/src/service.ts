@@ -12,8 +12,10 @@ import type {
   TypedEventTarget
 } from '@libp2p/interface'
 import { serviceCapabilities } from '@libp2p/interface'
-import type { ConnectionManager } from '@libp2p/interface-internal'
+import type { AddressManager, ConnectionManager } from '@libp2p/interface-internal'
+import type { PeerscopeMetrics } from '@peerscope/metrics'
 import { type GcStats, type LevelPeerStore, Libp2pPeerStore } from '@peerscope/peerstore-level'
+import { type HttpServer, type HttpServerOptions, startHttpServer } from './http/server.ts'
 import { deferredPeerStore } from './peer-store/deferred.ts'
 import { interposePeerStore } from './peer-store/interpose.ts'
 import { openConfiguredStore, type PeerStoreOptions } from './peer-store/open.ts'
@@ -21,12 +23,17 @@ import { AddressTtlRules } from './swarm/address-ttl.ts'
 import { syncKadPin } from './swarm/kad-pins.ts'
 import { LatencySampler } from './swarm/latency.ts'
 import { KeyedSerialQueue } from './swarm/serial.ts'
+import { liveView } from './view/live-view.ts'
 
 export const DEFAULT_GC_INTERVAL = 10 * 60_000
 export const DEFAULT_LATENCY_SAMPLE_INTERVAL = 10_000
 
+/** The HTTP API and dashboard; off unless given. */
+export type HttpOptions = Omit<HttpServerOptions, 'view'>
+
 export interface PeerscopeServiceInit {
   peerStore?: PeerStoreOptions
+  http?: HttpOptions | false
   /** How often ping RTTs measured by libp2p's connection monitor are read into the store (ms, default 10 s). */
   latencySampleInterval?: number
 }
@@ -37,7 +44,10 @@ export interface PeerscopeServiceComponents {
   peerStore: PeerStore
   events: TypedEventTarget<Libp2pEvents>
   connectionManager: ConnectionManager
+  addressManager: AddressManager
+  nodeInfo: { userAgent: string }
   logger: ComponentLogger
+  metrics?: unknown
 }
 
 export interface LastGc extends GcStats {
@@ -53,6 +63,16 @@ export interface PeerscopeService {
   readonly lastGc: LastGc | undefined
   /** Resolves when every swarm event received so far has been applied to the store (for tests and tools). */
   settled(): Promise<void>
+  /** Base URL of the HTTP API and dashboard while the node runs with `http` on, else `undefined`. */
+  readonly httpUrl: string | undefined
+}
+
+function isPeerscopeMetrics(metrics: unknown): metrics is PeerscopeMetrics {
+  return (
+    typeof metrics === 'object' &&
+    metrics !== null &&
+    (metrics as { [Symbol.toStringTag]?: string })[Symbol.toStringTag] === '@peerscope/metrics'
+  )
 }
 
 class PeerscopeServiceImpl implements PeerscopeService, Startable {
@@ -68,6 +88,7 @@ class PeerscopeServiceImpl implements PeerscopeService, Startable {
   #latency: LatencySampler | undefined
   #gcTimer: ReturnType<typeof setInterval> | undefined
   #lastGc: LastGc | undefined
+  #http: HttpServer | undefined
   #running = false
 
   constructor(components: PeerscopeServiceComponents, init: PeerscopeServiceInit = {}) {
@@ -132,8 +153,32 @@ class PeerscopeServiceImpl implements PeerscopeService, Startable {
     this.#running = true
   }
 
+  /** The HTTP server starts once the transports listen, so the node's addresses are known. */
+  async afterStart(): Promise<void> {
+    const http = this.#init.http
+    if (http === undefined || http === false) return
+    const { peerId, addressManager, nodeInfo, connectionManager, metrics } = this.#components
+    const view = liveView({
+      peerId,
+      addresses: () => addressManager.getAddresses().map(String),
+      agent: nodeInfo.userAgent,
+      connections: () => connectionManager.getConnections(),
+      store: () => this.store(),
+      metrics: isPeerscopeMetrics(metrics) ? metrics : undefined,
+      lastGc: () => this.#lastGc
+    })
+    this.#http = await startHttpServer({ ...http, view, logger: this.#log })
+    this.#log('HTTP API and dashboard at %s', this.#http.url)
+  }
+
+  get httpUrl(): string | undefined {
+    return this.#http?.url
+  }
+
   async stop(): Promise<void> {
     this.#running = false
+    await this.#http?.close()
+    this.#http = undefined
     const { events } = this.#components
     events.removeEventListener('connection:open', this.#onConnectionOpen)
     events.removeEventListener('peer:identify', this.#onIdentify)

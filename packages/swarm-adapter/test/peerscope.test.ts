@@ -27,12 +27,11 @@ describe('peerscope(): metrics, peer store and HTTP API in one node', () => {
   let node: Awaited<ReturnType<typeof quickStartNode>>
   let other: Awaited<ReturnType<typeof plainNode>>
   let base: string
-  const get = async (path: string) => {
+  // biome-ignore lint/suspicious/noExplicitAny: the answers are arbitrary JSON the assertions walk into
+  const get = async (path: string): Promise<{ status: number; body: any }> => {
     const res = await fetch(new URL(path, base), { headers: { Authorization: 'Bearer secret' } })
-    return {
-      status: res.status,
-      body: res.headers.get('content-type')?.includes('json') ? await res.json() : await res.text()
-    }
+    const json = res.headers.get('content-type')?.includes('json') === true
+    return { status: res.status, body: json ? await res.json() : await res.text() }
   }
 
   before(async () => {

@@ -1,0 +1,73 @@
+import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, test } from 'node:test'
+import { fileURLToPath } from 'node:url'
+
+const main = fileURLToPath(new URL('../src/main.ts', import.meta.url))
+const dir = await mkdtemp(join(tmpdir(), 'peerscope-swarm-'))
+after(() => rm(dir, { recursive: true, force: true }))
+
+/** Runs the example as a user would, until it stops by itself; resolves with its output and exit code. */
+function run(
+  seconds: number,
+  onLine?: (line: string) => void
+): Promise<{ code: number | null; out: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      [
+        '--conditions=@peerscope/source',
+        main,
+        '--nodes',
+        '3',
+        '--port',
+        '0',
+        '--dir',
+        dir,
+        '--duration',
+        String(seconds)
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] }
+    )
+    let out = ''
+    child.stdout.setEncoding('utf8')
+    child.stdout.on('data', (chunk: string) => {
+      out += chunk
+      for (const line of chunk.split('\n')) if (line !== '') onLine?.(line)
+    })
+    child.stderr.on('data', (chunk) => {
+      out += chunk
+    })
+    child.on('error', reject)
+    child.on('exit', (code) => resolve({ code, out }))
+  })
+}
+
+test('the local swarm serves the dashboard, exchanges traffic, stops cleanly and remembers its peers', async () => {
+  let dashboard: Promise<unknown> | undefined
+  const first = await run(6, (line) => {
+    const url = /^dashboard: (http:\/\/127\.0\.0\.1:\d+\/)$/.exec(line)?.[1]
+    if (url !== undefined) {
+      // While it runs: the API answers with the swarm's own traffic.
+      dashboard = (async () => {
+        await new Promise((resolve) => setTimeout(resolve, 3000))
+        const res = await fetch(new URL('api/v1/bandwidth', url))
+        return res.json()
+      })()
+    }
+  })
+  assert.equal(first.code, 0, first.out)
+  assert.match(first.out, /node-0 \S+ remembers 0 peer\(s\)/)
+  assert.match(first.out, /stopped cleanly after echoing/)
+  assert.ok(dashboard !== undefined, 'the dashboard URL was printed')
+  const totals = (await dashboard) as { totalOut: number }
+  assert.ok(totals.totalOut > 0, 'traffic flowed through node 0')
+
+  const second = await run(2)
+  assert.equal(second.code, 0, second.out)
+  const remembered = Number(/node-0 \S+ remembers (\d+) peer\(s\)/.exec(second.out)?.[1])
+  assert.ok(remembered >= 2, `node-0 remembered ${remembered} peers after a restart`)
+})

@@ -189,8 +189,8 @@ export class BandwidthCounter {
     for (const s of this.#series.values()) {
       if (s.kind !== 'peerProtocol') continue
       const [peer = '', protocol = ''] = s.name.split(SEP)
-      let inner = out.get(peer)
-      if (inner === undefined) out.set(peer, (inner = new Map()))
+      const inner = out.get(peer) ?? new Map<string, Stats>()
+      out.set(peer, inner)
       inner.set(protocol, this.#stats(s))
     }
     return out

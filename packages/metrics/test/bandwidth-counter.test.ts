@@ -5,7 +5,12 @@ import { BandwidthCounter, MetricsError, OVERFLOW_PEER } from '@peerscope/metric
 
 function virtualClock(start = 1_000_000) {
   let now = start
-  return { now: () => now, advance: (ms: number) => void (now += ms) }
+  return {
+    now: () => now,
+    advance: (ms: number) => {
+      now += ms
+    }
+  }
 }
 
 describe('BandwidthCounter: go-libp2p reference cases', () => {

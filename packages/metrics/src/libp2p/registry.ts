@@ -120,8 +120,8 @@ class HistogramMetric implements Histogram, HistogramGroup, Collectable {
   }
 
   #observe(key: string, value: number): void {
-    let s = this.#series.get(key)
-    if (s === undefined) this.#series.set(key, (s = { counts: this.#buckets.map(() => 0), sum: 0, count: 0 }))
+    const s = this.#series.get(key) ?? { counts: this.#buckets.map(() => 0), sum: 0, count: 0 }
+    this.#series.set(key, s)
     for (let i = 0; i < this.#buckets.length; i++) if (value <= this.#buckets[i]!) s.counts[i]!++
     s.sum += value
     s.count++
@@ -170,8 +170,8 @@ class SummaryMetric implements Summary, SummaryGroup, Collectable {
   }
 
   #observe(key: string, value: number): void {
-    let s = this.#series.get(key)
-    if (s === undefined) this.#series.set(key, (s = { window: [], sum: 0, count: 0 }))
+    const s = this.#series.get(key) ?? { window: [], sum: 0, count: 0 }
+    this.#series.set(key, s)
     s.window.push(value)
     if (s.window.length > SUMMARY_WINDOW) s.window.shift()
     s.sum += value

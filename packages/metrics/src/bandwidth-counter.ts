@@ -22,6 +22,12 @@ export interface BandwidthCounterInit {
   maxPeers?: number
   /** Where the counters live: a `LocalMetricMap` by default; a `SharedMetricMap` lets a worker read them. */
   map?: MetricMap
+  /**
+   * Also write each series' rates into the map at every sweep (as milli-bytes per second, fields `ri`/`ro`),
+   * so a reader of the map alone (a worker exporting Prometheus text) sees them. Default: on for a map given
+   * in `map`, off for the default local map.
+   */
+  publishRates?: boolean
 }
 
 export interface Attribution {
@@ -53,13 +59,24 @@ interface Series {
   readonly packetsOut: CounterHandle
   readonly rateIn: RateMeter
   readonly rateOut: RateMeter
+  /** Published rates (milli-bytes/s) when `publishRates` is on. */
+  readonly publishedIn: CounterHandle | undefined
+  readonly publishedOut: CounterHandle | undefined
   /** Clock time of the last sweep that saw bytes, or of creation. */
   lastActive: number
   /** False once trimmed or reset: channels holding it resolve again. */
   live: boolean
 }
 
-const SEP = '\u0000'
+/** Separates kind, name and field in map keys; peer ids and protocol ids never contain it. */
+export const SEP = '\u0000'
+/** The map fields of one series: bytes and packets in and out, published rates in and out. */
+export const SERIES_FIELDS = ['bi', 'bo', 'pi', 'po', 'ri', 'ro'] as const
+
+/** Writes a rate into a map counter as whole milli-bytes per second (the map holds integers). */
+function publish(handle: CounterHandle, rate: number): void {
+  handle.add(Math.round(rate * 1000) - handle.get())
+}
 
 /**
  * Bytes and packets in and out: totals, per peer, per protocol, per (peer, protocol) and per connection.
@@ -70,8 +87,10 @@ export class BandwidthCounter {
   readonly #map: MetricMap
   readonly #clock: () => number
   readonly #maxPeers: number
+  readonly #publishRates: boolean
   readonly #series = new Map<string, Series>()
   readonly #total: Series
+  readonly #overflowSeries: Series
   #peers = 0
   #lastSweep: number
   #timer: ReturnType<typeof setInterval> | undefined
@@ -87,8 +106,11 @@ export class BandwidthCounter {
     this.#map = init.map ?? new LocalMetricMap()
     this.#clock = init.clock ?? Date.now
     this.#maxPeers = maxPeers
+    this.#publishRates = init.publishRates ?? init.map !== undefined
     this.#lastSweep = this.#clock()
     this.#total = this.#resolve('total', 'total', undefined)
+    // Made now, so it exists even when a fixed-size map is full later; listed once it carries bytes.
+    this.#overflowSeries = this.#makeSeries('peer', OVERFLOW_PEER, undefined)
   }
 
   /** The map holding the counters (`<kind>\0<series>\0<field>` keys); a worker may read a shared one. */
@@ -217,6 +239,10 @@ export class BandwidthCounter {
       const flowedIn = s.rateIn.sweep(s.bytesIn.get(), elapsed)
       const flowedOut = s.rateOut.sweep(s.bytesOut.get(), elapsed)
       if (flowedIn || flowedOut) s.lastActive = now
+      if (s.publishedIn !== undefined && s.publishedOut !== undefined) {
+        publish(s.publishedIn, s.rateIn.rate)
+        publish(s.publishedOut, s.rateOut.rate)
+      }
     }
   }
 
@@ -240,7 +266,7 @@ export class BandwidthCounter {
   trimIdle(since: number): number {
     let removed = 0
     for (const s of [...this.#series.values()]) {
-      if (s.kind === 'total' || s.lastActive >= since) continue
+      if (s.kind === 'total' || s === this.#overflowSeries || s.lastActive >= since) continue
       this.#drop(s)
       removed++
     }
@@ -249,7 +275,17 @@ export class BandwidthCounter {
 
   /** Zeroes everything: totals, series, rates. */
   reset(): void {
-    for (const s of [...this.#series.values()]) if (s.kind !== 'total') this.#drop(s)
+    for (const s of [...this.#series.values()])
+      if (s.kind !== 'total' && s !== this.#overflowSeries) this.#drop(s)
+    this.#series.delete(this.#overflowSeries.key)
+    for (const h of [
+      this.#overflowSeries.bytesIn,
+      this.#overflowSeries.bytesOut,
+      this.#overflowSeries.packetsIn,
+      this.#overflowSeries.packetsOut
+    ]) {
+      h.add(-h.get())
+    }
     for (const h of [
       this.#total.bytesIn,
       this.#total.bytesOut,
@@ -260,6 +296,7 @@ export class BandwidthCounter {
     }
     this.#total.rateIn.reset(0)
     this.#total.rateOut.reset(0)
+    for (const h of [this.#total.publishedIn, this.#total.publishedOut]) h?.add(-h.get())
     this.#lastSweep = this.#clock()
   }
 
@@ -285,22 +322,54 @@ export class BandwidthCounter {
     if (peerName !== undefined) {
       if (!this.#series.has(`peer${SEP}${peerName}`) && this.#peers >= this.#maxPeers)
         peerName = OVERFLOW_PEER
-      series.push(this.#resolve('peer', peerName, undefined))
+      const peerSeries = this.#tryResolve('peer', peerName, undefined)
+      if (peerSeries === undefined) peerName = OVERFLOW_PEER
+      series.push(peerSeries ?? this.#overflow())
     }
     if (protocol !== undefined) {
-      series.push(this.#resolve('protocol', protocol, protocol))
-      if (peerName !== undefined)
-        series.push(this.#resolve('peerProtocol', `${peerName}${SEP}${protocol}`, protocol))
+      const protocolSeries = this.#tryResolve('protocol', protocol, protocol)
+      if (protocolSeries !== undefined) series.push(protocolSeries)
+      if (peerName !== undefined) {
+        const pair = this.#tryResolve('peerProtocol', `${peerName}${SEP}${protocol}`, protocol)
+        if (pair !== undefined) series.push(pair)
+      }
     }
     return series
   }
 
+  /**
+   * A series, or `undefined` when a fixed-size (shared) map has no room for another: the bytes then count in
+   * the totals and the overflow peer only, never lost and never an exception on the stream's hot path.
+   */
+  #tryResolve(kind: Kind, name: string, protocol: string | undefined): Series | undefined {
+    try {
+      return this.#resolve(kind, name, protocol)
+    } catch (err) {
+      if ((err as { code?: string }).code === 'ERR_METRIC_MAP_FULL') return undefined
+      throw err
+    }
+  }
+
+  /** The overflow peer's series, created with the counter so it exists even when the map is full. */
+  #overflow(): Series {
+    this.#series.set(this.#overflowSeries.key, this.#overflowSeries)
+    return this.#overflowSeries
+  }
+
   #resolve(kind: Series['kind'], name: string, protocol: string | undefined): Series {
+    if (kind === 'peer' && name === OVERFLOW_PEER) return this.#overflow()
     const key = `${kind}${SEP}${name}`
     let s = this.#series.get(key)
     if (s !== undefined) return s
-    const now = this.#clock()
-    s = {
+    s = this.#makeSeries(kind, name, protocol)
+    this.#series.set(key, s)
+    if (kind === 'peer') this.#peers++
+    return s
+  }
+
+  #makeSeries(kind: Series['kind'], name: string, protocol: string | undefined): Series {
+    const key = `${kind}${SEP}${name}`
+    return {
       key,
       kind,
       name,
@@ -311,19 +380,18 @@ export class BandwidthCounter {
       packetsOut: this.#map.handle(`${key}${SEP}po`),
       rateIn: new RateMeter(),
       rateOut: new RateMeter(),
-      lastActive: now,
+      publishedIn: this.#publishRates ? this.#map.handle(`${key}${SEP}ri`) : undefined,
+      publishedOut: this.#publishRates ? this.#map.handle(`${key}${SEP}ro`) : undefined,
+      lastActive: this.#clock(),
       live: true
     }
-    this.#series.set(key, s)
-    if (kind === 'peer' && name !== OVERFLOW_PEER) this.#peers++
-    return s
   }
 
   #drop(s: Series): void {
     s.live = false
     this.#series.delete(s.key)
-    for (const field of ['bi', 'bo', 'pi', 'po']) this.#map.delete(`${s.key}${SEP}${field}`)
-    if (s.kind === 'peer' && s.name !== OVERFLOW_PEER) this.#peers--
+    for (const field of SERIES_FIELDS) this.#map.delete(`${s.key}${SEP}${field}`)
+    if (s.kind === 'peer') this.#peers--
   }
 
   #read(kind: Kind, name: string): Stats | undefined {

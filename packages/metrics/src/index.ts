@@ -11,12 +11,16 @@ export { MetricsError, type MetricsErrorCode } from './errors.ts'
 export {
   bandwidthFamilies,
   DEFAULT_MAX_PEER_LABELS,
-  type PrometheusOptions
+  type PrometheusOptions,
+  type StatsSource
 } from './export/bandwidth-families.ts'
 export { type Family, PROMETHEUS_CONTENT_TYPE, renderFamilies, type Sample } from './export/exposition.ts'
+export { statsFromMap } from './export/map-stats.ts'
+export { PrometheusExporter } from './export/prometheus-exporter.ts'
 export type { ConnectionStats, MetricsSnapshot } from './export/snapshot.ts'
 export {
   type ConnectionInfo,
+  DEFAULT_EXPORT_MAP_CAPACITY,
   DEFAULT_IDLE_TIMEOUT,
   type Libp2pMetricsComponents,
   type Libp2pMetricsInit,

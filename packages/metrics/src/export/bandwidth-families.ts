@@ -1,4 +1,4 @@
-import { type BandwidthCounter, OVERFLOW_PEER, type Stats } from '../bandwidth-counter.ts'
+import { OVERFLOW_PEER, type Stats } from '../bandwidth-counter.ts'
 import type { Family, Sample } from './exposition.ts'
 
 export interface PrometheusOptions {
@@ -9,6 +9,19 @@ export interface PrometheusOptions {
 }
 
 export const DEFAULT_MAX_PEER_LABELS = 100
+
+/** What the exposition reads: a `BandwidthCounter`, or the same figures read back from a shared map. */
+export interface StatsSource {
+  totals(): Stats
+  byPeer(): Map<string, Stats>
+  byProtocol(): Map<string, Stats>
+  byConnection(): Map<string, Stats>
+  readonly trackedPeers: number
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0
+}
 
 function directional(
   stats: Stats,
@@ -41,9 +54,10 @@ function sum(list: Stats[]): Stats {
 }
 
 /** The bandwidth counter as Prometheus families: counters for totals, gauges for rates and current sizes. */
-export function bandwidthFamilies(counter: BandwidthCounter, options: PrometheusOptions = {}): Family[] {
+export function bandwidthFamilies(counter: StatsSource, options: PrometheusOptions = {}): Family[] {
   const totals = counter.totals()
-  const protocols = [...counter.byProtocol()]
+  // Sorted, so the text is the same whoever renders it (the node's thread or a worker reading the map).
+  const protocols = [...counter.byProtocol()].sort(([a], [b]) => compare(a, b))
   const families: Family[] = [
     {
       name: 'libp2p_transfer_bytes_total',
@@ -91,7 +105,7 @@ export function bandwidthFamilies(counter: BandwidthCounter, options: Prometheus
   if (options.perPeer === true) {
     const limit = options.maxPeerLabels ?? DEFAULT_MAX_PEER_LABELS
     const peers = [...counter.byPeer()].sort(
-      ([, a], [, b]) => b.totalIn + b.totalOut - (a.totalIn + a.totalOut)
+      ([p, a], [q, b]) => b.totalIn + b.totalOut - (a.totalIn + a.totalOut) || compare(p, q)
     )
     const top = peers.slice(0, limit).filter(([peer]) => peer !== OVERFLOW_PEER)
     const rest = sum(

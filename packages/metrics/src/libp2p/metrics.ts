@@ -10,9 +10,12 @@ import type {
   TypedEventTarget
 } from '@libp2p/interface'
 import { serviceCapabilities } from '@libp2p/interface'
+import { SharedMetricMap } from '@peerscope/metric-map'
 import { BandwidthCounter, type BandwidthCounterInit, type Channel } from '../bandwidth-counter.ts'
+import { MetricsError } from '../errors.ts'
 import { bandwidthFamilies, type PrometheusOptions } from '../export/bandwidth-families.ts'
 import { renderFamilies } from '../export/exposition.ts'
+import { PrometheusExporter } from '../export/prometheus-exporter.ts'
 import { type MetricsSnapshot, snapshotOf } from '../export/snapshot.ts'
 import { countStream } from './count-stream.ts'
 import { MetricRegistry } from './registry.ts'
@@ -27,7 +30,17 @@ export interface Libp2pMetricsInit {
    * 0 keeps them until `trimIdle` is called). Totals are never trimmed.
    */
   idleTimeout?: number
+  /**
+   * Render the bandwidth families of the Prometheus text in a worker thread that reads the counters from a
+   * `SharedMetricMap`, so a scrape of many peers does not hold the node's thread. With `true`, a shared map of
+   * `DEFAULT_EXPORT_MAP_CAPACITY` counters is made (six per series; series beyond it count in the totals and the
+   * overflow peer); or pass a counter built over your own `SharedMetricMap` in `bandwidth`.
+   */
+  exportFromWorker?: boolean
 }
+
+/** Counters of the shared map made for `exportFromWorker: true` (about 27 MiB with 192-byte keys). */
+export const DEFAULT_EXPORT_MAP_CAPACITY = 65_536
 
 export interface Libp2pMetricsComponents {
   events: TypedEventTarget<Libp2pEvents>
@@ -73,13 +86,25 @@ class PeerscopeMetricsImpl implements PeerscopeMetrics, Startable {
   /** Wire bytes of connections still being upgraded, by their timeline (shared with the final Connection). */
   readonly #pendingWire = new WeakMap<object, PendingWire>()
   readonly #connections = new Map<string, ConnectionInfo>()
+  readonly #exportFromWorker: boolean
+  #exporter: PrometheusExporter | undefined
   #trimTimer: ReturnType<typeof setInterval> | undefined
 
   constructor(components: Libp2pMetricsComponents & Record<string, unknown>, init: Libp2pMetricsInit) {
     this.#components = components
     this.#log = components.logger.forComponent('peerscope:metrics')
-    this.bandwidth =
-      init.bandwidth instanceof BandwidthCounter ? init.bandwidth : new BandwidthCounter(init.bandwidth)
+    this.#exportFromWorker = init.exportFromWorker === true
+    if (init.bandwidth instanceof BandwidthCounter) this.bandwidth = init.bandwidth
+    else if (this.#exportFromWorker && init.bandwidth?.map === undefined) {
+      const map = SharedMetricMap.create({ capacity: DEFAULT_EXPORT_MAP_CAPACITY, maxKeyBytes: 192 })
+      this.bandwidth = new BandwidthCounter({ ...init.bandwidth, map })
+    } else this.bandwidth = new BandwidthCounter(init.bandwidth)
+    if (this.#exportFromWorker && !(this.bandwidth.map instanceof SharedMetricMap)) {
+      throw new MetricsError(
+        'ERR_INVALID_OPTIONS',
+        'exportFromWorker needs the counters in a SharedMetricMap'
+      )
+    }
     this.#prometheus = init.prometheus ?? {}
     this.#idleTimeout = init.idleTimeout ?? DEFAULT_IDLE_TIMEOUT
     // The connection manager is built after metrics: ask for it only when a stream needs the fallback scan.
@@ -97,6 +122,9 @@ class PeerscopeMetricsImpl implements PeerscopeMetrics, Startable {
     this.#components.events.addEventListener('connection:open', this.#onConnectionOpen)
     this.#components.events.addEventListener('connection:close', this.#onConnectionClose)
     this.bandwidth.start()
+    if (this.#exportFromWorker) {
+      this.#exporter = new PrometheusExporter(this.bandwidth.map, this.#prometheus)
+    }
     if (this.#idleTimeout > 0) {
       this.#trimTimer = setInterval(
         () => this.bandwidth.trimIdle(Date.now() - this.#idleTimeout),
@@ -106,7 +134,9 @@ class PeerscopeMetricsImpl implements PeerscopeMetrics, Startable {
     }
   }
 
-  stop(): void {
+  async stop(): Promise<void> {
+    await this.#exporter?.close()
+    this.#exporter = undefined
     this.#components.events.removeEventListener('connection:open', this.#onConnectionOpen)
     this.#components.events.removeEventListener('connection:close', this.#onConnectionClose)
     this.bandwidth.stop()

@@ -1,0 +1,56 @@
+import { Worker } from 'node:worker_threads'
+import { type MetricMap, SharedMetricMap } from '@peerscope/metric-map'
+import { MetricsError } from '../errors.ts'
+import type { PrometheusOptions } from './bandwidth-families.ts'
+
+// Source in development (type stripping), compiled JavaScript once built.
+const WORKER = new URL(
+  import.meta.url.endsWith('.ts') ? './prometheus-worker.ts' : './prometheus-worker.js',
+  import.meta.url
+)
+
+/**
+ * Renders the bandwidth part of the Prometheus text in a worker thread over a shared counter map. The node's
+ * thread only posts a request and receives a string.
+ */
+export class PrometheusExporter {
+  readonly #worker: Worker
+  readonly #pending = new Map<number, { resolve: (text: string) => void; reject: (err: Error) => void }>()
+  #next = 0
+
+  constructor(map: MetricMap, options: PrometheusOptions = {}) {
+    if (!(map instanceof SharedMetricMap)) {
+      throw new MetricsError(
+        'ERR_INVALID_OPTIONS',
+        'exporting from a worker needs the counters in a SharedMetricMap'
+      )
+    }
+    this.#worker = new Worker(WORKER, { workerData: { buffer: map.buffer, options } })
+    this.#worker.unref()
+    this.#worker.on('message', (reply: { id: number; text?: string; error?: string }) => {
+      const waiting = this.#pending.get(reply.id)
+      this.#pending.delete(reply.id)
+      if (reply.text !== undefined) waiting?.resolve(reply.text)
+      else waiting?.reject(new Error(reply.error ?? 'the export worker failed'))
+    })
+    this.#worker.on('error', (err) => this.#failAll(err))
+    this.#worker.on('exit', () => this.#failAll(new Error('the export worker exited')))
+  }
+
+  render(): Promise<string> {
+    const id = this.#next++
+    return new Promise((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject })
+      this.#worker.postMessage({ id })
+    })
+  }
+
+  async close(): Promise<void> {
+    await this.#worker.terminate()
+  }
+
+  #failAll(err: Error): void {
+    for (const waiting of this.#pending.values()) waiting.reject(err)
+    this.#pending.clear()
+  }
+}

@@ -1,0 +1,88 @@
+import assert from 'node:assert/strict'
+import { describe, test } from 'node:test'
+import { defaultLogger } from '@libp2p/logger'
+import { SharedMetricMap } from '@peerscope/metric-map'
+import {
+  BandwidthCounter,
+  bandwidthFamilies,
+  libp2pMetrics,
+  MetricsError,
+  PrometheusExporter,
+  renderFamilies,
+  statsFromMap
+} from '@peerscope/metrics'
+import { TypedEventEmitter } from 'main-event'
+
+function fill(counter: BandwidthCounter, peers: number): void {
+  for (let i = 0; i < peers; i++) {
+    counter.logSent(100 + i, { peer: `peer-${i}`, protocol: `/proto/${i % 10}` })
+    counter.logReceived(50 + i, { peer: `peer-${i}`, protocol: `/proto/${i % 10}` })
+  }
+}
+
+describe('Prometheus export from a worker thread over a SharedMetricMap', () => {
+  test('the map alone gives back the counter figures, rates included', () => {
+    let now = 0
+    const map = SharedMetricMap.create({ capacity: 4096, maxKeyBytes: 128 })
+    const counter = new BandwidthCounter({ map, clock: () => now })
+    fill(counter, 50)
+    now += 1000
+    counter.tick()
+    fill(counter, 50)
+    now += 1000
+    counter.tick()
+    const fromMap = statsFromMap(SharedMetricMap.attach(map.buffer))
+    assert.deepEqual(fromMap.totals(), counter.totals())
+    assert.deepEqual(fromMap.byProtocol(), counter.byProtocol())
+    assert.equal(fromMap.byPeer().get('peer-7')?.totalOut, counter.forPeer('peer-7')?.totalOut)
+    assert.equal(fromMap.trackedPeers, counter.trackedPeers)
+  })
+
+  test('the worker renders the same text as the node thread, for 10,000 peers', async () => {
+    const map = SharedMetricMap.create({ capacity: 200_000, maxKeyBytes: 128 })
+    const counter = new BandwidthCounter({ map })
+    fill(counter, 10_000)
+    const options = { perPeer: true, maxPeerLabels: 100 }
+    const exporter = new PrometheusExporter(map, options)
+    try {
+      const fromWorker = await exporter.render()
+      const inThread = renderFamilies(bandwidthFamilies(counter, options))
+      assert.ok(fromWorker === inThread, 'the worker and the node thread render the same text')
+      assert.match(fromWorker, /^libp2p_peer_transfer_bytes_total\{peer="other",direction="out"\} \d+/m)
+    } finally {
+      await exporter.close()
+    }
+  })
+
+  test('a full shared map never throws on the hot path: bytes land in the totals and the overflow peer', () => {
+    const map = SharedMetricMap.create({ capacity: 64, maxKeyBytes: 128 })
+    const counter = new BandwidthCounter({ map })
+    for (let i = 0; i < 100; i++) counter.logSent(1, { peer: `p${i}`, protocol: '/x' })
+    assert.equal(counter.totals().totalOut, 100)
+    const perPeer = [...counter.byPeer().values()].reduce((sum, s) => sum + s.totalOut, 0)
+    assert.equal(perPeer, 100, 'every byte is in some peer series, the overflow one included')
+  })
+
+  test('libp2pMetrics({ exportFromWorker: true }) serves its scrape from the worker', async () => {
+    const metrics = libp2pMetrics({ exportFromWorker: true })({
+      events: new TypedEventEmitter(),
+      logger: defaultLogger()
+    }) as ReturnType<ReturnType<typeof libp2pMetrics>> & { start(): void; stop(): Promise<void> }
+    metrics.start()
+    try {
+      metrics.bandwidth.logSent(123, { peer: 'p', protocol: '/x' })
+      const text = await metrics.prometheus()
+      assert.match(text, /^libp2p_transfer_bytes_total\{direction="out"\} 123$/m)
+    } finally {
+      await metrics.stop()
+    }
+    assert.throws(
+      () =>
+        libp2pMetrics({ exportFromWorker: true, bandwidth: new BandwidthCounter() })({
+          events: new TypedEventEmitter(),
+          logger: defaultLogger()
+        }),
+      (err: unknown) => err instanceof MetricsError && err.code === 'ERR_INVALID_OPTIONS'
+    )
+  })
+})

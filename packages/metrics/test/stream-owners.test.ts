@@ -24,7 +24,8 @@ test('streams of a watched connection are attributed without scanning any connec
   const b = await node()
   try {
     // Protocols of this test only: libp2p's own (ping, identify) limit concurrent streams per connection.
-    for (const protocol of ['/test/a/1.0.0', '/test/b/1.0.0']) await b.handle(protocol, (stream) => stream.close())
+    for (const protocol of ['/test/a/1.0.0', '/test/b/1.0.0'])
+      await b.handle(protocol, (stream) => stream.close())
     const connection = await a.dial(b.getMultiaddrs()[0]!)
     let scans = 0
     const owners = new StreamOwners(() => {
@@ -32,9 +33,7 @@ test('streams of a watched connection are attributed without scanning any connec
       return [] as Connection[]
     })
     owners.watch(connection)
-    const streams = await Promise.all(
-      ['/test/a/1.0.0', '/test/b/1.0.0'].map((p) => connection.newStream(p))
-    )
+    const streams = await Promise.all(['/test/a/1.0.0', '/test/b/1.0.0'].map((p) => connection.newStream(p)))
     for (const stream of streams) assert.equal(owners.owner(stream), connection)
     assert.equal(scans, 0, 'no fallback scan was needed')
     for (const stream of streams) await stream.close()

@@ -25,6 +25,7 @@ import { exportStore, importRustAddrBook, importStore, type PeerStoreExport } fr
 import {
   type AddrInfo,
   type GcStats,
+  type JsonValue,
   type MetadataValue,
   type OpenReport,
   type PeerEntry,
@@ -118,6 +119,24 @@ function presentKinds(entry: PeerEntry): RecordKind[] {
   if (entry.tags.size > 0) kinds.push('tags')
   if (entry.pins.size > 0) kinds.push('pins')
   return kinds
+}
+
+/**
+ * Metadata values are bytes or JSON: anything else (functions, symbols, cycles, BigInt) is refused. The value
+ * kept is the JSON round trip, which is exactly what a reopened store reads back (NaN and Infinity become null).
+ */
+function jsonCopy(value: unknown): JsonValue {
+  let text: string | undefined
+  try {
+    text = JSON.stringify(value)
+  } catch (err) {
+    throw new PeerStoreError('ERR_INVALID_ARGUMENT', 'metadata value is not JSON-serialisable', {
+      cause: err
+    })
+  }
+  if (text === undefined)
+    throw new PeerStoreError('ERR_INVALID_ARGUMENT', 'metadata value is not JSON-serialisable')
+  return JSON.parse(text) as JsonValue
 }
 
 function checkTtl(ttl: number): void {
@@ -816,7 +835,7 @@ export class LevelPeerStore {
     if (typeof key !== 'string')
       throw new PeerStoreError('ERR_INVALID_ARGUMENT', 'metadata key must be a string')
     if (value === undefined) throw new PeerStoreError('ERR_INVALID_ARGUMENT', 'metadata value is undefined')
-    this.#entry(peer).metadata.set(key, value instanceof Uint8Array ? value.slice() : structuredClone(value))
+    this.#entry(peer).metadata.set(key, value instanceof Uint8Array ? value.slice() : jsonCopy(value))
     return this.#commit(k, 'meta')
   }
 

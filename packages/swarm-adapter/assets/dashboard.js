@@ -93,10 +93,10 @@ function drawLines(canvas, points, series, format, marks = []) {
   const plotH = height - pad.top - pad.bottom
   const now = Date.now()
   const from = now - HISTORY * POLL_MS
-  const max = niceMax(
-    Math.max(0, ...points.flatMap((p) => series.map((s) => p[s.key]))),
-    format === formatRate
-  )
+  const bytes = format === formatRate
+  const top = niceMax(Math.max(0, ...points.flatMap((p) => series.map((s) => p[s.key]))), bytes)
+  // Counts are whole numbers: at least 4 on the axis, so its four steps are whole too.
+  const max = bytes ? top : Math.max(4, top)
   const x = (t) => pad.left + ((t - from) / (now - from)) * plotW
   const y = (v) => pad.top + plotH - (v / max) * plotH
 

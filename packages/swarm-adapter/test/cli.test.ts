@@ -1,13 +1,17 @@
 import assert from 'node:assert/strict'
-import { spawnSync } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import { generateKeyPair } from '@libp2p/crypto/keys'
+import { defaultLogger } from '@libp2p/logger'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { persistentPeerStore } from '@libp2p/peer-store'
 import { multiaddr } from '@multiformats/multiaddr'
 import { AddressTTL, openPeerStore, PermanentAddrTTL } from '@peerscope/peerstore-level'
+import { LevelDatastore } from 'datastore-level'
+import { TypedEventEmitter } from 'main-event'
 import { runCli } from '../src/cli/commands.ts'
 import { tempDir } from './helpers/nodes.ts'
 
@@ -92,6 +96,58 @@ describe('peerscope CLI', () => {
     assert.equal(result.code, 0, result.err)
     const shown = JSON.parse((await cli('peer', rustPeer.toString(), '--db', target)).out)
     assert.equal(shown.addresses[0].multiaddr, '/ip4/10.0.0.1/tcp/4001')
+  })
+
+  test("imports js-libp2p's default peer store from a datastore-level database", async () => {
+    const legacyPath = join(dir.path, 'legacy')
+    const datastore = new LevelDatastore(legacyPath)
+    await datastore.open()
+    const legacyPeer = peerIdFromPrivateKey(await generateKeyPair('Ed25519'))
+    const legacy = persistentPeerStore({
+      peerId: peer,
+      datastore,
+      events: new TypedEventEmitter(),
+      logger: defaultLogger()
+    })
+    await legacy.save(legacyPeer, {
+      multiaddrs: [multiaddr('/ip4/127.0.0.1/tcp/4999')],
+      protocols: ['/legacy/1.0.0']
+    })
+    await datastore.close()
+    const target = join(dir.path, 'migrated')
+    const result = await cli('import', '--libp2p-datastore', legacyPath, '--db', target)
+    assert.equal(result.code, 0, result.err)
+    const shown = JSON.parse((await cli('peer', legacyPeer.toString(), '--db', target)).out)
+    assert.deepEqual(shown.protocols, ['/legacy/1.0.0'])
+    assert.equal(shown.addresses[0].multiaddr, '/ip4/127.0.0.1/tcp/4999')
+  })
+
+  test('serve answers the HTTP API over the stored database and stops on SIGTERM', async () => {
+    const bin = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url))
+    const child = spawn(
+      process.execPath,
+      ['--conditions=@peerscope/source', bin, 'serve', '--db', db, '--port', '0'],
+      {
+        stdio: ['ignore', 'pipe', 'inherit']
+      }
+    )
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve))
+    const url = await new Promise<string>((resolve, reject) => {
+      let out = ''
+      child.stdout.setEncoding('utf8')
+      child.stdout.on('data', (chunk: string) => {
+        out += chunk
+        const found = / at (http:\/\/127\.0\.0\.1:\d+\/)/.exec(out)?.[1]
+        if (found !== undefined) resolve(found)
+      })
+      void exited.then(() => reject(new Error(`serve exited early: ${out}`)))
+    })
+    const peers = (await (await fetch(new URL('api/v1/peers', url))).json()) as { total: number }
+    assert.equal(peers.total, 2)
+    const node = (await (await fetch(new URL('api/v1/node', url))).json()) as { node: unknown }
+    assert.equal(node.node, null, 'no live node behind an offline database')
+    child.kill('SIGTERM')
+    assert.equal(await exited, 0)
   })
 
   test('errors: usage mistakes exit 2, a bad peer id exits 1 with its code, a missing peer exits 1', async () => {

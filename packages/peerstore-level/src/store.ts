@@ -192,6 +192,7 @@ export class LevelPeerStore {
   readonly #selfId: PeerId | undefined
   readonly #privateKey: PrivateKey | undefined
   readonly #listeners = new Map<string, Set<AddrListener>>()
+  readonly #changeListeners = new Set<(entry: PeerEntry) => void>()
   #dirty = new Set<string>()
   #nextFlush: Flush | undefined
   #flushing = false
@@ -302,6 +303,11 @@ export class LevelPeerStore {
 
   #markDirty(key: string, ...kinds: RecordKind[]): void {
     for (const kind of kinds) this.#dirty.add(`${kind}\u0000${key}`)
+    // Every persisted change passes here, so it is the one place read caches learn of it.
+    if (this.#changeListeners.size > 0) {
+      const entry = this.#index.get(key)
+      if (entry != null) for (const fn of this.#changeListeners) fn(entry)
+    }
   }
 
   #requestFlush(): Promise<void> {
@@ -828,6 +834,12 @@ export class LevelPeerStore {
     return v instanceof Uint8Array ? v.slice() : v === undefined ? undefined : structuredClone(v)
   }
 
+  /** The metadata keys stored for a peer, sorted; empty for an unknown peer. */
+  metadataKeys(peer: PeerId): string[] {
+    const metadata = this.#index.get(this.#key(peer))?.metadata
+    return metadata == null ? [] : [...metadata.keys()].sort()
+  }
+
   /** Stores a value as given (bytes or any JSON value). */
   async putMetadata(peer: PeerId, key: string, value: MetadataValue): Promise<void> {
     this.#open()
@@ -937,6 +949,15 @@ export class LevelPeerStore {
   /** @internal Direct access for the adapter and import: a snapshot-free view of one entry. */
   entryFor(peer: PeerId): PeerEntry | undefined {
     return this.#index.get(this.#key(peer))
+  }
+
+  /**
+   * @internal Calls `fn` with an entry whenever one of its persisted records changes (before the
+   * write resolves); the adapter drops its cached `Peer` then. Returns the unsubscribe function.
+   */
+  onEntryChange(fn: (entry: PeerEntry) => void): () => void {
+    this.#changeListeners.add(fn)
+    return () => this.#changeListeners.delete(fn)
   }
 
   /** @internal Every entry, for the adapter's `all()` and for export. */

@@ -92,11 +92,35 @@ function peersEqual(a: Peer, b: Peer): boolean {
   )
 }
 
+/** The first instant after `now` at which an address or tag of the entry expires. */
+function nearestExpiry(entry: PeerEntry, now: number): number {
+  let nearest = Number.POSITIVE_INFINITY
+  for (const a of entry.addrs.values()) if (a.expiresAt > now && a.expiresAt < nearest) nearest = a.expiresAt
+  for (const t of entry.tags.values()) if (t.expiresAt > now && t.expiresAt < nearest) nearest = t.expiresAt
+  return nearest
+}
+
+/** A fresh copy of the containers, so a caller that edits what it got cannot corrupt the cache. */
+function copyPeer(peer: Peer): Peer {
+  const copy: Peer = {
+    id: peer.id,
+    addresses: peer.addresses.map((a) => ({ multiaddr: a.multiaddr, isCertified: a.isCertified })),
+    protocols: peer.protocols.slice(),
+    metadata: peer.metadata.size === 0 ? new Map() : new Map(peer.metadata),
+    tags: peer.tags.size === 0 ? new Map() : new Map([...peer.tags].map(([k, t]) => [k, { value: t.value }]))
+  }
+  if (peer.peerRecordEnvelope != null) copy.peerRecordEnvelope = peer.peerRecordEnvelope
+  return copy
+}
+
 export class Libp2pPeerStore implements PeerStore {
   readonly #store: LevelPeerStore
   readonly #self: PeerId | undefined
   readonly #events: PeerUpdateEvents | undefined
   readonly #addressTtl: number
+  // Built views keyed by the live entry: a replaced entry misses, a changed one is dropped by the
+  // store's change hook, and `validUntil` (the nearest address or tag expiry) retires it on time.
+  readonly #views = new WeakMap<PeerEntry, { peer: Peer; validUntil: number }>()
 
   constructor(store: LevelPeerStore, init: Libp2pPeerStoreInit = {}) {
     this.#store = store
@@ -106,6 +130,7 @@ export class Libp2pPeerStore implements PeerStore {
     if (!Number.isFinite(this.#addressTtl) || this.#addressTtl <= 0) {
       throw new InvalidParametersError('addressTtl must be a positive number of ms')
     }
+    store.onEntryChange((entry) => this.#views.delete(entry))
   }
 
   readonly [Symbol.toStringTag] = '@peerscope/peerstore-level'
@@ -155,7 +180,14 @@ export class Libp2pPeerStore implements PeerStore {
 
   #load(peerId: PeerId): Peer | undefined {
     const entry = this.#store.entryFor(peerId)
-    return entry == null ? undefined : this.#toPeer(entry, this.#store.now())
+    if (entry == null) return undefined
+    const now = this.#store.now()
+    const cached = this.#views.get(entry)
+    if (cached != null && now < cached.validUntil) return copyPeer(cached.peer)
+    const peer = this.#toPeer(entry, now)
+    if (peer == null) return undefined
+    this.#views.set(entry, { peer, validUntil: nearestExpiry(entry, now) })
+    return copyPeer(peer)
   }
 
   async forEach(fn: (peer: Peer) => void, query?: PeerQuery): Promise<void> {

@@ -274,6 +274,62 @@ export function libp2pPeerStoreSuite(backend: Backend): void {
       })
     })
 
+    describe('read cache', () => {
+      it('a caller editing the peer it got does not change what the next get returns', async () => {
+        const { peerStore, other } = await setup()
+        await peerStore.save(other.id, {
+          multiaddrs: [addr1],
+          protocols: ['/a'],
+          metadata: { m: new Uint8Array([1]) },
+          tags: { t: { value: 5 } }
+        })
+        const first = await peerStore.get(other.id)
+        first.addresses.push({ multiaddr: addr2, isCertified: true })
+        first.protocols.push('/evil')
+        first.metadata.set('x', new Uint8Array([2]))
+        const tag = first.tags.get('t')
+        assert.ok(tag != null)
+        tag.value = 99
+        const second = await peerStore.get(other.id)
+        assert.deepEqual(
+          second.addresses.map((a) => a.multiaddr.toString()),
+          [addr1.toString()]
+        )
+        assert.deepEqual(second.protocols, ['/a'])
+        assert.deepEqual([...second.metadata.keys()], ['m'])
+        assert.equal(second.tags.get('t')?.value, 5)
+      })
+
+      it('writes through the core API, deletes and GC show on the next get', async () => {
+        const { peerStore, store, other, clock } = await setup()
+        await peerStore.save(other.id, { multiaddrs: [addr1], protocols: ['/a'] })
+        assert.equal((await peerStore.get(other.id)).addresses.length, 1)
+        await store.addAddrs(other.id, [addr2], 1000)
+        await store.addProtocols(other.id, ['/b'])
+        await store.putMetadata(other.id, 'bin', new Uint8Array([7]))
+        const peer = await peerStore.get(other.id)
+        assert.deepEqual(
+          peer.addresses.map((a) => a.multiaddr.toString()).sort(),
+          [addr1, addr2].map(String).sort()
+        )
+        assert.deepEqual(peer.protocols, ['/a', '/b'])
+        assert.deepEqual(peer.metadata.get('bin'), new Uint8Array([7]))
+        clock.advance(1000)
+        assert.equal((await peerStore.get(other.id)).addresses.length, 1)
+        await store.clearAddrs(other.id)
+        await store.setProtocols(other.id, [])
+        await store.deleteMetadata(other.id, 'bin')
+        assert.equal(await peerStore.has(other.id), false)
+        await peerStore.save(other.id, { multiaddrs: [addr3] })
+        assert.deepEqual(
+          (await peerStore.get(other.id)).addresses.map((a) => a.multiaddr.toString()),
+          [addr3.toString()]
+        )
+        await peerStore.delete(other.id)
+        await assert.rejects(peerStore.get(other.id), (err: Error) => err.name === 'NotFoundError')
+      })
+    })
+
     describe('consumePeerRecord', () => {
       it('stores certified addresses and the envelope; stale or foreign records return false', async () => {
         const { peerStore, other, events } = await setup()

@@ -582,6 +582,20 @@ export function peerStoreSuite(backend: Backend): void {
           assert.equal(store.getMetadata(id, 'int'), undefined)
         })
 
+        it('metadataKeys lists the stored keys, sorted, and survives a reopen', async () => {
+          const { store, reopen } = await setup()
+          const { id } = await makePeer()
+          assert.deepEqual(store.metadataKeys(id), [])
+          await store.putMetadata(id, 'z', 1)
+          await store.putMetadata(id, 'AgentVersion', 'x/1')
+          await store.putMetadata(id, 'bytes', new Uint8Array([1]))
+          assert.deepEqual(store.metadataKeys(id), ['AgentVersion', 'bytes', 'z'])
+          await store.deleteMetadata(id, 'z')
+          assert.deepEqual(store.metadataKeys(id), ['AgentVersion', 'bytes'])
+          const again = await reopen()
+          assert.deepEqual(again.metadataKeys(id), ['AgentVersion', 'bytes'])
+        })
+
         it('removing a peer', async () => {
           const { store } = await setup()
           const { id } = await makePeer()

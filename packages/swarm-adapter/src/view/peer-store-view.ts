@@ -40,14 +40,6 @@ export function metadataText(value: MetadataValue): string {
   }
 }
 
-/** The metadata names stored for a peer (the store's entry is internal API; this is the one place that reads it). */
-function metadataKeys(store: LevelPeerStore, peer: PeerId): string[] {
-  const internal = store as unknown as {
-    entryFor(peer: PeerId): { metadata: Map<string, unknown> } | undefined
-  }
-  return [...(internal.entryFor(peer)?.metadata.keys() ?? [])]
-}
-
 function latency(store: LevelPeerStore, peer: PeerId): number | null {
   const ms = store.latencyEWMA(peer)
   return ms > 0 ? ms : null
@@ -89,7 +81,7 @@ export function peerDetail(
   if (!store.peers().some((id) => id.equals(peer))) return undefined
   const key = store.pubKey(peer)
   const metadata: Record<string, string> = {}
-  for (const name of metadataKeys(store, peer)) {
+  for (const name of store.metadataKeys(peer)) {
     const value = store.getMetadata(peer, name)
     if (value !== undefined) metadata[name] = metadataText(value)
   }

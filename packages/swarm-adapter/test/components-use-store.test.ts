@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict'
 import { after, test } from 'node:test'
+import { KEEP_ALIVE } from '@libp2p/interface'
 import { AddressTTL } from '@peerscope/peerstore-level'
 import { pEvent } from 'p-event'
-import { plainNode, scopedNode } from './helpers/nodes.ts'
+import { eventually, newKey, plainNode, scopedNode, tempDir } from './helpers/nodes.ts'
 
 const cleanup: Array<() => unknown> = []
 after(async () => {
@@ -59,4 +60,24 @@ test('tags written through node.peerStore (as the reconnect queue and kad-dht wr
   await a.peerStore.merge(b.peerId, { tags: { 'keep-alive-test': undefined } })
   await updated
   assert.equal(store.getTags(b.peerId).has('keep-alive-test'), false)
+})
+
+test('the connection manager redials keep-alive peers it reads from our store after a restart', async () => {
+  const dir = await tempDir()
+  cleanup.push(dir.remove)
+  const key = await newKey()
+  const b = await plainNode()
+  cleanup.push(() => b.stop())
+
+  const first = await scopedNode({ peerStore: { path: dir.path } }, key)
+  await first.peerStore.merge(b.peerId, {
+    multiaddrs: b.getMultiaddrs().map((ma) => ma.decapsulateCode(421)),
+    tags: { [KEEP_ALIVE]: { value: 1 } }
+  })
+  await first.stop()
+
+  // Nothing dials b in this test: only libp2p's reconnect queue, which lists keep-alive peers from the store.
+  const second = await scopedNode({ peerStore: { path: dir.path } }, key)
+  cleanup.push(() => second.stop())
+  await eventually('the keep-alive peer is redialed', () => second.getConnections(b.peerId).length > 0)
 })

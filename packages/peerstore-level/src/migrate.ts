@@ -9,7 +9,7 @@ import { reader } from 'protons-runtime'
 import { AddressTTL } from './constants.ts'
 import { PeerStoreError } from './errors.ts'
 import type { LevelPeerStore } from './store.ts'
-import type { PeerEntry } from './types.ts'
+import { newEntry, type PeerEntry } from './types.ts'
 
 interface LegacyPair {
   key: { toString(): string }
@@ -148,17 +148,7 @@ export async function migrateFromLibp2pDatastore(
     const name = key.toString()
     try {
       const cid = CID.parse(name.slice(name.lastIndexOf('/') + 1))
-      const entry: PeerEntry = {
-        id: peerIdFromCID(cid),
-        addrs: new Map(),
-        record: undefined,
-        publicKey: undefined,
-        protocols: [],
-        metadata: new Map(),
-        tags: new Map(),
-        pins: new Set(),
-        latency: undefined
-      }
+      const entry = newEntry(peerIdFromCID(cid))
       report.addrs += decodePeer(entry, value, now, ttl)
       if (entry.addrs.size === 0) entry.record = undefined
       entries.push(entry)

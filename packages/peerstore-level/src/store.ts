@@ -27,6 +27,7 @@ import {
   type GcStats,
   type JsonValue,
   type MetadataValue,
+  newEntry,
   type OpenReport,
   type PeerEntry,
   RECORD_KINDS,
@@ -81,20 +82,6 @@ type AddrListener = (ma?: Multiaddr) => void
 const GC_MAX_DIRTY = 256
 
 const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
-
-function newEntry(id: PeerId): PeerEntry {
-  return {
-    id,
-    addrs: new Map(),
-    record: undefined,
-    publicKey: undefined,
-    protocols: [],
-    metadata: new Map(),
-    tags: new Map(),
-    pins: new Set(),
-    latency: undefined
-  }
-}
 
 function isBare(entry: PeerEntry): boolean {
   return (

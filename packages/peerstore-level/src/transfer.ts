@@ -5,7 +5,7 @@ import { decodeRecord, encodeRecord } from './codec.ts'
 import { PermanentAddrTTL } from './constants.ts'
 import { PeerStoreError } from './errors.ts'
 import type { LevelPeerStore } from './store.ts'
-import { type JsonValue, type PeerEntry, RECORD_KINDS, type RecordKind } from './types.ts'
+import { type JsonValue, newEntry, type PeerEntry, RECORD_KINDS, type RecordKind } from './types.ts'
 
 export const EXPORT_VERSION = 1
 
@@ -49,17 +49,7 @@ export async function importStore(store: LevelPeerStore, data: unknown): Promise
   for (const peer of doc.peers) {
     let entry: PeerEntry
     try {
-      entry = {
-        id: peerIdFromString(String(peer?.id)),
-        addrs: new Map(),
-        record: undefined,
-        publicKey: undefined,
-        protocols: [],
-        metadata: new Map(),
-        tags: new Map(),
-        pins: new Set(),
-        latency: undefined
-      }
+      entry = newEntry(peerIdFromString(String(peer?.id)))
       for (const kind of RECORD_KINDS) {
         const value = peer[kind]
         if (value !== undefined) decodeRecord(kind, JSON.stringify(value), entry)

@@ -40,6 +40,21 @@ export interface PeerEntry {
   latency: number | undefined
 }
 
+/** A peer with nothing stored yet: the one place an entry is built from scratch. */
+export function newEntry(id: PeerId): PeerEntry {
+  return {
+    id,
+    addrs: new Map(),
+    record: undefined,
+    publicKey: undefined,
+    protocols: [],
+    metadata: new Map(),
+    tags: new Map(),
+    pins: new Set(),
+    latency: undefined
+  }
+}
+
 export type RecordKind = 'addrs' | 'keys' | 'protos' | 'meta' | 'tags' | 'pins'
 
 export const RECORD_KINDS: readonly RecordKind[] = ['addrs', 'keys', 'protos', 'meta', 'tags', 'pins']

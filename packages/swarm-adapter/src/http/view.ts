@@ -1,17 +1,7 @@
-/**
- * What the HTTP API and the dashboard read. The service builds one from the node, the metrics and the peer
- * store; the HTTP layer only turns it into routes, so it can be tested on its own and served over an offline
- * database (`peerscope serve`). Everything returned is plain JSON: numbers, strings, arrays, objects.
- */
-export interface BandwidthStats {
-  totalIn: number
-  totalOut: number
-  packetsIn: number
-  packetsOut: number
-  /** Bytes per second, go-flow-metrics EWMA. */
-  rateIn: number
-  rateOut: number
-}
+import type { Stats } from '@peerscope/metrics'
+
+/** go-libp2p's `Stats` plus packets: the shape `@peerscope/metrics` reports (bytes, bytes per second). */
+export type BandwidthStats = Stats
 
 export interface ConnectionView {
   id: string
@@ -72,6 +62,11 @@ export interface Page<T> {
   items: T[]
 }
 
+/**
+ * What the HTTP API and the dashboard read. The service builds one from the node, the metrics and the peer
+ * store; the HTTP layer only turns it into routes, so it can be tested on its own and served over an offline
+ * database (`peerscope serve`). Everything returned is plain JSON: numbers, strings, arrays, objects.
+ */
 export interface PeerscopeView {
   /** The local node, when serving a live node; `null` for an offline database. */
   node(): { peerId: string; addresses: string[]; agent: string } | null

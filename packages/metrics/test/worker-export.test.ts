@@ -68,12 +68,21 @@ describe('Prometheus export from a worker thread over a SharedMetricMap', () => 
       events: new TypedEventEmitter(),
       logger: defaultLogger()
     }) as ReturnType<ReturnType<typeof libp2pMetrics>> & { start(): void; stop(): Promise<void> }
+    // Count the renders the worker does, to prove the scrape goes through it.
+    const render = PrometheusExporter.prototype.render
+    let renders = 0
+    PrometheusExporter.prototype.render = function counted(this: PrometheusExporter) {
+      renders++
+      return render.call(this)
+    }
     metrics.start()
     try {
       metrics.bandwidth.logSent(123, { peer: 'p', protocol: '/x' })
       const text = await metrics.prometheus()
       assert.match(text, /^libp2p_transfer_bytes_total\{direction="out"\} 123$/m)
+      assert.equal(renders, 1, 'the bandwidth text came from the worker')
     } finally {
+      PrometheusExporter.prototype.render = render
       await metrics.stop()
     }
     assert.throws(

@@ -194,11 +194,13 @@ class PeerscopeMetricsImpl implements PeerscopeMetrics, Startable {
   }
 
   async prometheus(): Promise<string> {
-    const families = [
-      ...bandwidthFamilies(this.bandwidth, this.#prometheus),
-      ...(await this.#registry.families())
-    ]
-    return renderFamilies(families)
+    const registered = renderFamilies(await this.#registry.families())
+    // With exportFromWorker, the per-peer and per-protocol series are rendered off this thread.
+    const bandwidth =
+      this.#exporter === undefined
+        ? renderFamilies(bandwidthFamilies(this.bandwidth, this.#prometheus))
+        : await this.#exporter.render()
+    return `${bandwidth}${registered}`
   }
 
   snapshot(): MetricsSnapshot {

@@ -1,0 +1,145 @@
+// How long one scrape holds the node's thread with 10,000 peers tracked (per-peer labels on, default cap).
+// Thread time per call is this thread's CPU time across the call (`process.threadCpuUsage`), so an export that
+// waits for a worker is charged only what it does on this thread; wall time is reported beside it.
+// Competitors: ours in-thread `prometheus()` and `snapshot()`; ours rendered by the worker exporter over a
+// SharedMetricMap (not wired into `prometheus()` yet); `@libp2p/prometheus-metrics` 5's registry after the same
+// traffic (it keeps per-protocol series only); a prom-client counter labelled by peer at the same cardinality.
+import { defaultLogger } from '@libp2p/logger'
+import { prometheusMetrics } from '@libp2p/prometheus-metrics'
+import { SharedMetricMap } from '@peerscope/metric-map'
+import { TypedEventEmitter } from 'main-event'
+import { Counter, Registry } from 'prom-client'
+import { BandwidthCounter, DEFAULT_MAX_PEER_LABELS, libp2pMetrics, PrometheusExporter } from '../src/index.ts'
+
+const PEERS = Number(process.env.BENCH_PEERS ?? 10_000)
+const PROTOCOLS = 10
+const CALLS = Number(process.env.BENCH_SCRAPES ?? 100)
+const WARMUP = 5
+
+const peerId = (i: number): string => `12D3KooW${i.toString(36).padStart(44, 'x')}`
+const protocolId = (j: number): string => `/peerscope-bench/proto-${j}/1.0.0`
+
+/** The same traffic for every competitor: each peer sends and receives on one of ten protocols. */
+function traffic(visit: (peer: string, protocol: string, sent: number, received: number) => void): void {
+  for (let i = 0; i < PEERS; i++) visit(peerId(i), protocolId(i % PROTOCOLS), 1000 + i, 500 + i)
+}
+
+const components = () => ({ events: new TypedEventEmitter(), logger: defaultLogger() })
+
+// ours, in-thread: the metrics a node would hold, fed through the counter it exposes.
+const ours = libp2pMetrics({ prometheus: { perPeer: true } })(components() as never)
+traffic((peer, protocol, sent, received) => {
+  ours.bandwidth.logSent(sent, { peer, protocol })
+  ours.bandwidth.logReceived(received, { peer, protocol })
+})
+
+// ours, worker export: the same counters in a SharedMetricMap (room for every series: six counters each).
+const shared = new BandwidthCounter({ map: SharedMetricMap.create({ capacity: 1 << 18, maxKeyBytes: 192 }) })
+traffic((peer, protocol, sent, received) => {
+  shared.logSent(sent, { peer, protocol })
+  shared.logReceived(received, { peer, protocol })
+})
+shared.tick()
+const exporter = new PrometheusExporter(shared.map, { perPeer: true })
+
+// prometheus-metrics: the same bytes through its own stream tracking (bare event targets as streams).
+const promRegistry = new Registry()
+const prom = prometheusMetrics({ registry: promRegistry, preserveExistingMetrics: true })(
+  components() as never
+)
+traffic((_peer, protocol, sent, received) => {
+  const stream = Object.assign(new EventTarget(), { protocol, send: (_data: Uint8Array) => true })
+  prom.trackProtocolStream(stream as never)
+  stream.send(new Uint8Array(sent))
+  const message = Object.assign(new Event('message'), { data: new Uint8Array(received) })
+  stream.dispatchEvent(message)
+})
+
+// prom-client with per-peer labels at the same cardinality (what per-peer series cost there).
+const labelledRegistry = new Registry()
+const labelled = new Counter({
+  name: 'libp2p_peer_transfer_bytes_total',
+  help: 'bytes per peer',
+  labelNames: ['peer', 'direction'],
+  registers: [labelledRegistry]
+})
+traffic((peer, _protocol, sent, received) => {
+  labelled.inc({ peer, direction: 'out' }, sent)
+  labelled.inc({ peer, direction: 'in' }, received)
+})
+
+type CpuUsage = { user: number; system: number }
+// Node >= 23.9; not in every @types/node yet.
+const threadCpuUsage = (
+  process as unknown as { threadCpuUsage(previous?: CpuUsage): CpuUsage }
+).threadCpuUsage.bind(process)
+
+interface Figures {
+  threadMeanMs: number
+  threadMaxMs: number
+  wallMeanMs: number
+  bytes: number
+}
+
+async function measure(call: () => unknown): Promise<Figures> {
+  const thread: number[] = []
+  const wall: number[] = []
+  let bytes = 0
+  for (let i = 0; i < WARMUP + CALLS; i++) {
+    const cpu = threadCpuUsage()
+    const t0 = performance.now()
+    const out = await call()
+    const ms = performance.now() - t0
+    const used = threadCpuUsage(cpu)
+    const active = (used.user + used.system) / 1000
+    if (i < WARMUP) continue
+    thread.push(active)
+    wall.push(ms)
+    bytes = typeof out === 'string' ? out.length : JSON.stringify(out).length
+  }
+  const mean = (list: number[]) => list.reduce((a, b) => a + b, 0) / list.length
+  return { threadMeanMs: mean(thread), threadMaxMs: Math.max(...thread), wallMeanMs: mean(wall), bytes }
+}
+
+const cases: Record<string, () => unknown> = {
+  'ours prometheus() in-thread': () => ours.prometheus(),
+  'ours snapshot()': () => ours.snapshot(),
+  'ours worker export (PrometheusExporter.render)': () => exporter.render(),
+  'prometheus-metrics registry.metrics() (per protocol only)': () => promRegistry.metrics(),
+  'prom-client counter by peer, registry.metrics()': () => labelledRegistry.metrics()
+}
+
+const results: Record<string, Figures> = {}
+for (const [name, call] of Object.entries(cases)) results[name] = await measure(call)
+await exporter.close()
+
+const round3 = (n: number) => Math.round(n * 1000) / 1000
+const baseline = results['ours prometheus() in-thread'] as Figures
+const ratios: Record<string, number> = {}
+const table: Record<string, Record<string, string>> = {}
+for (const [name, f] of Object.entries(results)) {
+  ratios[name] = round3(f.threadMeanMs / baseline.threadMeanMs)
+  table[name] = {
+    'thread ms mean': f.threadMeanMs.toFixed(3),
+    'thread ms max': f.threadMaxMs.toFixed(3),
+    'wall ms mean': f.wallMeanMs.toFixed(3),
+    'output KiB': (f.bytes / 1024).toFixed(0)
+  }
+  results[name] = {
+    threadMeanMs: round3(f.threadMeanMs),
+    threadMaxMs: round3(f.threadMaxMs),
+    wallMeanMs: round3(f.wallMeanMs),
+    bytes: f.bytes
+  }
+}
+
+const workload =
+  `${PEERS.toLocaleString('en-US')} peers tracked, each sending and receiving on one of ${PROTOCOLS} protocols; ` +
+  `per-peer labels on (default cap ${DEFAULT_MAX_PEER_LABELS} labelled peers); ${CALLS} calls each after ${WARMUP} warm-up; ` +
+  "thread time = this thread's CPU time across one call; ratios = thread mean vs ours in-thread prometheus()"
+console.log(`scrape: ${workload}`)
+console.table(table)
+console.log(
+  `${baseline.threadMeanMs < 1 ? 'holds ' : 'MISSED'}  in-thread prometheus() of 10k peers < 1 ms (target of the worker export)`
+)
+console.log(JSON.stringify({ bench: 'scrape', workload, results, ratios }))

@@ -1,0 +1,163 @@
+// One libp2p node of the transfer benchmark, run as a child process of `transfer.ts` (one process per node,
+// so sender and receiver never share a thread). Talks to the parent over the IPC channel.
+//   receiver: handles the sink protocol, counts the bytes, answers with the total when the sender closes.
+//   sender:   sends each workload to the receiver, timing from the first send to the receiver's answer.
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import type { Libp2p, Metrics, Stream } from '@libp2p/interface'
+import { prometheusMetrics } from '@libp2p/prometheus-metrics'
+import { tcp } from '@libp2p/tcp'
+import { multiaddr } from '@multiformats/multiaddr'
+import { libp2pMetrics, type PeerscopeMetrics } from '@peerscope/metrics'
+import { createLibp2p } from 'libp2p'
+import { pEvent } from 'p-event'
+import { Registry } from 'prom-client'
+
+export const SINK = '/peerscope-bench/sink/1.0.0'
+
+export type MetricsKind = 'none' | 'ours' | 'prometheus-metrics'
+
+export interface Workload {
+  name: string
+  messageSize: number
+  messages: number
+}
+
+/** What the sender reports for one workload. */
+export interface TransferResult {
+  workload: string
+  ms: number
+  bytes: number
+  messages: number
+  scrapes: number
+  scrapeMeanMs: number
+  scrapeMaxMs: number
+}
+
+type FromParent =
+  | { type: 'send'; addr: string; workloads: Workload[]; scrapesPerSecond: number }
+  | { type: 'stop' }
+
+const [role, kind] = process.argv.slice(2) as ['sender' | 'receiver', MetricsKind]
+
+function send(message: unknown): void {
+  process.send?.(message)
+}
+
+/** Builds the node's metrics and the function that renders its scrape text. */
+function metricsOf(): { metrics?: (components: never) => Metrics; scrape: () => Promise<string> } {
+  if (kind === 'ours') {
+    let instance: PeerscopeMetrics | undefined
+    const factory = libp2pMetrics()
+    return {
+      metrics: ((components: never) => {
+        instance = factory(components) as PeerscopeMetrics
+        return instance
+      }) as (components: never) => Metrics,
+      scrape: () => (instance as PeerscopeMetrics).prometheus()
+    }
+  }
+  if (kind === 'prometheus-metrics') {
+    const registry = new Registry()
+    return {
+      metrics: prometheusMetrics({ registry, preserveExistingMetrics: true }) as (
+        components: never
+      ) => Metrics,
+      scrape: () => registry.metrics()
+    }
+  }
+  return { scrape: async () => '' }
+}
+
+const { metrics, scrape } = metricsOf()
+const node: Libp2p = await createLibp2p({
+  addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
+  transports: [tcp()],
+  connectionEncrypters: [noise()],
+  streamMuxers: [yamux()],
+  ...(metrics === undefined ? {} : { metrics })
+})
+
+function encodeTotal(total: number): Uint8Array {
+  const out = new Uint8Array(8)
+  new DataView(out.buffer).setBigUint64(0, BigInt(total))
+  return out
+}
+
+async function readTotal(stream: Stream): Promise<number> {
+  const parts: Uint8Array[] = []
+  for await (const chunk of stream) parts.push(chunk.subarray())
+  const bytes = Buffer.concat(parts)
+  if (bytes.byteLength !== 8) throw new Error(`expected an 8-byte total, got ${bytes.byteLength} bytes`)
+  return Number(bytes.readBigUInt64BE(0))
+}
+
+async function runWorkload(
+  addr: string,
+  workload: Workload,
+  scrapesPerSecond: number
+): Promise<TransferResult> {
+  const stream = await node.dialProtocol(multiaddr(addr), SINK)
+  const payload = new Uint8Array(workload.messageSize).fill(0xa5)
+  const scrapeTimes: number[] = []
+  let scraping = false
+  const timer =
+    scrapesPerSecond > 0
+      ? setInterval(() => {
+          if (scraping) return // a slow scrape is not stacked on itself
+          scraping = true
+          const t0 = performance.now()
+          void scrape().then(() => {
+            scrapeTimes.push(performance.now() - t0)
+            scraping = false
+          })
+        }, 1000 / scrapesPerSecond)
+      : undefined
+  const t0 = performance.now()
+  for (let i = 0; i < workload.messages; i++) {
+    if (!stream.send(payload)) await pEvent(stream, 'drain')
+  }
+  const answer = readTotal(stream)
+  await stream.close()
+  const total = await answer
+  const ms = performance.now() - t0
+  if (timer !== undefined) clearInterval(timer)
+  const expected = workload.messageSize * workload.messages
+  if (total !== expected) throw new Error(`receiver counted ${total} bytes, sent ${expected}`)
+  return {
+    workload: workload.name,
+    ms,
+    bytes: total,
+    messages: workload.messages,
+    scrapes: scrapeTimes.length,
+    scrapeMeanMs: scrapeTimes.length === 0 ? 0 : scrapeTimes.reduce((a, b) => a + b, 0) / scrapeTimes.length,
+    scrapeMaxMs: scrapeTimes.length === 0 ? 0 : Math.max(...scrapeTimes)
+  }
+}
+
+if (role === 'receiver') {
+  await node.handle(SINK, async (stream: Stream) => {
+    let total = 0
+    for await (const chunk of stream) total += chunk.byteLength
+    stream.send(encodeTotal(total))
+    await stream.close()
+  })
+}
+
+process.on('message', (message: FromParent) => {
+  if (message.type === 'stop') {
+    void Promise.resolve(node.stop()).then(() => process.disconnect())
+    return
+  }
+  void (async () => {
+    const results: TransferResult[] = []
+    for (const workload of message.workloads) {
+      results.push(await runWorkload(message.addr, workload, message.scrapesPerSecond))
+    }
+    send({ type: 'results', results })
+  })().catch((err: unknown) => {
+    send({ type: 'error', error: String((err as Error).stack ?? err) })
+  })
+})
+
+send({ type: 'ready', addr: node.getMultiaddrs()[0]?.toString() })

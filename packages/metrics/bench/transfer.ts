@@ -1,0 +1,187 @@
+// Throughput cost of metrics on a real transfer: two libp2p nodes in separate processes (tcp + noise + yamux
+// on 127.0.0.1), the sender pushing to a sink that counts bytes and answers with the total at the end.
+// Variants: no metrics, ours (`libp2pMetrics()`), `@libp2p/prometheus-metrics` 5 (own prom-client Registry),
+// the last two also under 10 scrapes/s of their Prometheus text in the sender's process.
+// Rounds alternate the variants, the order rotated each round, so machine drift hits all of them alike.
+import { type ChildProcess, fork } from 'node:child_process'
+import { once } from 'node:events'
+import { loadavg } from 'node:os'
+import type { MetricsKind, TransferResult, Workload } from './transfer-node.ts'
+
+const MiB = 1024 * 1024
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5)
+const BULK_MIB = Number(process.env.BENCH_BULK_MIB ?? 256)
+const SMALL_MESSAGES = Number(process.env.BENCH_SMALL_MESSAGES ?? 100_000)
+const SCRAPES_PER_SECOND = 10
+
+const workloads: Workload[] = [
+  { name: '64KiB', messageSize: 64 * 1024, messages: (BULK_MIB * MiB) / (64 * 1024) },
+  { name: '100B', messageSize: 100, messages: SMALL_MESSAGES }
+]
+
+interface Variant {
+  name: string
+  kind: MetricsKind
+  scrapes: boolean
+}
+
+const allVariants: Variant[] = [
+  { name: 'none', kind: 'none', scrapes: false },
+  { name: 'ours', kind: 'ours', scrapes: false },
+  { name: 'ours+scrapes', kind: 'ours', scrapes: true },
+  { name: 'prometheus-metrics', kind: 'prometheus-metrics', scrapes: false },
+  { name: 'prometheus-metrics+scrapes', kind: 'prometheus-metrics', scrapes: true }
+]
+// BENCH_VARIANTS=none,ours narrows a run for a quick look; 'none' is always kept as the baseline.
+const only = process.env.BENCH_VARIANTS?.split(',')
+const variants = allVariants.filter((v) => only === undefined || v.name === 'none' || only.includes(v.name))
+
+const nodeScript = new URL('./transfer-node.ts', import.meta.url).pathname
+
+function start(role: 'sender' | 'receiver', kind: MetricsKind): ChildProcess {
+  return fork(nodeScript, [role, kind], {
+    execPath: process.execPath,
+    execArgv: ['--conditions=@peerscope/source'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc']
+  })
+}
+
+type Reply =
+  | { type: 'ready'; addr: string }
+  | { type: 'results'; results: TransferResult[] }
+  | { type: 'error'; error: string }
+
+async function reply(child: ChildProcess): Promise<Reply> {
+  const [message] = (await Promise.race([
+    once(child, 'message'),
+    once(child, 'exit').then(([code]) => {
+      throw new Error(`a benchmark node exited early (code ${String(code)})`)
+    })
+  ])) as [Reply]
+  if (message.type === 'error') throw new Error(message.error)
+  return message
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return
+  const exited = once(child, 'exit')
+  child.send({ type: 'stop' })
+  await exited
+}
+
+/** One pair of fresh processes per variant and round; both workloads run on it, one after the other. */
+async function runPair(variant: Variant): Promise<TransferResult[]> {
+  const receiver = start('receiver', variant.kind)
+  const sender = start('sender', variant.kind)
+  try {
+    const ready = (await reply(receiver)) as { addr: string }
+    await reply(sender)
+    sender.send({
+      type: 'send',
+      addr: ready.addr,
+      workloads,
+      scrapesPerSecond: variant.scrapes ? SCRAPES_PER_SECOND : 0
+    })
+    return ((await reply(sender)) as { results: TransferResult[] }).results
+  } finally {
+    await Promise.all([stop(sender), stop(receiver)])
+  }
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  const mid = sorted.length >> 1
+  return sorted.length % 2 === 1
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2
+}
+
+const runs = new Map<string, TransferResult[]>() // `${variant}/${workload}` → one result per round
+const loadBefore = loadavg()[0] as number
+const started = performance.now()
+for (let round = 0; round < ROUNDS; round++) {
+  const order = variants.map((_, i) => variants[(i + round) % variants.length] as Variant)
+  for (const variant of order) {
+    for (const result of await runPair(variant)) {
+      const key = `${variant.name}/${result.workload}`
+      runs.set(key, [...(runs.get(key) ?? []), result])
+    }
+  }
+}
+const seconds = (performance.now() - started) / 1000
+
+const results: Record<string, Record<string, number>> = {}
+const ratios: Record<string, number> = {}
+const table: Record<string, Record<string, string>> = {}
+for (const workload of workloads) {
+  let baseline = 0
+  for (const variant of variants) {
+    const list = runs.get(`${variant.name}/${workload.name}`) ?? []
+    const mibps = median(list.map((r) => r.bytes / MiB / (r.ms / 1000)))
+    const msgps = median(list.map((r) => r.messages / (r.ms / 1000)))
+    const scrapeMean = median(list.map((r) => r.scrapeMeanMs))
+    const scrapeMax = Math.max(...list.map((r) => r.scrapeMaxMs))
+    if (variant.name === 'none') baseline = mibps
+    const ratio = mibps / baseline
+    const key = `${variant.name}/${workload.name}`
+    results[key] = {
+      mibPerSecond: round2(mibps),
+      messagesPerSecond: Math.round(msgps),
+      scrapeMeanMs: round2(scrapeMean),
+      scrapeMaxMs: round2(scrapeMax)
+    }
+    ratios[key] = round3(ratio)
+    table[key] = {
+      'MiB/s': mibps.toFixed(1),
+      'msg/s': Math.round(msgps).toLocaleString('en-US'),
+      'vs none': `${ratio.toFixed(3)} (${((1 - ratio) * 100).toFixed(1)}% cost)`,
+      'scrape mean/max ms': variant.scrapes ? `${scrapeMean.toFixed(2)} / ${scrapeMax.toFixed(2)}` : ''
+    }
+  }
+}
+
+function round2(n: number): number {
+  return Math.round(n * 100) / 100
+}
+function round3(n: number): number {
+  return Math.round(n * 1000) / 1000
+}
+
+const targets: Record<string, boolean> = {}
+// Judged only when every variant ran.
+for (const workload of variants.length === allVariants.length ? workloads : []) {
+  const ours = ratios[`ours/${workload.name}`] as number
+  const oursScraped = ratios[`ours+scrapes/${workload.name}`] as number
+  const prom = ratios[`prometheus-metrics/${workload.name}`] as number
+  const promScraped = ratios[`prometheus-metrics+scrapes/${workload.name}`] as number
+  targets[`${workload.name}: ours cost <= 3%`] = ours >= 0.97
+  targets[`${workload.name}: ours cost <= 5% under 10 scrapes/s`] = oursScraped >= 0.95
+  targets[`${workload.name}: ours below prometheus-metrics`] = ours >= prom
+  targets[`${workload.name}: ours below prometheus-metrics under scrapes`] = oursScraped >= promScraped
+}
+
+const workloadText =
+  `sender and receiver in separate processes, tcp+noise+yamux on 127.0.0.1; ${BULK_MIB} MiB in 64 KiB messages ` +
+  `and ${SMALL_MESSAGES.toLocaleString('en-US')} x 100 B messages per run; ${ROUNDS} rounds, variants alternating ` +
+  `(order rotated); medians; scrapes ${SCRAPES_PER_SECOND}/s of the Prometheus text in the sender's process`
+console.log(`transfer: ${workloadText}`)
+console.log(
+  `load average ${loadBefore.toFixed(2)} before, ${(loadavg()[0] as number).toFixed(2)} after; ${seconds.toFixed(0)} s`
+)
+console.table(table)
+for (const [target, holds] of Object.entries(targets))
+  console.log(`${holds ? 'holds ' : 'MISSED'}  ${target}`)
+console.log(
+  JSON.stringify({
+    bench: 'transfer',
+    workload: workloadText,
+    results,
+    ratios,
+    targets,
+    conditions: {
+      loadBefore: round2(loadBefore),
+      loadAfter: round2(loadavg()[0] as number),
+      seconds: Math.round(seconds)
+    }
+  })
+)

@@ -50,6 +50,8 @@ export class SharedTable {
   readonly pin: number
   readonly #mask: number
   readonly #scan: Scan = { match: -1, matchWord: 0, tomb: -1, tombWord: 0, empty: -1 }
+  /** A word nobody notifies: `Atomics.wait` on it is a short sleep that works in any thread. */
+  readonly #nap = new Int32Array(new SharedArrayBuffer(4))
 
   constructor(views: TableViews) {
     this.views = views
@@ -78,13 +80,16 @@ export class SharedTable {
   /** Finds the key's LIVE slot, or binds one with the counter at `initial`. Throws `ERR_METRIC_MAP_FULL`. */
   resolve(bytes: Uint8Array, length: number, hash: number, initial: bigint): Resolved {
     const { ctrl, values } = this.views
+    // A full table is re-checked a few times before giving up: a thread creating the same key, or failing its
+    // own reservation, holds a unit of `size` for a moment, and the key it is creating may be the one we want.
+    let fullTries = 0
     for (;;) {
       const s = this.#scanFor(bytes, length, hash)
       if (s.match >= 0) {
         if (stateOf(s.matchWord) === LIVE) return { slot: s.match, word: s.matchWord, created: false }
         // Tombstone of this very key: revive it in place (no other key ever lived here since).
         const slot = s.match
-        this.#reserve()
+        if (!this.#tryReserve(++fullTries)) continue
         const busy = makeWord(genOf(s.matchWord) + 1, BUSY)
         if (Atomics.compareExchange(ctrl, slot, s.matchWord, busy) !== s.matchWord) {
           this.#unreserve()
@@ -95,7 +100,7 @@ export class SharedTable {
         Atomics.store(ctrl, slot, live)
         return this.#settle(slot, live, bytes, length, hash, true)
       }
-      this.#reserve()
+      if (!this.#tryReserve(++fullTries)) continue
       let slot = -1
       let busy = 0
       if (s.tomb >= 0) {
@@ -244,12 +249,20 @@ export class SharedTable {
     return { slot: mine, word: mineWord, created }
   }
 
-  #reserve(): void {
+  /**
+   * Takes one unit of `size`. When the table is full, returns false so the caller searches again (the key may
+   * have been created meanwhile by another thread), up to FULL_RETRIES times; then throws ERR_METRIC_MAP_FULL.
+   */
+  #tryReserve(tries: number): boolean {
     const { header, capacity } = this.views
-    if (Atomics.add(header, H_SIZE, 1) >= capacity) {
-      Atomics.sub(header, H_SIZE, 1)
+    if (Atomics.add(header, H_SIZE, 1) < capacity) return true
+    Atomics.sub(header, H_SIZE, 1)
+    if (tries > FULL_RETRIES) {
       throw new MetricMapError('ERR_METRIC_MAP_FULL', `shared metric map is full (capacity ${capacity} keys)`)
     }
+    // Give a thread that is between its reservation and its publish a moment to finish.
+    Atomics.wait(this.#nap, 0, 0, tries)
+    return false
   }
 
   #unreserve(): void {
@@ -269,6 +282,9 @@ export class SharedTable {
     }
   }
 }
+
+/** How often a full table is searched again before ERR_METRIC_MAP_FULL (see #tryReserve). */
+const FULL_RETRIES = 8
 
 function claimPin(views: TableViews): number {
   for (let t = 0; t < views.maxThreads; t++) {

@@ -12,7 +12,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fail("usage: interop peerstore-trace|bandwidth-trace [file]")
+		fail("usage: interop peerstore-trace|bandwidth-trace|node [file]")
 	}
 	in := io.Reader(os.Stdin)
 	if len(os.Args) > 2 {
@@ -33,6 +33,11 @@ func main() {
 		return
 	case "bandwidth-trace":
 		out, err = runBandwidthTrace(in)
+	case "node":
+		if err := runNode(in, os.Stdout); err != nil {
+			fail(err.Error())
+		}
+		return
 	default:
 		fail("unknown mode " + os.Args[1])
 	}

@@ -100,19 +100,27 @@ class GaugeMetric implements Metric, MetricGroup, Counter, CounterGroup, Collect
   }
 }
 
-class HistogramMetric implements Histogram, HistogramGroup, Collectable {
+/**
+ * What histograms and summaries share: one series per label value, `observe` by value or by record, timers,
+ * reset. Subclasses say how a series starts, takes a value and turns into samples.
+ */
+abstract class ObservedMetric<S extends { sum: number; count: number }> implements Collectable {
   readonly #name: string
   readonly #help: string
   readonly #label: string
-  readonly #buckets: number[]
-  readonly #series = new Map<string, { counts: number[]; sum: number; count: number }>()
+  readonly #type: FamilyType
+  readonly #series = new Map<string, S>()
 
-  constructor(name: string, options: HistogramOptions) {
+  constructor(name: string, options: MetricOptions, type: FamilyType) {
     this.#name = name
     this.#help = options.help ?? name
     this.#label = options.label ?? 'key'
-    this.#buckets = [...(options.buckets ?? DEFAULT_BUCKETS)].sort((a, b) => a - b)
+    this.#type = type
   }
+
+  protected abstract newSeries(): S
+  protected abstract record(series: S, value: number): void
+  protected abstract samples(labels: Record<string, string>, series: S): Sample[]
 
   observe(value: number | Partial<Record<string, number>>): void {
     if (typeof value === 'number') this.#observe('', value)
@@ -120,11 +128,11 @@ class HistogramMetric implements Histogram, HistogramGroup, Collectable {
   }
 
   #observe(key: string, value: number): void {
-    const s = this.#series.get(key) ?? { counts: this.#buckets.map(() => 0), sum: 0, count: 0 }
-    this.#series.set(key, s)
-    for (let i = 0; i < this.#buckets.length; i++) if (value <= this.#buckets[i]!) s.counts[i]!++
-    s.sum += value
-    s.count++
+    const series = this.#series.get(key) ?? this.newSeries()
+    this.#series.set(key, series)
+    this.record(series, value)
+    series.sum += value
+    series.count++
   }
 
   reset(): void {
@@ -137,71 +145,73 @@ class HistogramMetric implements Histogram, HistogramGroup, Collectable {
 
   async collect(): Promise<Family> {
     const samples: Sample[] = []
-    for (const [key, s] of this.#series) {
-      const base = key === '' ? {} : { [this.#label]: key }
-      this.#buckets.forEach((le, i) => {
-        samples.push({ suffix: '_bucket', labels: { ...base, le: String(le) }, value: s.counts[i]! })
-      })
-      samples.push({ suffix: '_bucket', labels: { ...base, le: '+Inf' }, value: s.count })
-      samples.push({ suffix: '_sum', labels: base, value: s.sum })
-      samples.push({ suffix: '_count', labels: base, value: s.count })
+    for (const [key, series] of this.#series) {
+      const labels = key === '' ? {} : { [this.#label]: key }
+      samples.push(...this.samples(labels, series))
+      samples.push({ suffix: '_sum', labels, value: series.sum })
+      samples.push({ suffix: '_count', labels, value: series.count })
     }
-    return { name: this.#name, help: this.#help, type: 'histogram', samples }
+    return { name: this.#name, help: this.#help, type: this.#type, samples }
   }
 }
 
-class SummaryMetric implements Summary, SummaryGroup, Collectable {
-  readonly #name: string
-  readonly #help: string
-  readonly #label: string
+class HistogramMetric
+  extends ObservedMetric<{ counts: number[]; sum: number; count: number }>
+  implements Histogram, HistogramGroup
+{
+  readonly #buckets: number[]
+
+  constructor(name: string, options: HistogramOptions) {
+    super(name, options, 'histogram')
+    this.#buckets = [...(options.buckets ?? DEFAULT_BUCKETS)].sort((a, b) => a - b)
+  }
+
+  protected newSeries() {
+    return { counts: this.#buckets.map(() => 0), sum: 0, count: 0 }
+  }
+
+  protected record(series: { counts: number[] }, value: number): void {
+    for (let i = 0; i < this.#buckets.length; i++) if (value <= this.#buckets[i]!) series.counts[i]!++
+  }
+
+  protected samples(labels: Record<string, string>, series: { counts: number[]; count: number }): Sample[] {
+    const out: Sample[] = this.#buckets.map((le, i) => ({
+      suffix: '_bucket',
+      labels: { ...labels, le: String(le) },
+      value: series.counts[i]!
+    }))
+    out.push({ suffix: '_bucket', labels: { ...labels, le: '+Inf' }, value: series.count })
+    return out
+  }
+}
+
+class SummaryMetric
+  extends ObservedMetric<{ window: number[]; sum: number; count: number }>
+  implements Summary, SummaryGroup
+{
   readonly #percentiles: number[]
-  readonly #series = new Map<string, { window: number[]; sum: number; count: number }>()
 
   constructor(name: string, options: SummaryOptions) {
-    this.#name = name
-    this.#help = options.help ?? name
-    this.#label = options.label ?? 'key'
+    super(name, options, 'summary')
     this.#percentiles = options.percentiles ?? DEFAULT_PERCENTILES
   }
 
-  observe(value: number | Partial<Record<string, number>>): void {
-    if (typeof value === 'number') this.#observe('', value)
-    else for (const [k, v] of Object.entries(value)) if (v !== undefined) this.#observe(k, v)
+  protected newSeries() {
+    return { window: [], sum: 0, count: 0 }
   }
 
-  #observe(key: string, value: number): void {
-    const s = this.#series.get(key) ?? { window: [], sum: 0, count: 0 }
-    this.#series.set(key, s)
-    s.window.push(value)
-    if (s.window.length > SUMMARY_WINDOW) s.window.shift()
-    s.sum += value
-    s.count++
+  protected record(series: { window: number[] }, value: number): void {
+    series.window.push(value)
+    if (series.window.length > SUMMARY_WINDOW) series.window.shift()
   }
 
-  reset(): void {
-    this.#series.clear()
-  }
-
-  timer(key?: string): StopTimer {
-    return startTimer((seconds) => this.#observe(key ?? '', seconds))
-  }
-
-  async collect(): Promise<Family> {
-    const samples: Sample[] = []
-    for (const [key, s] of this.#series) {
-      const base = key === '' ? {} : { [this.#label]: key }
-      const sorted = [...s.window].sort((a, b) => a - b)
-      for (const q of this.#percentiles) {
-        const value =
-          sorted.length === 0
-            ? Number.NaN
-            : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!
-        samples.push({ labels: { ...base, quantile: String(q) }, value })
-      }
-      samples.push({ suffix: '_sum', labels: base, value: s.sum })
-      samples.push({ suffix: '_count', labels: base, value: s.count })
-    }
-    return { name: this.#name, help: this.#help, type: 'summary', samples }
+  protected samples(labels: Record<string, string>, series: { window: number[] }): Sample[] {
+    const sorted = [...series.window].sort((a, b) => a - b)
+    return this.#percentiles.map((q) => ({
+      labels: { ...labels, quantile: String(q) },
+      value:
+        sorted.length === 0 ? Number.NaN : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!
+    }))
   }
 }
 

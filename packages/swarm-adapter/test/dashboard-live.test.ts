@@ -1,8 +1,5 @@
 import assert from 'node:assert/strict'
-import { existsSync } from 'node:fs'
-import { mkdir, mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { mkdir } from 'node:fs/promises'
 import { test } from 'node:test'
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
@@ -10,21 +7,15 @@ import { identify } from '@libp2p/identify'
 import { ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
 import { createLibp2p } from 'libp2p'
-import { chromium } from 'playwright-core'
 import { peerscope } from '../src/index.ts'
+import { chromiumSkip, launchChromium } from './helpers/chromium.ts'
 import { plainNode } from './helpers/nodes.ts'
 
-const CHROMIUM = process.env.PEERSCOPE_CHROMIUM ?? '/usr/bin/chromium'
 const SCREENSHOT = new URL('../test-results/dashboard-live.png', import.meta.url)
-const available = existsSync(CHROMIUM)
-if (!available && process.env.CI === 'true')
-  throw new Error(`Chromium is required in CI but missing at ${CHROMIUM}`)
 
 declare const document: { body: { dataset: Record<string, string | undefined> } }
 
-test('the dashboard of a real node shows its real peer and traffic', {
-  skip: available ? false : `Chromium not found at ${CHROMIUM} (run script/setup-test-deps)`
-}, async () => {
+test('the dashboard of a real node shows its real peer and traffic', { skip: chromiumSkip }, async () => {
   const ps = peerscope({ peerStore: { memory: true }, http: { port: 0 } })
   const node = await createLibp2p({
     addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
@@ -35,21 +26,8 @@ test('the dashboard of a real node shows its real peer and traffic', {
     services: { identify: identify(), ping: ping(), peerscope: ps.service }
   })
   const other = await plainNode()
-  const profile = await mkdtemp(join(tmpdir(), 'peerscope-chromium-'))
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    viewport: { width: 1360, height: 1000 },
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync'
-    ]
-  })
+  const browser = await launchChromium()
+  const context = browser.context
   const problems: string[] = []
   const traffic = setInterval(() => void node.services.ping.ping(other.peerId).catch(() => {}), 100)
   try {
@@ -77,8 +55,7 @@ test('the dashboard of a real node shows its real peer and traffic', {
     assert.deepEqual(problems, [])
   } finally {
     clearInterval(traffic)
-    await context.close()
-    await rm(profile, { recursive: true, force: true })
+    await browser.close()
     await node.stop()
     await other.stop()
   }

@@ -1,23 +1,14 @@
 import assert from 'node:assert/strict'
-import { existsSync } from 'node:fs'
-import { mkdir, mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { mkdir } from 'node:fs/promises'
 import { after, before, describe, it } from 'node:test'
-import { type BrowserContext, chromium, type Page } from 'playwright-core'
+import type { BrowserContext, Page } from 'playwright-core'
 import { type HttpServer, startHttpServer } from '../src/http/index.ts'
 import { MemoryView } from './fixtures/memory-view.ts'
+import { chromiumSkip, launchChromium } from './helpers/chromium.ts'
 
-const CHROMIUM = process.env.PEERSCOPE_CHROMIUM ?? '/usr/bin/chromium'
 const SCREENSHOT = new URL('../test-results/dashboard.png', import.meta.url)
 const TOKEN = 'dashboard-token'
-const available = existsSync(CHROMIUM)
-if (!available && process.env.CI === 'true') {
-  throw new Error(`Chromium is required in CI but missing at ${CHROMIUM}: run script/setup-test-deps`)
-}
-const skip = available
-  ? false
-  : `Chromium not found at ${CHROMIUM} (run script/setup-test-deps, or set PEERSCOPE_CHROMIUM)`
+const skip = chromiumSkip
 
 // Functions passed to page.evaluate run in the browser. The project compiles without the DOM library, so these
 // declare the few browser shapes they use.
@@ -53,7 +44,7 @@ const updates = (page: Page) => page.evaluate(() => Number(document.body.dataset
 describe('dashboard in headless Chromium', () => {
   let view: MemoryView
   let server: HttpServer
-  let profile: string
+  let browser: Awaited<ReturnType<typeof launchChromium>> | undefined
   let context: BrowserContext
   const problems: string[] = []
 
@@ -62,28 +53,13 @@ describe('dashboard in headless Chromium', () => {
     view = await MemoryView.create({ peers: 300, connected: 14 })
     view.collectGarbage(4)
     server = await startHttpServer({ view, token: TOKEN })
-    profile = await mkdtemp(join(tmpdir(), 'peerscope-chromium-'))
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      viewport: { width: 1360, height: 1000 },
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync'
-      ]
-    })
+    browser = await launchChromium()
+    context = browser.context
   })
 
   after(async () => {
-    await context?.close()
+    await browser?.close()
     await server?.close()
-    if (profile !== undefined) await rm(profile, { recursive: true, force: true })
   })
 
   it('loads without console errors, renders every chart and follows growing traffic', { skip }, async () => {

@@ -2,7 +2,15 @@ import assert from 'node:assert/strict'
 import { after, describe, test } from 'node:test'
 import { ConnectedAddrTTL, PeerStoreError, RecentlyConnectedAddrTTL } from '@peerscope/peerstore-level'
 import { pEvent } from 'p-event'
-import { eventually, newKey, plainNode, type ScopedNode, scopedNode, tempDir } from './helpers/nodes.ts'
+import {
+  dialAndIdentify,
+  eventually,
+  newKey,
+  plainNode,
+  type ScopedNode,
+  scopedNode,
+  tempDir
+} from './helpers/nodes.ts'
 
 describe('peerscope service: swarm behaviour', () => {
   const cleanup: Array<() => unknown> = []
@@ -17,10 +25,7 @@ describe('peerscope service: swarm behaviour', () => {
       () => a.stop(),
       () => b.stop()
     )
-    const identified = pEvent(a, 'peer:identify')
-    await a.dial(b.getMultiaddrs()[0]!)
-    await identified
-    await a.services.peerscope.settled()
+    await dialAndIdentify(a, b)
     const store = await a.services.peerscope.store()
 
     const infos = store.addrInfos(b.peerId)
@@ -47,10 +52,7 @@ describe('peerscope service: swarm behaviour', () => {
       () => a.stop(),
       () => b.stop()
     )
-    const identified = pEvent(a, 'peer:identify')
-    await a.dial(b.getMultiaddrs()[0]!)
-    await identified
-    await a.services.peerscope.settled()
+    await dialAndIdentify(a, b)
     const disconnected = pEvent(a, 'peer:disconnect')
     await a.hangUp(b.peerId)
     await disconnected
@@ -69,10 +71,7 @@ describe('peerscope service: swarm behaviour', () => {
     cleanup.push(() => b.stop())
 
     const first = await scopedNode({ peerStore: { path: dir.path } }, key)
-    const identified = pEvent(first, 'peer:identify')
-    await first.dial(b.getMultiaddrs()[0]!)
-    await identified
-    await first.services.peerscope.settled()
+    await dialAndIdentify(first, b)
     await first.stop()
 
     const second: ScopedNode = await scopedNode({ peerStore: { path: dir.path } }, key)

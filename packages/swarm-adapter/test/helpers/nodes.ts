@@ -9,6 +9,7 @@ import type { PrivateKey } from '@libp2p/interface'
 import { ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
 import { createLibp2p, type Libp2p } from 'libp2p'
+import { pEvent } from 'p-event'
 import { type PeerscopeService, type PeerscopeServiceInit, peerscopeService } from '../../src/service.ts'
 
 export type ScopedNode = Libp2p<{ peerscope: PeerscopeService; ping: ReturnType<ReturnType<typeof ping>> }>
@@ -52,4 +53,12 @@ export async function eventually(what: string, check: () => boolean | Promise<bo
     await new Promise((resolve) => setTimeout(resolve, 20))
   }
   throw new Error(`timed out waiting for: ${what}`)
+}
+
+/** Dials `to` from `from` and resolves once identify ran and peerscope applied its effects to the store. */
+export async function dialAndIdentify(from: ScopedNode, to: Libp2p): Promise<void> {
+  const identified = pEvent(from, 'peer:identify')
+  await from.dial(to.getMultiaddrs()[0]!)
+  await identified
+  await from.services.peerscope.settled()
 }

@@ -14,7 +14,12 @@ import type {
 import { serviceCapabilities } from '@libp2p/interface'
 import type { AddressManager, ConnectionManager } from '@libp2p/interface-internal'
 import type { PeerscopeMetrics } from '@peerscope/metrics'
-import { type GcStats, type LevelPeerStore, Libp2pPeerStore } from '@peerscope/peerstore-level'
+import {
+  type GcStats,
+  type LevelPeerStore,
+  Libp2pPeerStore,
+  PeerStoreError
+} from '@peerscope/peerstore-level'
 import { type HttpServer, type HttpServerOptions, startHttpServer } from './http/server.ts'
 import { deferredPeerStore } from './peer-store/deferred.ts'
 import { interposePeerStore } from './peer-store/interpose.ts'
@@ -90,6 +95,8 @@ class PeerscopeServiceImpl implements PeerscopeService, Startable {
   #lastGc: LastGc | undefined
   #http: HttpServer | undefined
   #running = false
+  /** Set once the store is closed at stop, until the next start: nothing may reopen it in between. */
+  #closed = false
 
   constructor(components: PeerscopeServiceComponents, init: PeerscopeServiceInit = {}) {
     this.#components = components
@@ -116,6 +123,13 @@ class PeerscopeServiceImpl implements PeerscopeService, Startable {
   }
 
   #open(): Promise<{ store: LevelPeerStore; api: Libp2pPeerStore }> {
+    // libp2p components can still call the store after the node stopped (the address manager's debounced
+    // self-address update fires late); reopening here would leave a database open that nothing closes.
+    if (this.#closed) {
+      return Promise.reject(
+        new PeerStoreError('ERR_CLOSED', 'the peerscope peer store is closed: the node is stopped')
+      )
+    }
     this.#opening ??= (async () => {
       const { peerId, privateKey, events } = this.#components
       const options = this.#init.peerStore ?? {}
@@ -131,6 +145,7 @@ class PeerscopeServiceImpl implements PeerscopeService, Startable {
   }
 
   async beforeStart(): Promise<void> {
+    this.#closed = false
     const { store } = await this.#open()
     this.#rules = new AddressTtlRules(store)
     this.#latency = new LatencySampler(store, () => this.#components.connectionManager.getConnections())
@@ -192,6 +207,7 @@ class PeerscopeServiceImpl implements PeerscopeService, Startable {
   /** Other components may still write while they stop, so the store closes only after every one has. */
   async afterStop(): Promise<void> {
     await this.#queue.idle()
+    this.#closed = true
     const opening = this.#opening
     this.#opening = undefined
     if (opening !== undefined) await (await opening).store.close()

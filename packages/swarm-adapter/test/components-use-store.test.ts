@@ -3,12 +3,10 @@ import { after, test } from 'node:test'
 import { KEEP_ALIVE } from '@libp2p/interface'
 import { AddressTTL } from '@peerscope/peerstore-level'
 import { pEvent } from 'p-event'
-import { eventually, newKey, plainNode, scopedNode, tempDir } from './helpers/nodes.ts'
+import { eventually, newKey, plainNode, runCleanup, scopedNode, tempDir } from './helpers/nodes.ts'
 
 const cleanup: Array<() => unknown> = []
-after(async () => {
-  for (const fn of cleanup.reverse()) await fn()
-})
+after(() => runCleanup(cleanup))
 
 test('the dialer finds a peer by id from addresses that exist only in our store', async () => {
   const a = await scopedNode({ peerStore: { memory: true } })

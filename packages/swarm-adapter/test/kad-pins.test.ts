@@ -6,7 +6,7 @@ import { ping } from '@libp2p/ping'
 import { createLibp2p } from 'libp2p'
 import { peerscopeService } from '../src/service.ts'
 import { KAD_PIN_REASON } from '../src/swarm/kad-pins.ts'
-import { baseOptions, eventually } from './helpers/nodes.ts'
+import { baseOptions, eventually, runCleanup } from './helpers/nodes.ts'
 
 /** kad-dht on loopback: a private protocol, no public-address filter. */
 function dht() {
@@ -22,9 +22,7 @@ interface RoutingTableInternals {
 }
 
 const cleanup: Array<() => unknown> = []
-after(async () => {
-  for (const fn of cleanup.reverse()) await fn()
-})
+after(() => runCleanup(cleanup))
 
 test('kad-dht routing-table peers are pinned, and unpinned when evicted', async () => {
   const a = await createLibp2p({

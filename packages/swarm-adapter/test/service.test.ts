@@ -7,6 +7,7 @@ import {
   eventually,
   newKey,
   plainNode,
+  runCleanup,
   type ScopedNode,
   scopedNode,
   tempDir
@@ -14,9 +15,7 @@ import {
 
 describe('peerscope service: swarm behaviour', () => {
   const cleanup: Array<() => unknown> = []
-  after(async () => {
-    for (const fn of cleanup.reverse()) await fn()
-  })
+  after(() => runCleanup(cleanup))
 
   test('identify stores listen addrs at ConnectedAddrTTL, protocols, key and versions', async () => {
     const a = await scopedNode({ peerStore: { memory: true } })
@@ -94,6 +93,24 @@ describe('peerscope service: swarm behaviour', () => {
       scopedNode({ peerStore: { path: dir.path } }, key),
       (err: unknown) => err instanceof PeerStoreError && err.code === 'ERR_DB_LOCKED'
     )
+  })
+
+  test('a stopped node store refuses late calls with ERR_CLOSED instead of reopening, and opens again on start', async () => {
+    const dir = await tempDir()
+    cleanup.push(dir.remove)
+    const node = await scopedNode({ peerStore: { path: dir.path } })
+    await node.stop()
+    // libp2p's address manager updates the self peer from a debounced timer that can fire after stop().
+    await assert.rejects(
+      node.peerStore.patch(node.peerId, { multiaddrs: [] }),
+      (err: unknown) => err instanceof PeerStoreError && err.code === 'ERR_CLOSED'
+    )
+    await assert.rejects(node.services.peerscope.store(), (err: unknown) => err instanceof PeerStoreError)
+    // Nothing holds the database open, so another store opens it at once.
+    await assert.doesNotReject(dir.remove())
+    await node.start()
+    cleanup.push(() => node.stop())
+    assert.ok(await node.peerStore.has(node.peerId))
   })
 
   test('ping RTTs measured by the connection monitor feed the latency EWMA', async () => {

@@ -62,3 +62,19 @@ export async function dialAndIdentify(from: ScopedNode, to: Libp2p): Promise<voi
   await identified
   await from.services.peerscope.settled()
 }
+
+/**
+ * Runs cleanup steps last-in first-out. Every step runs even when an earlier one fails (a node left running
+ * keeps the test process alive), then the failures are thrown together.
+ */
+export async function runCleanup(steps: Array<() => unknown>): Promise<void> {
+  const failures: unknown[] = []
+  for (const step of steps.splice(0).reverse()) {
+    try {
+      await step()
+    } catch (err) {
+      failures.push(err)
+    }
+  }
+  if (failures.length > 0) throw new AggregateError(failures, `${failures.length} cleanup step(s) failed`)
+}

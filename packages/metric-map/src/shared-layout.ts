@@ -4,7 +4,7 @@ import { MetricMapError } from './errors.ts'
  * Byte layout of a shared map inside one SharedArrayBuffer. Every region is a typed-array view; the header says
  * how big each is, so a thread that receives only the buffer can rebuild the views.
  *
- *   header   Int32[16]                   magic, version, slots, capacity, maxKeyBytes, size, maxThreads
+ *   header   Int32[16]                   magic, version, slots, capacity, maxKeyBytes, size, maxThreads, creating
  *   owners   Int32[maxThreads]           1 = pin index taken by an attached instance
  *   pins     Int32[maxThreads * 16]      slot+1 a thread is updating right now (one 64-byte line per thread)
  *   ctrl     Int32[slots]                (generation << 2) | state
@@ -15,7 +15,7 @@ import { MetricMapError } from './errors.ts'
  */
 
 export const MAGIC = 0x4d4d4150 // "MMAP"
-export const LAYOUT_VERSION = 1
+export const LAYOUT_VERSION = 2
 const HEADER_INTS = 16
 export const PIN_STRIDE = 16
 
@@ -26,6 +26,8 @@ export const H_CAPACITY = 3
 export const H_MAX_KEY_BYTES = 4
 export const H_SIZE = 5
 export const H_MAX_THREADS = 6
+/** Reservations of `size` whose slot is not bound yet: threads between reserving a unit and publishing a key. */
+export const H_CREATING = 7
 
 export const MAX_CAPACITY = 1 << 22
 export const MAX_KEY_BYTES_LIMIT = 4096

@@ -1,5 +1,5 @@
 import { MetricMapError } from './errors.ts'
-import { H_SIZE, PIN_STRIDE, type TableViews } from './shared-layout.ts'
+import { H_CREATING, H_SIZE, PIN_STRIDE, type TableViews } from './shared-layout.ts'
 
 /**
  * The lock-free core of the shared map: an open-addressing table (linear probing) whose slots are claimed with
@@ -98,6 +98,7 @@ export class SharedTable {
         Atomics.store(values, slot, initial)
         const live = makeWord(genOf(busy), LIVE)
         Atomics.store(ctrl, slot, live)
+        this.#created()
         return this.#settle(slot, live, bytes, length, hash, true)
       }
       if (!this.#tryReserve(++fullTries)) continue
@@ -128,6 +129,7 @@ export class SharedTable {
       Atomics.store(values, slot, initial)
       const live = makeWord(genOf(busy), LIVE)
       Atomics.store(ctrl, slot, live)
+      this.#created()
       return this.#settle(slot, live, bytes, length, hash, true)
     }
   }
@@ -255,18 +257,30 @@ export class SharedTable {
    */
   #tryReserve(tries: number): boolean {
     const { header, capacity } = this.views
+    // `creating` goes up before `size`, so a thread that sees our unit in `size` also sees us creating.
+    Atomics.add(header, H_CREATING, 1)
     if (Atomics.add(header, H_SIZE, 1) < capacity) return true
     Atomics.sub(header, H_SIZE, 1)
-    if (tries > FULL_RETRIES) {
+    Atomics.sub(header, H_CREATING, 1)
+    // Only a thread between its reservation and its publish can make the key we want appear; when none is, the
+    // table is plainly full and the caller learns it at once, without sleeping on its hot path.
+    if (tries > FULL_RETRIES || Atomics.load(header, H_CREATING) === 0) {
       throw new MetricMapError('ERR_METRIC_MAP_FULL', `shared metric map is full (capacity ${capacity} keys)`)
     }
-    // Give a thread that is between its reservation and its publish a moment to finish.
+    // Give that thread a moment to finish.
     Atomics.wait(this.#nap, 0, 0, tries)
     return false
   }
 
+  /** A reservation ended with its key published. */
+  #created(): void {
+    Atomics.sub(this.views.header, H_CREATING, 1)
+  }
+
+  /** A reservation given back unused. */
   #unreserve(): void {
     Atomics.sub(this.views.header, H_SIZE, 1)
+    Atomics.sub(this.views.header, H_CREATING, 1)
   }
 
   #pinned(slot: number): boolean {

@@ -1,22 +1,26 @@
 // How long one scrape holds the node's thread with 10,000 peers tracked (per-peer labels on, default cap).
-// Thread time per call is this thread's CPU time across the call (`process.threadCpuUsage`), so an export that
-// waits for a worker is charged only what it does on this thread; wall time is reported beside it.
-// Competitors: ours in-thread `prometheus()` and `snapshot()`; ours rendered by the worker exporter over a
-// SharedMetricMap (not wired into `prometheus()` yet); `@libp2p/prometheus-metrics` 5's registry after the same
+// Thread time per call is the event loop's active time across the call (`performance.eventLoopUtilization`,
+// measured with hrtime: everything the thread did except waiting in the poll phase), so an export that waits
+// for a worker is charged only what it does on this thread; wall time is reported beside it. (CPU time from
+// getrusage was tried first: it is sampled at scheduler ticks and reads 0.5-3 ms for an idle wait.)
+// Competitors: ours in-thread `prometheus()` and `snapshot()`; ours with `exportFromWorker` (the bandwidth
+// series rendered by a worker over a SharedMetricMap); `@libp2p/prometheus-metrics` 5's registry after the same
 // traffic (it keeps per-protocol series only); a prom-client counter labelled by peer at the same cardinality.
+
+import type { Startable } from '@libp2p/interface'
 import { defaultLogger } from '@libp2p/logger'
 import { prometheusMetrics } from '@libp2p/prometheus-metrics'
 import { SharedMetricMap } from '@peerscope/metric-map'
 import { TypedEventEmitter } from 'main-event'
 import { Counter, Registry } from 'prom-client'
-import { BandwidthCounter, DEFAULT_MAX_PEER_LABELS, libp2pMetrics, PrometheusExporter } from '../src/index.ts'
+import { BandwidthCounter, DEFAULT_MAX_PEER_LABELS, libp2pMetrics } from '../src/index.ts'
 
 const PEERS = Number(process.env.BENCH_PEERS ?? 10_000)
 const PROTOCOLS = 10
 const CALLS = Number(process.env.BENCH_SCRAPES ?? 100)
 const WARMUP = 5
 
-const peerId = (i: number): string => `12D3KooW${i.toString(36).padStart(44, 'x')}`
+const peerId = (i: number): string => `12D3KooW${i.toString(36).padStart(44, '0')}`
 const protocolId = (j: number): string => `/peerscope-bench/proto-${j}/1.0.0`
 
 /** The same traffic for every competitor: each peer sends and receives on one of ten protocols. */
@@ -33,14 +37,30 @@ traffic((peer, protocol, sent, received) => {
   ours.bandwidth.logReceived(received, { peer, protocol })
 })
 
-// ours, worker export: the same counters in a SharedMetricMap (room for every series: six counters each).
-const shared = new BandwidthCounter({ map: SharedMetricMap.create({ capacity: 1 << 18, maxKeyBytes: 192 }) })
+// ours, worker export: the same metrics with `exportFromWorker`, the counters in a SharedMetricMap with room for
+// every series of this workload (20,010 series, six counters each).
+const sharedMap = SharedMetricMap.create({ capacity: 1 << 17, maxKeyBytes: 160 })
+// A virtual clock, so each measured sweep below sees a second pass.
+let ticks = Date.now()
+const oursWorker = libp2pMetrics({
+  bandwidth: new BandwidthCounter({ map: sharedMap, clock: () => ticks }),
+  prometheus: { perPeer: true },
+  exportFromWorker: true
+})(components() as never) as ReturnType<ReturnType<typeof libp2pMetrics>> & Startable
+oursWorker.start()
+// The rate sweep runs once a second on the node's thread whatever the scrapes do; it is measured on its own below,
+// not charged to whichever scrape it happens to overlap.
+oursWorker.bandwidth.stop()
 traffic((peer, protocol, sent, received) => {
-  shared.logSent(sent, { peer, protocol })
-  shared.logReceived(received, { peer, protocol })
+  oursWorker.bandwidth.logSent(sent, { peer, protocol })
+  oursWorker.bandwidth.logReceived(received, { peer, protocol })
 })
-shared.tick()
-const exporter = new PrometheusExporter(shared.map, { perPeer: true })
+oursWorker.bandwidth.tick()
+if (oursWorker.bandwidth.trackedPeers !== PEERS) {
+  throw new Error(
+    `the shared map is too small: ${oursWorker.bandwidth.trackedPeers} peers, ${sharedMap.size} keys`
+  )
+}
 
 // prometheus-metrics: the same bytes through its own stream tracking (bare event targets as streams).
 const promRegistry = new Registry()
@@ -68,11 +88,7 @@ traffic((peer, _protocol, sent, received) => {
   labelled.inc({ peer, direction: 'in' }, received)
 })
 
-type CpuUsage = { user: number; system: number }
-// Node >= 23.9; not in every @types/node yet.
-const threadCpuUsage = (
-  process as unknown as { threadCpuUsage(previous?: CpuUsage): CpuUsage }
-).threadCpuUsage.bind(process)
+const loopActivity = performance.eventLoopUtilization
 
 interface Figures {
   threadMeanMs: number
@@ -86,16 +102,15 @@ async function measure(call: () => unknown): Promise<Figures> {
   const wall: number[] = []
   let bytes = 0
   for (let i = 0; i < WARMUP + CALLS; i++) {
-    const cpu = threadCpuUsage()
+    const before = loopActivity()
     const t0 = performance.now()
     const out = await call()
     const ms = performance.now() - t0
-    const used = threadCpuUsage(cpu)
-    const active = (used.user + used.system) / 1000
+    const active = loopActivity(before).active
     if (i < WARMUP) continue
     thread.push(active)
     wall.push(ms)
-    bytes = typeof out === 'string' ? out.length : JSON.stringify(out).length
+    bytes = typeof out === 'string' ? out.length : out === undefined ? 0 : JSON.stringify(out).length
   }
   const mean = (list: number[]) => list.reduce((a, b) => a + b, 0) / list.length
   return { threadMeanMs: mean(thread), threadMaxMs: Math.max(...thread), wallMeanMs: mean(wall), bytes }
@@ -104,14 +119,20 @@ async function measure(call: () => unknown): Promise<Figures> {
 const cases: Record<string, () => unknown> = {
   'ours prometheus() in-thread': () => ours.prometheus(),
   'ours snapshot()': () => ours.snapshot(),
-  'ours worker export (PrometheusExporter.render)': () => exporter.render(),
+  'ours prometheus() with exportFromWorker': () => oursWorker.prometheus(),
+  'ours rate sweep (tick(), once a second, not a scrape)': () => {
+    ticks += 1001
+    oursWorker.bandwidth.tick()
+  },
   'prometheus-metrics registry.metrics() (per protocol only)': () => promRegistry.metrics(),
   'prom-client counter by peer, registry.metrics()': () => labelledRegistry.metrics()
 }
 
+// Event-loop utilisation is only accounted once the loop runs: leave module evaluation before measuring.
+await new Promise((resolve) => setTimeout(resolve, 10))
 const results: Record<string, Figures> = {}
 for (const [name, call] of Object.entries(cases)) results[name] = await measure(call)
-await exporter.close()
+await oursWorker.stop()
 
 const round3 = (n: number) => Math.round(n * 1000) / 1000
 const baseline = results['ours prometheus() in-thread'] as Figures
@@ -136,10 +157,11 @@ for (const [name, f] of Object.entries(results)) {
 const workload =
   `${PEERS.toLocaleString('en-US')} peers tracked, each sending and receiving on one of ${PROTOCOLS} protocols; ` +
   `per-peer labels on (default cap ${DEFAULT_MAX_PEER_LABELS} labelled peers); ${CALLS} calls each after ${WARMUP} warm-up; ` +
-  "thread time = this thread's CPU time across one call; ratios = thread mean vs ours in-thread prometheus()"
+  "thread time = the event loop's active time across one call; ratios = thread mean vs ours in-thread prometheus()"
 console.log(`scrape: ${workload}`)
 console.table(table)
+const worker = results['ours prometheus() with exportFromWorker'] as Figures
 console.log(
-  `${baseline.threadMeanMs < 1 ? 'holds ' : 'MISSED'}  in-thread prometheus() of 10k peers < 1 ms (target of the worker export)`
+  `${worker.threadMaxMs < 1 ? 'met   ' : 'MISSED'}  a scrape of 10k peers with exportFromWorker holds the node's thread < 1 ms (mean ${worker.threadMeanMs} ms, max ${worker.threadMaxMs} ms)`
 )
 console.log(JSON.stringify({ bench: 'scrape', workload, results, ratios }))

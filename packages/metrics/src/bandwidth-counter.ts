@@ -59,9 +59,11 @@ interface Series {
   readonly packetsOut: CounterHandle
   readonly rateIn: RateMeter
   readonly rateOut: RateMeter
-  /** Published rates (milli-bytes/s) when `publishRates` is on. */
+  /** Published rates (milli-bytes/s) when `publishRates` is on, and the values last written there. */
   readonly publishedIn: CounterHandle | undefined
   readonly publishedOut: CounterHandle | undefined
+  lastPublishedIn: number
+  lastPublishedOut: number
   /** Clock time of the last sweep that saw bytes, or of creation. */
   lastActive: number
   /** False once trimmed or reset: channels holding it resolve again. */
@@ -73,9 +75,15 @@ export const SEP = '\u0000'
 /** The map fields of one series: bytes and packets in and out, published rates in and out. */
 export const SERIES_FIELDS = ['bi', 'bo', 'pi', 'po', 'ri', 'ro'] as const
 
-/** Writes a rate into a map counter as whole milli-bytes per second (the map holds integers). */
-function publish(handle: CounterHandle, rate: number): void {
-  handle.add(Math.round(rate * 1000) - handle.get())
+/**
+ * Writes a rate into a map counter as whole milli-bytes per second (the map holds integers) and returns what it
+ * wrote. Only this thread writes published rates, so the last value is known without reading the map back, and
+ * an unchanged rate (an idle series) costs no write.
+ */
+function publish(handle: CounterHandle, rate: number, last: number): number {
+  const value = Math.round(rate * 1000)
+  if (value !== last) handle.add(value - last)
+  return value
 }
 
 /**
@@ -92,6 +100,8 @@ export class BandwidthCounter {
   readonly #total: Series
   readonly #overflowSeries: Series
   #peers = 0
+  /** Set when a fixed-size map refused a new series; cleared when a series is dropped and frees room. */
+  #mapFull = false
   #lastSweep: number
   #timer: ReturnType<typeof setInterval> | undefined
 
@@ -240,8 +250,8 @@ export class BandwidthCounter {
       const flowedOut = s.rateOut.sweep(s.bytesOut.get(), elapsed)
       if (flowedIn || flowedOut) s.lastActive = now
       if (s.publishedIn !== undefined && s.publishedOut !== undefined) {
-        publish(s.publishedIn, s.rateIn.rate)
-        publish(s.publishedOut, s.rateOut.rate)
+        s.lastPublishedIn = publish(s.publishedIn, s.rateIn.rate, s.lastPublishedIn)
+        s.lastPublishedOut = publish(s.publishedOut, s.rateOut.rate, s.lastPublishedOut)
       }
     }
   }
@@ -286,6 +296,11 @@ export class BandwidthCounter {
     ]) {
       h.add(-h.get())
     }
+    this.#overflowSeries.rateIn.reset(0)
+    this.#overflowSeries.rateOut.reset(0)
+    for (const h of [this.#overflowSeries.publishedIn, this.#overflowSeries.publishedOut]) h?.add(-h.get())
+    this.#overflowSeries.lastPublishedIn = 0
+    this.#overflowSeries.lastPublishedOut = 0
     for (const h of [
       this.#total.bytesIn,
       this.#total.bytesOut,
@@ -297,6 +312,8 @@ export class BandwidthCounter {
     this.#total.rateIn.reset(0)
     this.#total.rateOut.reset(0)
     for (const h of [this.#total.publishedIn, this.#total.publishedOut]) h?.add(-h.get())
+    this.#total.lastPublishedIn = 0
+    this.#total.lastPublishedOut = 0
     this.#lastSweep = this.#clock()
   }
 
@@ -342,11 +359,14 @@ export class BandwidthCounter {
    * the totals and the overflow peer only, never lost and never an exception on the stream's hot path.
    */
   #tryResolve(kind: Kind, name: string, protocol: string | undefined): Series | undefined {
+    // Once the map is full, only existing series are found: no failed insert (and its exception) per event.
+    if (this.#mapFull) return this.#series.get(`${kind}${SEP}${name}`)
     try {
       return this.#resolve(kind, name, protocol)
     } catch (err) {
-      if ((err as { code?: string }).code === 'ERR_METRIC_MAP_FULL') return undefined
-      throw err
+      if ((err as { code?: string }).code !== 'ERR_METRIC_MAP_FULL') throw err
+      this.#mapFull = true
+      return undefined
     }
   }
 
@@ -382,12 +402,15 @@ export class BandwidthCounter {
       rateOut: new RateMeter(),
       publishedIn: this.#publishRates ? this.#map.handle(`${key}${SEP}ri`) : undefined,
       publishedOut: this.#publishRates ? this.#map.handle(`${key}${SEP}ro`) : undefined,
+      lastPublishedIn: 0,
+      lastPublishedOut: 0,
       lastActive: this.#clock(),
       live: true
     }
   }
 
   #drop(s: Series): void {
+    this.#mapFull = false
     s.live = false
     this.#series.delete(s.key)
     for (const field of SERIES_FIELDS) this.#map.delete(`${s.key}${SEP}${field}`)

@@ -63,6 +63,34 @@ describe('Prometheus export from a worker thread over a SharedMetricMap', () => 
     assert.equal(perPeer, 100, 'every byte is in some peer series, the overflow one included')
   })
 
+  test('a full map is not retried per event; trimming idle series makes room for new ones again', () => {
+    let now = 0
+    const map = SharedMetricMap.create({ capacity: 64, maxKeyBytes: 128 })
+    const counter = new BandwidthCounter({ map, clock: () => now })
+    for (let i = 0; i < 100; i++) counter.logSent(1, { peer: `p${i}`, protocol: '/x' })
+    const tracked = counter.trackedPeers
+    assert.ok(tracked < 100, 'the map filled up')
+    // Every handle of the map is made through map.handle(): count the attempts a full map still gets.
+    let attempts = 0
+    const handle = map.handle.bind(map)
+    map.handle = (key: string) => {
+      attempts++
+      return handle(key)
+    }
+    for (let i = 100; i < 200; i++) counter.logSent(1, { peer: `p${i}`, protocol: '/x' })
+    assert.equal(attempts, 0, 'no new series is attempted while the map is known to be full')
+    assert.equal(counter.trackedPeers, tracked)
+    // One sweep sees the bytes, a later one sees silence: every series is idle since the first.
+    now += 1000
+    counter.tick()
+    now += 60_000
+    counter.tick()
+    assert.ok(counter.trimIdle(now) > 0)
+    counter.logSent(5, { peer: 'fresh', protocol: '/x' })
+    assert.equal(counter.forPeer('fresh')?.totalOut, 5, 'room freed by the trim is used again')
+    assert.equal(counter.totals().totalOut, 205)
+  })
+
   test('libp2pMetrics({ exportFromWorker: true }) serves its scrape from the worker', async () => {
     const metrics = libp2pMetrics({ exportFromWorker: true })({
       events: new TypedEventEmitter(),

@@ -12,6 +12,7 @@ export type PeerStoreErrorCode =
   | 'ERR_SELF_DELETE'
   | 'ERR_DB_LOCKED'
   | 'ERR_DB_OPEN'
+  | 'ERR_DB_CORRUPT'
   | 'ERR_CORRUPT_RECORD'
   | 'ERR_CLOSED'
 

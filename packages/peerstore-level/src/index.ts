@@ -15,6 +15,14 @@ export {
   migrateFromLibp2pDatastore
 } from './migrate.ts'
 export {
+  checkTableFile,
+  type RepairReport,
+  repairPeerStore,
+  type TableFileCheck,
+  type VerifyReport,
+  verifyPeerStore
+} from './repair.ts'
+export {
   type GcOptions,
   LevelPeerStore,
   type OpenPeerStoreInit,
@@ -28,5 +36,6 @@ export type {
   JsonValue,
   MetadataValue,
   OpenReport,
-  QuarantinedRecord
+  QuarantinedRecord,
+  UnreadableRecords
 } from './types.ts'

@@ -21,6 +21,7 @@ import {
   RecentlyConnectedAddrTTL
 } from './constants.ts'
 import { PeerStoreError } from './errors.ts'
+import { assertNotOrphaned, corruptOnOpen, readAll } from './scan.ts'
 import { exportStore, importRustAddrBook, importStore, type PeerStoreExport } from './transfer.ts'
 import {
   type AddrInfo,
@@ -139,6 +140,7 @@ export async function openPeerStore(init: OpenPeerStoreInit = {}): Promise<Level
     if (init.path == null) {
       throw new PeerStoreError('ERR_INVALID_ARGUMENT', 'openPeerStore needs `path` or `db`')
     }
+    await assertNotOrphaned(init.path)
     const { Level } = await import('level')
     db = new Level<string, string>(init.path) as unknown as AnyLevel
   }
@@ -152,6 +154,8 @@ export async function openPeerStore(init: OpenPeerStoreInit = {}): Promise<Level
         cause: err
       })
     }
+    const corrupt = corruptOnOpen(err, where)
+    if (corrupt != null) throw corrupt
     throw new PeerStoreError('ERR_DB_OPEN', `cannot open peer store at ${where}`, { cause: err })
   }
   const store = new LevelPeerStore(db, init)
@@ -187,7 +191,7 @@ export class LevelPeerStore {
   #gcRun: Promise<GcStats> | undefined
   #gcTimer: ReturnType<typeof setInterval> | undefined
   #closed = false
-  #report: OpenReport = { peers: 0, quarantined: [], downgraded: 0 }
+  #report: OpenReport = { peers: 0, quarantined: [], downgraded: 0, unreadable: [] }
 
   constructor(db: AnyLevel, init: OpenPeerStoreInit) {
     this.#db = db
@@ -229,10 +233,10 @@ export class LevelPeerStore {
     const now = this.#clock()
     const quarantined: OpenReport['quarantined'] = []
     const bad: Array<{ kind: RecordKind; key: string; value: string }> = []
+    const unreadable: OpenReport['unreadable'] = []
     for (const kind of RECORD_KINDS) {
-      // Read in chunks: one promise per 1000 records instead of one per record.
-      const it = this.#subs[kind].iterator()
-      for (let chunk = await it.nextv(1000); chunk.length > 0; chunk = await it.nextv(1000)) {
+      // Read in chunks of 1000; a damaged table file costs only the records LevelDB cannot read.
+      const damage = await readAll(kind, this.#subs[kind], (chunk) => {
         for (const [key, value] of chunk) {
           let entry = this.#index.get(key)
           try {
@@ -244,8 +248,8 @@ export class LevelPeerStore {
             bad.push({ kind, key, value })
           }
         }
-      }
-      await it.close()
+      })
+      if (damage != null) unreadable.push(damage)
     }
     let downgraded = 0
     for (const [key, entry] of this.#index) {
@@ -269,7 +273,7 @@ export class LevelPeerStore {
       ])
       await this.#db.batch(ops)
     }
-    this.#report = { peers: this.#index.size, quarantined, downgraded }
+    this.#report = { peers: this.#index.size, quarantined, downgraded, unreadable }
     if (this.#dirty.size > 0) await this.#requestFlush()
     if (this.#gcInterval > 0) {
       this.#gcTimer = setInterval(() => {

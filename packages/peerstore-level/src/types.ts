@@ -76,8 +76,19 @@ export interface QuarantinedRecord {
   reason: string
 }
 
+/** Records of one kind that LevelDB could not read (they sit in a damaged table block or file). */
+export interface UnreadableRecords {
+  kind: string
+  /** `LEVEL_CORRUPTION` or `LEVEL_IO_ERROR`. */
+  code: string
+  /** LevelDB's message, e.g. `Corruption: corrupted compressed block contents`. */
+  message: string
+}
+
 export interface OpenReport {
   peers: number
   quarantined: QuarantinedRecord[]
   downgraded: number
+  /** Kinds whose records LevelDB could not all read (a damaged table file): run `peerscope repair`. */
+  unreadable: UnreadableRecords[]
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { spawn, spawnSync } from 'node:child_process'
-import { writeFile } from 'node:fs/promises'
+import { cp, readdir, unlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { fileURLToPath } from 'node:url'
@@ -183,5 +183,43 @@ describe('peerscope CLI', () => {
     } finally {
       await holder.close()
     }
+  })
+  test('verify: a clean store exits 0; a store missing CURRENT exits 1 with the damage and --json', async () => {
+    const clean = await cli('verify', db)
+    assert.equal(clean.code, 0, clean.err)
+    assert.match(clean.out, /clean/)
+    const damaged = join(dir.path, 'no-current')
+    await cp(db, damaged, { recursive: true })
+    await unlink(join(damaged, 'CURRENT'))
+    const text = await cli('verify', damaged)
+    assert.equal(text.code, 1)
+    assert.match(text.out, /DAMAGED/)
+    assert.match(text.out, /CURRENT is missing/)
+    assert.match(text.out, /peerscope repair/)
+    const asJson = await cli('verify', '--db', damaged, '--json')
+    assert.equal(asJson.code, 1)
+    assert.equal(JSON.parse(asJson.out).clean, false)
+    // Other commands refuse it with the typed error rather than open it as a new, empty store.
+    const stats = await cli('stats', '--db', damaged)
+    assert.equal(stats.code, 1)
+    assert.match(stats.err, /ERR_DB_CORRUPT/)
+  })
+
+  test('repair: backs up, prints the backup path and report, and the store verifies clean after', async () => {
+    const damaged = join(dir.path, 'to-repair')
+    await cp(db, damaged, { recursive: true })
+    await unlink(join(damaged, 'CURRENT'))
+    const repaired = await cli('repair', damaged)
+    assert.equal(repaired.code, 0, repaired.err)
+    const backup = /backup: (\S+)/.exec(repaired.out)?.[1]
+    assert.ok(backup !== undefined, repaired.out)
+    assert.ok(backup.startsWith(`${damaged}.backup-`))
+    assert.ok(!(await readdir(backup)).includes('CURRENT'), 'the backup is the damaged directory as it was')
+    assert.match(repaired.out, /after: {2}clean/)
+    assert.equal((await cli('verify', damaged)).code, 0)
+    const stats = await cli('stats', '--db', damaged)
+    assert.equal(JSON.parse(stats.out).peers, 2)
+    assert.equal((await cli('repair')).code, 2, 'repair needs a path')
+    assert.equal((await cli('verify', join(dir.path, 'nowhere'))).code, 1)
   })
 })

@@ -1,7 +1,15 @@
 import { readFile, writeFile } from 'node:fs/promises'
 import { parseArgs } from 'node:util'
 import { peerIdFromString } from '@libp2p/peer-id'
-import { type LevelPeerStore, migrateFromLibp2pDatastore, openPeerStore } from '@peerscope/peerstore-level'
+import {
+  type LevelPeerStore,
+  migrateFromLibp2pDatastore,
+  openPeerStore,
+  type RepairReport,
+  repairPeerStore,
+  type VerifyReport,
+  verifyPeerStore
+} from '@peerscope/peerstore-level'
 import { OFFLINE, peerDetail, peerPage, peerStoreStats } from '../view/peer-store-view.ts'
 
 export interface CliIo {
@@ -12,6 +20,7 @@ export interface CliIo {
 const USAGE = `peerscope: inspect and maintain a peerscope LevelDB peer store (the node must not be running)
 
 usage: peerscope <command> --db <path> [options]
+       peerscope verify|repair <path> [--json]
 
 commands:
   peers [--limit N] [--offset N] [--json]   list stored peers
@@ -22,6 +31,10 @@ commands:
   import <FILE> [--format json|rust]        a peerscope export (json) or a libp2p-rs ds_addr_book.txt (rust)
   import --libp2p-datastore <DIR>           migrate js-libp2p's default peer store from a datastore-level DB
   serve [--host H] [--port P] [--token T]   the HTTP API and dashboard over the stored database
+  verify <path> [--json]                    check table checksums and every record, never writes;
+                                            exit 0 when clean, 1 when damaged
+  repair <path> [--json]                    back up to <path>.backup-<time>, run LevelDB's repair,
+                                            quarantine undecodable records; exit 0 when clean after
 `
 
 /** A usage mistake: exit code 2, with the usage text. */
@@ -53,6 +66,9 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     io.out(USAGE)
     return command === undefined && values.help !== true ? 2 : 0
   }
+  if (command === 'verify' || command === 'repair') {
+    return await checkCommand(command, rest[0] ?? values.db, values.json === true, io)
+  }
   if (values.db === undefined) {
     io.err(`--db <path> is required\n\n${USAGE}`)
     return 2
@@ -63,6 +79,12 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     const report = store.openReport
     if (report.quarantined.length > 0) {
       io.err(`warning: ${report.quarantined.length} damaged record(s) were quarantined on open\n`)
+    }
+    if (report.unreadable.length > 0) {
+      io.err(
+        `warning: damaged table file: some ${report.unreadable.map((u) => u.kind).join(', ')} records ` +
+          `could not be read (${report.unreadable[0]!.message}); run \`peerscope repair ${values.db}\`\n`
+      )
     }
     switch (command) {
       case 'peers': {
@@ -124,6 +146,57 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   } finally {
     await store?.close()
   }
+}
+
+/** `verify` and `repair` work on the directory, not through an open store. */
+async function checkCommand(
+  command: 'verify' | 'repair',
+  path: string | undefined,
+  asJson: boolean,
+  io: CliIo
+): Promise<number> {
+  if (path === undefined) {
+    io.err(`${command} needs a path\n\n${USAGE}`)
+    return 2
+  }
+  try {
+    if (command === 'verify') {
+      const report = await verifyPeerStore(path)
+      io.out(asJson ? json(report) : describeVerify(report))
+      return report.clean ? 0 : 1
+    }
+    const report = await repairPeerStore(path)
+    io.out(asJson ? json(report) : describeRepair(report))
+    return report.after.clean ? 0 : 1
+  } catch (err) {
+    const e = err as Error & { code?: string }
+    io.err(`error${e.code === undefined ? '' : ` ${e.code}`}: ${e.message}\n`)
+    return 1
+  }
+}
+
+function describeVerify(r: VerifyReport): string {
+  const lines = [
+    `${r.path}: ${r.clean ? 'clean' : 'DAMAGED'}`,
+    `  tables: ${r.tables.length} file(s), ${r.tables.reduce((n, t) => n + t.blocks, 0)} block checksums checked`,
+    `  records: ${r.records.good} good, ${r.records.undecodable} undecodable; ${r.peers} peers` +
+      (r.quarantined > 0 ? `; ${r.quarantined} held in quarantine from earlier opens` : '')
+  ]
+  for (const p of r.problems) lines.push(`  problem: ${p}`)
+  if (!r.clean) lines.push(`run \`peerscope repair ${r.path}\` (it backs the directory up first)`)
+  return `${lines.join('\n')}\n`
+}
+
+function describeRepair(r: RepairReport): string {
+  const lines = [
+    `backup: ${r.backup}`,
+    `before: ${r.before.clean ? 'clean' : `${r.before.problems.length} problem(s)`}, ${r.before.records.good} good records, ${r.before.peers} peers`,
+    `after:  ${r.after.clean ? 'clean' : 'STILL DAMAGED'}, ${r.recovered.records} good records, ${r.recovered.peers} peers`
+  ]
+  for (const l of r.lost) lines.push(`  lost: ${l}`)
+  for (const p of r.after.problems) lines.push(`  still: ${p}`)
+  for (const l of r.leveldb) lines.push(`  leveldb: ${l}`)
+  return `${lines.join('\n')}\n`
 }
 
 function parse(argv: string[]) {

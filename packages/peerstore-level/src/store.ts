@@ -736,11 +736,14 @@ export class LevelPeerStore {
 
   peersWithKeys(): PeerId[] {
     const out: PeerId[] = []
+    let selfListed = false
     for (const entry of this.#index.values()) {
-      if (entry.publicKey != null || (this.#privateKey != null && entry.id.equals(this.#selfId))) {
-        out.push(entry.id)
-      }
+      const isSelf = this.#privateKey != null && entry.id.equals(this.#selfId)
+      if (entry.publicKey != null || isSelf) out.push(entry.id)
+      selfListed ||= isSelf
     }
+    // As in go-libp2p, the local peer has a key (its private key) even when nothing else is stored for it.
+    if (this.#privateKey != null && this.#selfId != null && !selfListed) out.push(this.#selfId)
     return out
   }
 

@@ -17,11 +17,16 @@ import (
 	ma "github.com/multiformats/go-multiaddr"
 )
 
-// peerstoreTrace is the wire shape documented in traces/README.md.
+// peerstoreTrace is the wire shape documented in ../src/trace.ts.
 type peerstoreTrace struct {
 	// Keys are base64 protobuf-marshalled private keys; ops name peers by index.
 	Keys []string      `json:"keys"`
 	Ops  []peerstoreOp `json:"ops"`
+	// Local, when set, is the index of the local peer: its private key is
+	// added first, as go's host does (peerscope takes it at open).
+	Local *int `json:"local,omitempty"`
+	// MaxProtocols, when set, is pstoremem.WithMaxProtocols.
+	MaxProtocols int `json:"maxProtocols,omitempty"`
 }
 
 type peerstoreOp struct {
@@ -33,8 +38,12 @@ type peerstoreOp struct {
 	NewTTL    json.RawMessage `json:"newTtl,omitempty"`
 	Protocols []string        `json:"protocols,omitempty"`
 	Key       string          `json:"key,omitempty"`
-	Value     string          `json:"value,omitempty"`
+	Value     json.RawMessage `json:"value,omitempty"`
 	Ms        int64           `json:"ms,omitempty"`
+	// Envelope is a base64 marshalled signed PeerRecord envelope.
+	Envelope string `json:"envelope,omitempty"`
+	// Stream names an AddrStream subscription within the trace.
+	Stream int `json:"stream,omitempty"`
 }
 
 func parseTTL(raw json.RawMessage) (time.Duration, error) {
@@ -52,11 +61,12 @@ func parseTTL(raw json.RawMessage) (time.Duration, error) {
 		}
 		return 0, fmt.Errorf("unknown symbolic ttl %q", s)
 	}
-	var ms int64
+	// Milliseconds, fractions allowed (AddressesExpire uses 100 µs).
+	var ms float64
 	if err := json.Unmarshal(raw, &ms); err != nil {
 		return 0, fmt.Errorf("bad ttl %s", raw)
 	}
-	return time.Duration(ms) * time.Millisecond, nil
+	return time.Duration(ms * float64(time.Millisecond)), nil
 }
 
 // runPeerstoreTraces plays every trace in a JSON stream, each on a fresh
@@ -101,22 +111,36 @@ func runPeerstoreTrace(tr peerstoreTrace) ([]any, error) {
 	clk := mockclock.NewMock()
 	// Start at a fixed instant so traces are reproducible.
 	clk.Set(time.Unix(1_700_000_000, 0))
-	ps, err := pstoremem.NewPeerstore(pstoremem.WithClock(clk))
+	opts := []pstoremem.Option{pstoremem.WithClock(clk)}
+	if tr.MaxProtocols > 0 {
+		opts = append(opts, pstoremem.WithMaxProtocols(tr.MaxProtocols))
+	}
+	ps, err := pstoremem.NewPeerstore(opts...)
 	if err != nil {
 		return nil, err
 	}
 	defer ps.Close()
+	if tr.Local != nil {
+		if *tr.Local < 0 || *tr.Local >= len(ids) {
+			return nil, fmt.Errorf("local peer index %d out of range", *tr.Local)
+		}
+		if err := ps.AddPrivKey(ids[*tr.Local], keys[*tr.Local]); err != nil {
+			return nil, err
+		}
+	}
+	run := &traceRun{ps: ps, clk: clk, keys: keys, byID: byID, streams: map[int]*addrStream{}}
+	defer run.closeStreams()
 
 	results := make([]any, 0, len(tr.Ops))
 	for n, op := range tr.Ops {
-		if op.Op != "advance" && (op.Peer < 0 || op.Peer >= len(ids)) {
+		if !peerless[op.Op] && (op.Peer < 0 || op.Peer >= len(ids)) {
 			return nil, fmt.Errorf("op %d: peer index %d out of range", n, op.Peer)
 		}
 		p := peer.ID("")
-		if op.Op != "advance" {
+		if !peerless[op.Op] {
 			p = ids[op.Peer]
 		}
-		res, err := applyPeerstoreOp(ps, clk, p, keys, byID, op)
+		res, err := run.apply(p, op)
 		if err != nil {
 			results = append(results, map[string]any{"op": op.Op, "error": err.Error()})
 			continue
@@ -126,9 +150,26 @@ func runPeerstoreTrace(tr peerstoreTrace) ([]any, error) {
 	return results, nil
 }
 
+// peerless ops ignore their peer index.
+var peerless = map[string]bool{"advance": true, "consumePeerRecord": true, "peersWithKeys": true, "peers": true, "addrStreamTake": true, "addrStreamClose": true}
+
+// traceRun is one trace's peerstore and what its ops refer to.
+type traceRun struct {
+	ps      peerstore.Peerstore
+	clk     *mockclock.Mock
+	keys    []crypto.PrivKey
+	byID    map[peer.ID]int
+	streams map[int]*addrStream
+}
+
+// parseAddrs maps "" to a nil multiaddr, which go skips (NilAddrsDontBreak).
 func parseAddrs(in []string) ([]ma.Multiaddr, error) {
 	out := make([]ma.Multiaddr, 0, len(in))
 	for _, s := range in {
+		if s == "" {
+			out = append(out, nil)
+			continue
+		}
 		a, err := ma.NewMultiaddr(s)
 		if err != nil {
 			return nil, err
@@ -156,7 +197,18 @@ func sortedProtocols(ps []protocol.ID) []string {
 	return out
 }
 
-func applyPeerstoreOp(ps peerstore.Peerstore, clk *mockclock.Mock, p peer.ID, keys []crypto.PrivKey, byID map[peer.ID]int, op peerstoreOp) (any, error) {
+// indices maps peer ids to trace indices, sorted.
+func (r *traceRun) indices(ps []peer.ID) []int {
+	out := make([]int, 0, len(ps))
+	for _, q := range ps {
+		out = append(out, r.byID[q])
+	}
+	slices.Sort(out)
+	return out
+}
+
+func (r *traceRun) apply(p peer.ID, op peerstoreOp) (any, error) {
+	ps, clk, keys, byID := r.ps, r.clk, r.keys, r.byID
 	switch op.Op {
 	case "advance":
 		clk.Add(time.Duration(op.Ms) * time.Millisecond)
@@ -170,10 +222,16 @@ func applyPeerstoreOp(ps peerstore.Peerstore, clk *mockclock.Mock, p peer.ID, ke
 		if err != nil {
 			return nil, err
 		}
-		if op.Op == "addAddrs" {
-			ps.AddAddrs(p, addrs, ttl)
-		} else {
+		if op.Op == "setAddrs" {
 			ps.SetAddrs(p, addrs, ttl)
+			return nil, nil
+		}
+		// Report expired, uncollected addrs this revives at an older TTL: a go
+		// behaviour peerscope deliberately lacks (DIFFERENCES.md).
+		stale := staleTTLs(ps, p, addrs, ttl)
+		ps.AddAddrs(p, addrs, ttl)
+		if len(stale) > 0 {
+			return map[string][]string{"staleTtl": stale}, nil
 		}
 		return nil, nil
 	case "updateAddrs":
@@ -230,8 +288,13 @@ func applyPeerstoreOp(ps peerstore.Peerstore, clk *mockclock.Mock, p peer.ID, ke
 		got, err := ps.GetProtocols(p)
 		return sortedProtocols(got), err
 	case "supports":
+		// Query order, which go keeps.
 		got, err := ps.SupportsProtocols(p, protocolIDs(op.Protocols)...)
-		return sortedProtocols(got), err
+		out := make([]string, 0, len(got))
+		for _, q := range got {
+			out = append(out, string(q))
+		}
+		return out, err
 	case "firstSupported":
 		got, err := ps.FirstSupportedProtocol(p, protocolIDs(op.Protocols)...)
 		return string(got), err
@@ -245,7 +308,11 @@ func applyPeerstoreOp(ps peerstore.Peerstore, clk *mockclock.Mock, p peer.ID, ke
 		raw, err := crypto.MarshalPublicKey(pk)
 		return b64(raw), err
 	case "put":
-		return nil, ps.Put(p, op.Key, op.Value)
+		var v any
+		if err := json.Unmarshal(op.Value, &v); err != nil {
+			return nil, err
+		}
+		return nil, ps.Put(p, op.Key, v)
 	case "get":
 		v, err := ps.Get(p, op.Key)
 		if err != nil {
@@ -260,6 +327,27 @@ func applyPeerstoreOp(ps peerstore.Peerstore, clk *mockclock.Mock, p peer.ID, ke
 	case "removePeer":
 		ps.RemovePeer(p)
 		return nil, nil
+	case "peersWithKeys":
+		return r.indices(ps.PeersWithKeys()), nil
+	case "peers":
+		return r.indices(ps.Peers()), nil
+	case "privKey":
+		sk := ps.PrivKey(p)
+		if sk == nil {
+			return nil, nil
+		}
+		raw, err := crypto.MarshalPrivateKey(sk)
+		return b64(raw), err
+	case "consumePeerRecord":
+		return r.consumePeerRecord(op)
+	case "peerRecord":
+		return r.peerRecord(p)
+	case "addrStreamOpen":
+		return r.openStream(p, op.Stream)
+	case "addrStreamTake":
+		return r.takeStream(op.Stream)
+	case "addrStreamClose":
+		return r.closeStream(op.Stream)
 	}
 	return nil, fmt.Errorf("unknown op %q", op.Op)
 }

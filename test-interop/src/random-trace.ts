@@ -29,7 +29,7 @@ export function randomOps(seed: number, peers: number, length: number): Peerstor
   const ops: PeerstoreOp[] = []
   for (let i = 0; i < length; i++) {
     const peer = Math.floor(rnd() * peers)
-    const kind = Math.floor(rnd() * 14)
+    const kind = Math.floor(rnd() * 15)
     switch (kind) {
       case 0:
       case 1:
@@ -79,6 +79,22 @@ export function randomOps(seed: number, peers: number, length: number): Peerstor
         break
       case 12:
         ops.push(rnd() < 0.5 ? { op: 'addPubKey', peer } : { op: 'pubKey', peer })
+        break
+      case 13:
+        // A signed record (sealed later by sealRecords); seqs 1-3 so lower, equal and higher all occur.
+        // The signer is sometimes another peer: go and peerscope must both refuse it.
+        ops.push(
+          rnd() < 0.6
+            ? {
+                op: 'consumePeerRecord',
+                peer,
+                seq: 1 + Math.floor(rnd() * 3),
+                addrs: some(ADDRS),
+                ttl: pick(TTLS),
+                ...(rnd() < 0.1 ? { signer: (peer + 1) % peers } : {})
+              }
+            : { op: 'peerRecord', peer }
+        )
         break
       default:
         ops.push({ op: 'addrs', peer })

@@ -10,6 +10,7 @@ import { execFile } from 'node:child_process'
 import { cp, mkdtemp, readdir, readFile, rename, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { decodeRecord } from './codec.ts'
 import { PeerStoreError } from './errors.ts'
@@ -406,7 +407,7 @@ async function readRecords(db: RawLevel, report: VerifyReport): Promise<void> {
   const opts = { keyEncoding: 'utf8', valueEncoding: 'utf8' }
   for (const kind of RECORD_KINDS) {
     const counts = report.records.byKind[kind]
-    const damage = await readAll(kind, db.sublevel(kind, opts), (chunk) => {
+    const damage = await readAll<string, string>(kind, db.sublevel(kind, opts), (chunk) => {
       for (const [key, value] of chunk) {
         try {
           decodeRecord(kind, value, newEntry(peerIdFromString(key)))
@@ -424,7 +425,7 @@ async function readRecords(db: RawLevel, report: VerifyReport): Promise<void> {
     report.records.good += counts.good
     report.records.undecodable += counts.undecodable
   }
-  await readAll('quarantine', db.sublevel('quarantine', opts), (chunk) => {
+  await readAll<string, string>('quarantine', db.sublevel('quarantine', opts), (chunk) => {
     report.quarantined += chunk.length
   })
   report.peers = peers.size
@@ -436,63 +437,26 @@ function timestamp(): string {
   return new Date().toISOString().replace(/[:.]/g, '-')
 }
 
-// Runs in a child process: LevelDB asserts key order when it builds a table (RepairDB's table rewrite,
-// compactions), and a table whose keys were garbled trips that assertion and aborts the whole process.
-// Opens the damaged database (RepairDB first only if it cannot be opened), then copies every record it
-// can read, in order, into a fresh database; reading never builds a table from the damaged data.
-const SALVAGE = `
-const [levelUrl, src, dest] = JSON.parse(process.argv[1])
-const { Level } = await import(levelUrl)
-const enc = { keyEncoding: 'view', valueEncoding: 'view' }
-let db = new Level(src, enc)
-let repaired = false
-try {
-  await db.open({ createIfMissing: false })
-} catch {
-  await Level.repair(src)
-  repaired = true
-  db = new Level(src, enc)
-  await db.open({ createIfMissing: false })
-}
-const out = new Level(dest, enc)
-await out.open()
-let copied = 0, last, size = 1000, error, it = db.iterator()
-for (;;) {
-  let chunk
-  try {
-    chunk = await it.nextv(size)
-  } catch (err) {
-    if (err.code !== 'LEVEL_CORRUPTION' && err.code !== 'LEVEL_IO_ERROR') throw err
-    error ??= err.message
-    if (size === 1) break
-    await it.close()
-    it = db.iterator(last === undefined ? {} : { gt: last })
-    size = 1
-    continue
-  }
-  if (chunk.length === 0) break
-  await out.batch(chunk.map(([key, value]) => ({ type: 'put', key, value })))
-  copied += chunk.length
-  last = chunk[chunk.length - 1][0]
-}
-await it.close()
-await db.close()
-await out.close()
-process.stdout.write(JSON.stringify({ repaired, copied, error }))
-`
-
-interface Salvage {
+/** What the salvage child process reports on stdout. */
+export interface Salvage {
   repaired: boolean
   copied: number
   error?: string
 }
 
+// The salvage runs in a child process: LevelDB asserts key order when it builds a table (RepairDB's table
+// rewrite, compactions), and a table whose keys were garbled trips that assertion and aborts the whole process.
+// Source in development (type stripping), compiled JavaScript once built.
+const SALVAGE_SCRIPT = new URL(
+  import.meta.url.endsWith('.ts') ? './salvage.ts' : './salvage.js',
+  import.meta.url
+)
+
 function salvage(src: string, dest: string): Promise<Salvage> {
-  const args = JSON.stringify([import.meta.resolve('level'), src, dest])
   return new Promise((resolve, reject) => {
     execFile(
       process.execPath,
-      ['--input-type=module', '-e', SALVAGE, args],
+      [fileURLToPath(SALVAGE_SCRIPT), JSON.stringify([src, dest])],
       { maxBuffer: 1 << 20 },
       (err, stdout, stderr) => {
         if (err == null) resolve(JSON.parse(stdout) as Salvage)

@@ -6,13 +6,13 @@ import { readdir } from 'node:fs/promises'
 import { PeerStoreError } from './errors.ts'
 import type { UnreadableRecords } from './types.ts'
 
-interface Iter {
-  nextv(size: number): Promise<Array<[string, string]>>
+interface Iter<K, V> {
+  nextv(size: number): Promise<Array<[K, V]>>
   close(): Promise<void>
 }
 
-interface Readable {
-  iterator(options?: { gt: string }): Iter
+interface Readable<K, V> {
+  iterator(options?: { gt: K }): Iter<K, V>
 }
 
 /** True for the errors LevelDB raises on a damaged or truncated file (not for closed/locked/aborted). */
@@ -26,18 +26,18 @@ export function isStorageDamage(err: unknown): err is Error & { code: string } {
  * anything. When a chunk fails, the tail after the last record handed over is read again one record at a
  * time, so only the records LevelDB itself cannot read are missing.
  */
-export async function readAll(
+export async function readAll<K, V>(
   kind: string,
-  sub: Readable,
-  onChunk: (chunk: Array<[string, string]>) => void
+  sub: Readable<K, V>,
+  onChunk: (chunk: Array<[K, V]>) => void | Promise<void>
 ): Promise<UnreadableRecords | undefined> {
   let damage: UnreadableRecords | undefined
-  let last: string | undefined
+  let last: K | undefined
   let size = 1000
   let it = sub.iterator()
   try {
     for (;;) {
-      let chunk: Array<[string, string]>
+      let chunk: Array<[K, V]>
       try {
         chunk = await it.nextv(size)
       } catch (err) {
@@ -50,7 +50,7 @@ export async function readAll(
         continue
       }
       if (chunk.length === 0) break
-      onChunk(chunk)
+      await onChunk(chunk)
       last = chunk[chunk.length - 1]![0]
     }
   } finally {

@@ -236,7 +236,7 @@ export class LevelPeerStore {
     const unreadable: OpenReport['unreadable'] = []
     for (const kind of RECORD_KINDS) {
       // Read in chunks of 1000; a damaged table file costs only the records LevelDB cannot read.
-      const damage = await readAll(kind, this.#subs[kind], (chunk) => {
+      const damage = await readAll<string, string>(kind, this.#subs[kind], (chunk) => {
         for (const [key, value] of chunk) {
           let entry = this.#index.get(key)
           try {

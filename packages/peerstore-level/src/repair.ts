@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { decodeRecord } from './codec.ts'
 import { PeerStoreError } from './errors.ts'
+import { JOURNAL_FILES } from './journal.ts'
 import { readAll } from './scan.ts'
 import { openPeerStore } from './store.ts'
 import {
@@ -267,6 +268,15 @@ export function checkTableFile(file: string, buf: Uint8Array): TableFileCheck {
 const TABLE_FILE = /^\d+\.(ldb|sst)$/
 const LEVELDB_FILE = /^(CURRENT|MANIFEST-\d+|\d+\.(ldb|sst|log))$/
 
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path)
+    return true
+  } catch {
+    return false
+  }
+}
+
 async function levelFiles(path: string): Promise<string[]> {
   let names: string[]
   try {
@@ -505,6 +515,12 @@ export async function repairPeerStore(path: string): Promise<RepairReport> {
     .split('\n')
     .map((line) => line.replace(/^\S+ \S+ /, ''))
     .filter((line) => /^(Table #|Log #|Archiving|\*\*\*\* Repaired)/.test(line))
+  // Writes acknowledged just before a crash may be only in the journal: carry it over, so the open below
+  // replays it into the repaired database.
+  for (const name of JOURNAL_FILES) {
+    const journal = join(path, name)
+    if (await exists(journal)) await cp(journal, join(fresh, name))
+  }
   await rm(path, { recursive: true, force: true })
   await rename(fresh, path)
 

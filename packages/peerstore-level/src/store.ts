@@ -21,6 +21,7 @@ import {
   RecentlyConnectedAddrTTL
 } from './constants.ts'
 import { PeerStoreError } from './errors.ts'
+import { JOURNAL_BACKLOG_LIMIT, Journal } from './journal.ts'
 import { assertNotOrphaned, corruptOnOpen, readAll } from './scan.ts'
 import { exportStore, importRustAddrBook, importStore, type PeerStoreExport } from './transfer.ts'
 import {
@@ -81,6 +82,11 @@ interface Flush {
 type AddrListener = (ma?: Multiaddr) => void
 
 const GC_MAX_DIRTY = 256
+/** Peers whose records go into one LevelDB batch when a flush has more to write. */
+const FLUSH_PEERS_PER_BATCH = 500
+
+/** Bit of each record kind in a dirty mask. */
+const KIND_BIT: Record<RecordKind, number> = { addrs: 1, keys: 2, protos: 4, meta: 8, tags: 16, pins: 32 }
 
 const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
 
@@ -158,10 +164,21 @@ export async function openPeerStore(init: OpenPeerStoreInit = {}): Promise<Level
     if (corrupt != null) throw corrupt
     throw new PeerStoreError('ERR_DB_OPEN', `cannot open peer store at ${where}`, { cause: err })
   }
-  const store = new LevelPeerStore(db, init)
+  // A database opened by path is ours alone (LevelDB's lock is held now), so it gets the write-ahead journal.
+  let journal: Journal | undefined
+  try {
+    journal = init.db == null && init.path != null ? new Journal(init.path) : undefined
+  } catch (err) {
+    await db.close()
+    throw new PeerStoreError('ERR_DB_OPEN', `cannot open the journal of the peer store at ${init.path}`, {
+      cause: err
+    })
+  }
+  const store = new LevelPeerStore(db, init, journal)
   try {
     await store.load()
   } catch (err) {
+    journal?.close()
     await db.close()
     throw err
   }
@@ -184,17 +201,23 @@ export class LevelPeerStore {
   readonly #privateKey: PrivateKey | undefined
   readonly #listeners = new Map<string, Set<AddrListener>>()
   readonly #changeListeners = new Set<(entry: PeerEntry) => void>()
-  #dirty = new Set<string>()
+  /** Records changed and not yet in LevelDB: peer key -> mask of `KIND_BIT`s. */
+  #dirty = new Map<string, number>()
   #nextFlush: Flush | undefined
   #flushing = false
+  /** The last flush loop started; settled once it ran out of work. */
+  #flushLoopDone: Promise<void> | undefined
+  readonly #journal: Journal | undefined
   #unconnected = 0
   #gcRun: Promise<GcStats> | undefined
   #gcTimer: ReturnType<typeof setInterval> | undefined
   #closed = false
   #report: OpenReport = { peers: 0, quarantined: [], downgraded: 0, unreadable: [] }
 
-  constructor(db: AnyLevel, init: OpenPeerStoreInit) {
+  /** @internal Made by `openPeerStore`. */
+  constructor(db: AnyLevel, init: OpenPeerStoreInit, journal?: Journal) {
     this.#db = db
+    this.#journal = journal
     const subs = {} as Record<RecordKind, Sub>
     for (const kind of RECORD_KINDS) {
       subs[kind] = db.sublevel<string, string>(kind, { keyEncoding: 'utf8', valueEncoding: 'utf8' }) as Sub
@@ -234,6 +257,7 @@ export class LevelPeerStore {
     const quarantined: OpenReport['quarantined'] = []
     const bad: Array<{ kind: RecordKind; key: string; value: string }> = []
     const unreadable: OpenReport['unreadable'] = []
+    await this.#replayJournal()
     for (const kind of RECORD_KINDS) {
       // Read in chunks of 1000; a damaged table file costs only the records LevelDB cannot read.
       const damage = await readAll<string, string>(kind, this.#subs[kind], (chunk) => {
@@ -293,7 +317,9 @@ export class LevelPeerStore {
   // --- write path -------------------------------------------------------------------------------
 
   #markDirty(key: string, ...kinds: RecordKind[]): void {
-    for (const kind of kinds) this.#dirty.add(`${kind}\u0000${key}`)
+    let mask = this.#dirty.get(key) ?? 0
+    for (const kind of kinds) mask |= KIND_BIT[kind]
+    this.#dirty.set(key, mask)
     // Every persisted change passes here, so it is the one place read caches learn of it.
     if (this.#changeListeners.size > 0) {
       const entry = this.#index.get(key)
@@ -301,51 +327,102 @@ export class LevelPeerStore {
     }
   }
 
+  /** Writes what the journal holds (writes acknowledged before a crash) into LevelDB, then empties it. */
+  async #replayJournal(): Promise<void> {
+    const journal = this.#journal
+    if (journal == null) return
+    const ops = journal
+      .pending()
+      .map(({ kind, key, value }) =>
+        value == null
+          ? { type: 'del' as const, sublevel: this.#subs[kind], key }
+          : { type: 'put' as const, sublevel: this.#subs[kind], key, value }
+      )
+    if (ops.length > 0) await this.#db.batch(ops)
+    journal.clear()
+  }
+
   #requestFlush(): Promise<void> {
     const pending = this.#nextFlush
     if (pending != null) return pending.promise
     const flush = Promise.withResolvers<void>()
     this.#nextFlush = flush
-    if (!this.#flushing) void this.#flushLoop()
+    if (!this.#flushing) {
+      this.#flushing = true
+      this.#flushLoopDone = this.#flushLoop()
+    }
     return flush.promise
   }
 
   async #flushLoop(): Promise<void> {
-    this.#flushing = true
     while (this.#nextFlush != null) {
       const flush = this.#nextFlush
       this.#nextFlush = undefined
+      // Everything journaled so far is in `#dirty`: once it is all in LevelDB, its journal file can go.
+      const release = this.#journal?.rotate()
       const dirty = this.#dirty
-      this.#dirty = new Set()
-      const ops = []
-      for (const item of dirty) {
-        const sep = item.indexOf('\u0000')
-        const kind = item.slice(0, sep) as RecordKind
-        const key = item.slice(sep + 1)
-        const entry = this.#index.get(key)
-        const value = entry == null ? undefined : encodeRecord(kind, entry)
-        ops.push(
-          value == null
-            ? { type: 'del' as const, sublevel: this.#subs[kind], key }
-            : { type: 'put' as const, sublevel: this.#subs[kind], key, value }
-        )
-      }
+      this.#dirty = new Map()
+      const pending = dirty.entries()
       try {
-        if (ops.length > 0) await this.#db.batch(ops)
+        // A bounded batch at a time, so a large backlog is never encoded in one long block of the event loop;
+        // all records of one peer stay in one batch.
+        for (;;) {
+          const ops = []
+          const batchPeers: string[] = []
+          for (let next = pending.next(); !next.done; next = pending.next()) {
+            const [key, mask] = next.value
+            const entry = this.#index.get(key)
+            for (const kind of RECORD_KINDS) {
+              if ((mask & KIND_BIT[kind]) === 0) continue
+              const value = entry == null ? undefined : encodeRecord(kind, entry)
+              ops.push(
+                value == null
+                  ? { type: 'del' as const, sublevel: this.#subs[kind], key }
+                  : { type: 'put' as const, sublevel: this.#subs[kind], key, value }
+              )
+            }
+            batchPeers.push(key)
+            if (batchPeers.length === FLUSH_PEERS_PER_BATCH) break
+          }
+          if (ops.length === 0) break
+          await this.#db.batch(ops)
+          for (const key of batchPeers) dirty.delete(key)
+        }
+        release?.()
         flush.resolve()
       } catch (err) {
+        // The journal still holds what did not land: write it again with the next batch (or on the next open).
+        if (this.#journal != null) this.#markDirtyAgain(dirty)
         flush.reject(err)
       }
     }
     this.#flushing = false
   }
 
-  /** Marks records dirty, drops the peer from the index if it holds nothing, and awaits durability. */
+  /** Puts back the dirty marks a failed flush did not write (`failed` loses each batch's peers once it landed). */
+  #markDirtyAgain(failed: Map<string, number>): void {
+    for (const [key, mask] of failed) this.#dirty.set(key, (this.#dirty.get(key) ?? 0) | mask)
+  }
+
+  /**
+   * Marks records dirty, drops the peer from the index if it holds nothing, and makes the change durable: in
+   * the journal at once when there is one (LevelDB follows in the background), else by awaiting the batch.
+   */
   #commit(key: string, ...kinds: RecordKind[]): Promise<void> {
     const entry = this.#index.get(key)
     if (entry != null && isBare(entry)) this.#index.delete(key)
     this.#markDirty(key, ...kinds)
-    return this.#requestFlush()
+    const journal = this.#journal
+    if (journal == null) return this.#requestFlush()
+    const live = this.#index.get(key)
+    journal.append(
+      kinds.map((kind) => ({ kind, key, value: live == null ? undefined : encodeRecord(kind, live) }))
+    )
+    const flushed = this.#requestFlush()
+    if (journal.backlog > JOURNAL_BACKLOG_LIMIT) return flushed
+    // Durable already; a failed batch keeps its records in the journal and is retried by the next flush.
+    flushed.catch(() => {})
+    return Promise.resolve()
   }
 
   // --- validation helpers -----------------------------------------------------------------------
@@ -1121,7 +1198,13 @@ export class LevelPeerStore {
     if (this.#gcTimer != null) clearInterval(this.#gcTimer)
     for (const set of this.#listeners.values()) for (const fn of set) fn()
     await this.#gcRun?.catch(() => {})
-    if (this.#nextFlush != null) await this.#nextFlush.promise.catch(() => {})
+    if (this.#dirty.size > 0) await this.#requestFlush().catch(() => {})
+    await this.#flushLoopDone
+    if (this.#journal != null) {
+      // Keep the journal when a batch failed: the next open writes it into LevelDB.
+      if (this.#dirty.size === 0) this.#journal.clear()
+      this.#journal.close()
+    }
     await this.#db.close()
   }
 }

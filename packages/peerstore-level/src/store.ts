@@ -1073,6 +1073,15 @@ export class LevelPeerStore {
     return this.#requestFlush()
   }
 
+  /**
+   * Resolves once every change made so far is in the database itself, not only in the journal (writes are
+   * durable when they resolve either way; this is for tools that read the LevelDB directory, and benchmarks).
+   */
+  flush(): Promise<void> {
+    this.#open()
+    return this.#requestFlush()
+  }
+
   /** The store's clock, epoch ms. */
   now(): number {
     return this.#clock()

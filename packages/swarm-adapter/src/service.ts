@@ -191,6 +191,14 @@ class PeerscopeServiceImpl implements PeerscopeService, Startable {
   }
 
   async stop(): Promise<void> {
+    // The node is about to close every connection, after this service stopped listening for disconnects:
+    // apply go's last-disconnect rule now (at most 20 addrs down to RecentlyConnectedAddrTTL), as on any
+    // disconnect, rather than leave ConnectedAddrTTL on disk for the next open's blanket downgrade.
+    const connected = new Map<string, PeerId>()
+    for (const connection of this.#components.connectionManager.getConnections()) {
+      connected.set(connection.remotePeer.toString(), connection.remotePeer)
+    }
+    for (const peer of connected.values()) this.#apply(peer, (rules) => rules.onLastDisconnect(peer))
     this.#running = false
     await this.#http?.close()
     this.#http = undefined

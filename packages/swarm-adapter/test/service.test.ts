@@ -78,6 +78,8 @@ describe('peerscope service: swarm behaviour', () => {
     const peer = await second.peerStore.get(b.peerId)
     assert.ok(peer.protocols.includes('/ipfs/ping/1.0.0'))
     const store = await second.services.peerscope.store()
+    // stop() applied the last-disconnect rule itself: nothing was left at ConnectedAddrTTL for the open to fix.
+    assert.equal(store.openReport.downgraded, 0)
     const infos = store.addrInfos(b.peerId)
     assert.ok(infos.length > 0)
     for (const info of infos) assert.equal(info.ttl, RecentlyConnectedAddrTTL)

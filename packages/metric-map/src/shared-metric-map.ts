@@ -1,4 +1,5 @@
 import { assertDelta, assertKey, MetricMapError } from './errors.ts'
+import { int64ToNumber } from './int64.ts'
 import {
   byteLengthOf,
   initBuffer,
@@ -49,8 +50,13 @@ export class SharedMetricMap implements MetricMap {
   readonly maxKeyBytes: number
   readonly #table: SharedTable
   readonly #scratch: Uint8Array
-  /** Per-thread cache of handles, so `add(key)` hashes a key once per thread, not once per call. */
-  readonly #handles = new Map<string, SharedCounterHandle>()
+  /**
+   * Per-thread cache of handles, so `add(key)` hashes a key once per thread, not once per call. A null-prototype
+   * object rather than a `Map`: V8 looks a string property up faster than `Map.get` (+14% by key, more on keys
+   * built at run time; see the README), and without a prototype `'__proto__'` or `'toString'` are plain keys.
+   */
+  #handles: Record<string, SharedCounterHandle | undefined> = Object.create(null)
+  #handleCount = 0
   readonly #handleCacheLimit: number
 
   static create(options: SharedMetricMapOptions = {}): SharedMetricMap {
@@ -117,7 +123,7 @@ export class SharedMetricMap implements MetricMap {
       const r = table.resolve(this.#scratch, length, hash, BigInt(value))
       if (r.created) return value
       const current = Atomics.load(values, r.slot)
-      const next = onModify(key, Number(current))
+      const next = onModify(key, int64ToNumber(current))
       assertDelta(next)
       // onModify may have re-entered this map and used the scratch buffer.
       this.#encode(key)
@@ -136,7 +142,7 @@ export class SharedMetricMap implements MetricMap {
       const r = this.#table.find(this.#scratch, length, hashBytes(this.#scratch, length))
       if (r === undefined) return undefined
       const value = Atomics.load(values, r.slot)
-      if (Atomics.load(ctrl, r.slot) === r.word) return Number(value)
+      if (Atomics.load(ctrl, r.slot) === r.word) return int64ToNumber(value)
     }
   }
 
@@ -173,7 +179,7 @@ export class SharedMetricMap implements MetricMap {
       const value = Atomics.load(values, slot)
       // Skip a slot rebound or deleted while we copied it: its bytes may mix two keys.
       if (Atomics.load(ctrl, slot) !== w) continue
-      yield [decoder.decode(copy.subarray(0, length)), Number(value)]
+      yield [decoder.decode(copy.subarray(0, length)), int64ToNumber(value)]
     }
   }
 
@@ -207,20 +213,26 @@ export class SharedMetricMap implements MetricMap {
    * the instance must not be used afterwards. The data stays for the other instances.
    */
   detach(): void {
-    this.#handles.clear()
+    this.#handles = Object.create(null)
+    this.#handleCount = 0
     this.#table.release()
   }
 
   #cachedHandle(key: string): SharedCounterHandle {
-    let h = this.#handles.get(key)
+    // A property lookup coerces its key: without this check `add(1, d)` would hit the cached handle of '1'.
+    let h = typeof key === 'string' ? this.#handles[key] : undefined
     if (h === undefined) {
       const length = this.#encode(key)
       const hash = hashBytes(this.#scratch, length)
       const bytes = this.#scratch.slice(0, length)
       const resolved = this.#table.resolve(bytes, length, hash, 0n)
-      if (this.#handles.size >= this.#handleCacheLimit) this.#handles.clear()
+      if (this.#handleCount >= this.#handleCacheLimit) {
+        this.#handles = Object.create(null)
+        this.#handleCount = 0
+      }
       h = new SharedCounterHandle(key, this.#table, bytes, hash, resolved)
-      this.#handles.set(key, h)
+      this.#handles[key] = h
+      this.#handleCount++
     }
     return h
   }
@@ -270,22 +282,38 @@ class SharedCounterHandle implements CounterHandle {
     this.#word = resolved.word
   }
 
+  /** The four atomics of the README's "Update"; the rare retry is out of line, so this stays small to inline. */
   add(delta: number): number {
     assertDelta(delta)
     const d = BigInt(delta)
+    const pins = this.#pins
+    const pin = this.#pin
+    const slot = this.#slot
+    Atomics.store(pins, pin, slot + 1)
+    if (Atomics.load(this.#ctrl, slot) === this.#word) {
+      const before = Atomics.add(this.#values, slot, d)
+      Atomics.store(pins, pin, 0)
+      // Number arithmetic: no BigInt allocated for the result; exact while the counter is a safe integer.
+      return int64ToNumber(before) + delta
+    }
+    Atomics.store(pins, pin, 0)
+    return this.#addAfterRebind(delta, d)
+  }
+
+  /** The binding the handle resolved is gone (deleted, or the slot rebound): resolve again and retry. */
+  #addAfterRebind(delta: number, d: bigint): number {
     for (;;) {
-      const slot = this.#slot
-      Atomics.store(this.#pins, this.#pin, slot + 1)
-      if (Atomics.load(this.#ctrl, slot) === this.#word) {
-        const before = Atomics.add(this.#values, slot, d)
-        Atomics.store(this.#pins, this.#pin, 0)
-        // Number arithmetic: no BigInt allocated for the result; exact while the counter is a safe integer.
-        return Number(before) + delta
-      }
-      Atomics.store(this.#pins, this.#pin, 0)
       const r = this.#table.resolve(this.#bytes, this.#bytes.length, this.#hash, 0n)
       this.#slot = r.slot
       this.#word = r.word
+      const slot = r.slot
+      Atomics.store(this.#pins, this.#pin, slot + 1)
+      if (Atomics.load(this.#ctrl, slot) === r.word) {
+        const before = Atomics.add(this.#values, slot, d)
+        Atomics.store(this.#pins, this.#pin, 0)
+        return int64ToNumber(before) + delta
+      }
+      Atomics.store(this.#pins, this.#pin, 0)
     }
   }
 
@@ -295,7 +323,7 @@ class SharedCounterHandle implements CounterHandle {
       if (Atomics.load(this.#ctrl, slot) === this.#word) {
         const value = Atomics.load(this.#values, slot)
         // Still the same binding after the read: the value is this key's.
-        if (Atomics.load(this.#ctrl, slot) === this.#word) return Number(value)
+        if (Atomics.load(this.#ctrl, slot) === this.#word) return int64ToNumber(value)
         continue
       }
       const r = this.#table.find(this.#bytes, this.#bytes.length, this.#hash)

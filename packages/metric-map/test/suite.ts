@@ -186,6 +186,36 @@ export function metricMapSuite(name: string, factory: () => MetricMap): void {
       assert.equal(m.size, 0)
     })
 
+    test('property-like keys are plain keys; a non-string never hits the key its string form names', () => {
+      const m = factory()
+      const keys = [
+        '__proto__',
+        'constructor',
+        'toString',
+        'hasOwnProperty',
+        '0',
+        '1',
+        '4294967295',
+        'length'
+      ]
+      for (let round = 1; round <= 3; round++) {
+        // Round 2 and 3 go through the per-thread key cache of the shared map.
+        for (const [i, k] of keys.entries()) assert.equal(m.add(k, i + 1), (i + 1) * round, `key ${k}`)
+      }
+      for (const [i, k] of keys.entries()) assert.equal(m.get(k), (i + 1) * 3)
+      assert.equal(m.size, keys.length)
+      m.add('[object Object]', 1)
+      m.add('null', 1)
+      m.add('undefined', 1)
+      for (const bad of [1, null, undefined, {}, [0]] as unknown as string[]) {
+        assertCode(() => m.add(bad, 1), 'ERR_INVALID_KEY')
+      }
+      assert.equal(m.get('1'), 18)
+      assert.equal(m.get('0'), 15)
+      assert.equal(m.get('[object Object]'), 1)
+      assert.equal(m.size, keys.length + 3)
+    })
+
     test('values are exact up to MAX_SAFE_INTEGER both ways', () => {
       const m = factory()
       const max = Number.MAX_SAFE_INTEGER

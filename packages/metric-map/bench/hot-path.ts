@@ -1,0 +1,104 @@
+// Where the time of one SharedMetricMap update goes: each primitive of the hot path alone, in ns per operation,
+// next to the whole update and a plain Map. Not part of `pnpm bench`; run it when changing the hot path:
+//   node --conditions=@peerscope/source bench/hot-path.ts
+import { SharedMetricMap } from '../src/index.ts'
+import { int64ToNumber } from '../src/int64.ts'
+import { KEY_COUNT, workload } from './workload.ts'
+
+const OPS = Number(process.env.BENCH_OPS ?? 2_000_000)
+const ROUNDS = 5
+const { keys, sequence, deltas } = workload(OPS, 0x12345)
+const slots = sequence // key index doubles as a slot index in the raw views below
+
+const raw = new SharedArrayBuffer(KEY_COUNT * 12 + 64 * 4)
+const ctrl = new Int32Array(raw, 0, KEY_COUNT)
+const values = new BigInt64Array(raw, KEY_COUNT * 4, KEY_COUNT)
+const pins = new Int32Array(raw, KEY_COUNT * 12, 64)
+const smallBigInts = Array.from({ length: 1501 }, (_, i) => BigInt(i))
+for (let i = 0; i < KEY_COUNT; i++) values[i] = BigInt(i) * 1_000_000n
+
+const map = SharedMetricMap.create({ capacity: KEY_COUNT * 2 })
+const handles = keys.map((k) => map.handle(k))
+const plain = new Map<string, number>()
+let sink = 0
+
+const cases: Record<string, () => void> = {
+  'loop only (read key index and delta)': () => {
+    let acc = 0
+    for (let i = 0; i < OPS; i++) acc += (slots[i] as number) + (deltas[i] as number)
+    sink += acc
+  },
+  'Atomics.load Int32': () => {
+    let acc = 0
+    for (let i = 0; i < OPS; i++) acc += Atomics.load(ctrl, slots[i] as number)
+    sink += acc
+  },
+  'Atomics.store Int32': () => {
+    for (let i = 0; i < OPS; i++) Atomics.store(pins, 0, slots[i] as number)
+  },
+  'BigInt(delta)': () => {
+    let b = 0n
+    for (let i = 0; i < OPS; i++) b = BigInt(deltas[i] as number)
+    sink += Number(b)
+  },
+  'Atomics.add BigInt64, BigInt(delta)': () => {
+    for (let i = 0; i < OPS; i++) Atomics.add(values, slots[i] as number, BigInt(deltas[i] as number))
+  },
+  'Atomics.add BigInt64, cached BigInt': () => {
+    for (let i = 0; i < OPS; i++)
+      Atomics.add(values, slots[i] as number, smallBigInts[deltas[i] as number] as bigint)
+  },
+  'Atomics.add BigInt64 + Number(before)': () => {
+    let acc = 0
+    for (let i = 0; i < OPS; i++)
+      acc += Number(Atomics.add(values, slots[i] as number, BigInt(deltas[i] as number)))
+    sink += acc
+  },
+  'Atomics.add BigInt64 + int64ToNumber(before)': () => {
+    let acc = 0
+    for (let i = 0; i < OPS; i++)
+      acc += int64ToNumber(Atomics.add(values, slots[i] as number, BigInt(deltas[i] as number)))
+    sink += acc
+  },
+  'pin + check + add + unpin (no result)': () => {
+    for (let i = 0; i < OPS; i++) {
+      const s = slots[i] as number
+      Atomics.store(pins, 0, s + 1)
+      if (Atomics.load(ctrl, s) === 0) Atomics.add(values, s, BigInt(deltas[i] as number))
+      Atomics.store(pins, 0, 0)
+    }
+  },
+  'check + add (no pin, no result: unsafe)': () => {
+    for (let i = 0; i < OPS; i++) {
+      const s = slots[i] as number
+      if (Atomics.load(ctrl, s) === 0) Atomics.add(values, s, BigInt(deltas[i] as number))
+    }
+  },
+  'SharedMetricMap handle.add': () => {
+    for (let i = 0; i < OPS; i++)
+      (handles[sequence[i] as number] as (typeof handles)[0]).add(deltas[i] as number)
+  },
+  'SharedMetricMap map.add(key)': () => {
+    for (let i = 0; i < OPS; i++) map.add(keys[sequence[i] as number] as string, deltas[i] as number)
+  },
+  'plain Map get + set': () => {
+    for (let i = 0; i < OPS; i++) {
+      const k = keys[sequence[i] as number] as string
+      plain.set(k, (plain.get(k) ?? 0) + (deltas[i] as number))
+    }
+  }
+}
+
+const best: Record<string, number> = {}
+for (let round = 0; round < ROUNDS; round++) {
+  for (const [name, run] of Object.entries(cases)) {
+    const t0 = performance.now()
+    run()
+    const ns = ((performance.now() - t0) * 1e6) / OPS
+    if (round > 0) best[name] = Math.min(best[name] ?? Number.POSITIVE_INFINITY, ns)
+  }
+}
+console.log(`metric-map hot path: ns per operation, best of ${ROUNDS - 1} after a warm-up, ${OPS} ops`)
+console.log('| case | ns/op |\n|---|---:|')
+for (const [name, ns] of Object.entries(best)) console.log(`| ${name} | ${ns.toFixed(1)} |`)
+console.log(JSON.stringify({ bench: 'metric-map-hot-path', nsPerOp: best, sink: sink > 0 }))

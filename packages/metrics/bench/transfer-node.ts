@@ -32,6 +32,8 @@ export interface TransferResult {
   scrapes: number
   scrapeMeanMs: number
   scrapeMaxMs: number
+  /** CPU time (user + system) this sender process spent on the run, µs: steadier than wall time on 2 cores. */
+  cpuMicros: number
 }
 
 type FromParent =
@@ -114,6 +116,7 @@ async function runWorkload(
         }, 1000 / scrapesPerSecond)
       : undefined
   const t0 = performance.now()
+  const cpu0 = process.cpuUsage()
   for (let i = 0; i < workload.messages; i++) {
     if (!stream.send(payload)) await pEvent(stream, 'drain')
   }
@@ -121,6 +124,7 @@ async function runWorkload(
   await stream.close()
   const total = await answer
   const ms = performance.now() - t0
+  const cpu = process.cpuUsage(cpu0)
   if (timer !== undefined) clearInterval(timer)
   const expected = workload.messageSize * workload.messages
   if (total !== expected) throw new Error(`receiver counted ${total} bytes, sent ${expected}`)
@@ -131,7 +135,8 @@ async function runWorkload(
     messages: workload.messages,
     scrapes: scrapeTimes.length,
     scrapeMeanMs: scrapeTimes.length === 0 ? 0 : scrapeTimes.reduce((a, b) => a + b, 0) / scrapeTimes.length,
-    scrapeMaxMs: scrapeTimes.length === 0 ? 0 : Math.max(...scrapeTimes)
+    scrapeMaxMs: scrapeTimes.length === 0 ? 0 : Math.max(...scrapeTimes),
+    cpuMicros: cpu.user + cpu.system
   }
 }
 

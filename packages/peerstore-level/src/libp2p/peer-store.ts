@@ -310,9 +310,11 @@ export class Libp2pPeerStore implements PeerStore {
       const kinds = new Set<RecordKind>()
       if (given != null || clearAbsent) {
         const list = given ?? []
+        // Multiaddr#toString() is not cached and costs microseconds: once per address.
+        const keys = list.map((a) => a.multiaddr.toString())
         const wanted = new Map<string, boolean>()
-        for (const a of list) {
-          const key = a.multiaddr.toString()
+        for (const [i, a] of list.entries()) {
+          const key = keys[i] as string
           wanted.set(key, (wanted.get(key) ?? false) || a.isCertified === true)
         }
         if (replace) {
@@ -320,8 +322,8 @@ export class Libp2pPeerStore implements PeerStore {
             if (!wanted.has(key) || now >= a.expiresAt) entry.addrs.delete(key)
           }
         }
-        for (const a of list) {
-          const key = a.multiaddr.toString()
+        for (const [i, a] of list.entries()) {
+          const key = keys[i] as string
           const old = entry.addrs.get(key)
           const expiresAt = neverExpires(ttl) ? Number.POSITIVE_INFINITY : now + ttl
           const next: AddrInfo = {

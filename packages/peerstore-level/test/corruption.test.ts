@@ -2,10 +2,9 @@
 // open reports, that the undamaged peers stay readable and writable, and what verify and repair do.
 import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
-import { access, cp, mkdtemp, open, readdir, readFile, rm, stat, truncate, unlink } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { access, cp, open, readdir, readFile, stat, truncate, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
-import { after, before, describe, it } from 'node:test'
+import { before, describe, it } from 'node:test'
 import { multiaddr } from '@multiformats/multiaddr'
 import { Level } from 'level'
 import {
@@ -15,19 +14,10 @@ import {
   repairPeerStore,
   verifyPeerStore
 } from '../src/index.ts'
-import { makePeers, type TestPeer } from './suite/helpers.ts'
+import { makePeers, type TestPeer, tempDirs } from './suite/helpers.ts'
 
 const HOUR = 3_600_000
-const dirs: string[] = []
-after(async () => {
-  for (const dir of dirs) await rm(dir, { recursive: true, force: true })
-})
-
-async function tempDir(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'peerstore-level-corruption-'))
-  dirs.push(dir)
-  return dir
-}
+const { dir: tempDir } = tempDirs('peerstore-level-corruption-')
 
 const addrOf = (i: number) => multiaddr(`/ip4/10.${(i >> 8) & 255}.${i & 255}.1/tcp/4001`)
 

@@ -1,25 +1,13 @@
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { after, describe, it } from 'node:test'
+import { describe, it } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import { Level } from 'level'
 import { openPeerStore, PeerStoreError } from '../src/index.ts'
-import { makeAddrs, makePeers } from './suite/helpers.ts'
+import { makeAddrs, makePeers, tempDirs } from './suite/helpers.ts'
 
-const dirs: string[] = []
-after(async () => {
-  for (const dir of dirs) await rm(dir, { recursive: true, force: true })
-})
-
-async function tempPath(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'peerstore-level-durability-'))
-  dirs.push(dir)
-  return join(dir, 'db')
-}
+const { path: tempPath } = tempDirs('peerstore-level-durability-')
 
 describe('corrupt records', () => {
   it('are reported and quarantined; the rest of the store keeps working', async () => {

@@ -2,26 +2,17 @@ import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { appendFileSync, readFileSync, statSync } from 'node:fs'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
-import { after, test } from 'node:test'
+import { test } from 'node:test'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { AddressTTL, openPeerStore, repairPeerStore } from '@peerscope/peerstore-level'
 import { JOURNAL_FILES } from '../src/journal.ts'
+import { tempDirs } from './suite/helpers.ts'
 
-const dirs: string[] = []
-after(async () => {
-  for (const dir of dirs) await rm(dir, { recursive: true, force: true })
-})
-
-async function tempPath(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'peerscope-journal-'))
-  dirs.push(dir)
-  return join(dir, 'db')
-}
+const { path: tempPath } = tempDirs('peerscope-journal-')
 
 const journalBytes = (path: string): number =>
   JOURNAL_FILES.reduce((sum, name) => sum + statSync(join(path, name)).size, 0)

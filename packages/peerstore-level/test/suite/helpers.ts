@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { after } from 'node:test'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import type { PeerId, PrivateKey } from '@libp2p/interface'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
@@ -85,4 +86,21 @@ export async function signedRecord(
   const record = new PeerRecord({ peerId, multiaddrs: addrs, seqNumber: seq })
   const env = await RecordEnvelope.seal(record, signer)
   return env.marshal()
+}
+
+/**
+ * Temporary directories for one test file, all removed after its tests: `dir()` makes one, `path()` names a
+ * database inside a new one.
+ */
+export function tempDirs(prefix: string): { dir(): Promise<string>; path(): Promise<string> } {
+  const made: string[] = []
+  after(async () => {
+    for (const dir of made) await rm(dir, { recursive: true, force: true })
+  })
+  const dir = async (): Promise<string> => {
+    const made1 = await mkdtemp(join(tmpdir(), prefix))
+    made.push(made1)
+    return made1
+  }
+  return { dir, path: async () => join(await dir(), 'db') }
 }

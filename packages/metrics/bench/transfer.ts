@@ -3,7 +3,7 @@
 // Variants: no metrics, ours (`libp2pMetrics()`), `@libp2p/prometheus-metrics` 5 (own prom-client Registry),
 // the last two also under 10 scrapes/s of their Prometheus text in the sender's process.
 // Rounds alternate the variants, the order rotated each round, so machine drift hits all of them alike.
-import { type ChildProcess, fork } from 'node:child_process'
+import { type ChildProcess, execFileSync, fork } from 'node:child_process'
 import { once } from 'node:events'
 import { loadavg } from 'node:os'
 import type { MetricsKind, TransferResult, Workload } from './transfer-node.ts'
@@ -38,12 +38,22 @@ const variants = allVariants.filter((v) => only === undefined || v.name === 'non
 
 const nodeScript = new URL('./transfer-node.ts', import.meta.url).pathname
 
+// BENCH_PIN=1 pins the sender to CPU 0 and the receiver to CPU 1 (Linux `taskset`), so the scheduler does not
+// move them around each other between rounds.
+const PIN = process.env.BENCH_PIN === '1'
+
 function start(role: 'sender' | 'receiver', kind: MetricsKind): ChildProcess {
-  return fork(nodeScript, [role, kind], {
+  const child = fork(nodeScript, [role, kind], {
     execPath: process.execPath,
     execArgv: ['--conditions=@peerscope/source'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc']
   })
+  if (PIN && child.pid !== undefined) {
+    execFileSync('taskset', ['-a', '-p', '-c', role === 'sender' ? '0' : '1', String(child.pid)], {
+      stdio: 'ignore'
+    })
+  }
+  return child
 }
 
 type Reply =
@@ -177,7 +187,8 @@ for (const workload of variants.length === allVariants.length ? workloads : []) 
 const workloadText =
   `sender and receiver in separate processes, tcp+noise+yamux on 127.0.0.1; ${BULK_MIB} MiB in 64 KiB messages ` +
   `and ${SMALL_MESSAGES.toLocaleString('en-US')} x 100 B messages per run; ${ROUNDS} rounds, variants alternating ` +
-  `(order rotated); medians; scrapes ${SCRAPES_PER_SECOND}/s of the Prometheus text in the sender's process`
+  `(order rotated); medians; scrapes ${SCRAPES_PER_SECOND}/s of the Prometheus text in the sender's process` +
+  (PIN ? '; sender pinned to CPU 0, receiver to CPU 1' : '')
 console.log(`transfer: ${workloadText}`)
 console.log(
   `load average ${loadBefore.toFixed(2)} before, ${(loadavg()[0] as number).toFixed(2)} after; ${seconds.toFixed(0)} s`

@@ -88,6 +88,17 @@ const FLUSH_PEERS_PER_BATCH = 500
 /** Bit of each record kind in a dirty mask. */
 const KIND_BIT: Record<RecordKind, number> = { addrs: 1, keys: 2, protos: 4, meta: 8, tags: 16, pins: 32 }
 
+/** The records of one peer that changed and are not in LevelDB yet. */
+interface DirtyRecords {
+  /** `KIND_BIT`s of the changed kinds. */
+  mask: number
+  /**
+   * By kind: the value the journal was given for the current state (`null` = delete), so the flush does not
+   * encode it again; `undefined` when it changed since (the flush encodes it then).
+   */
+  encoded: Partial<Record<RecordKind, string | null>>
+}
+
 const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
 
 function isBare(entry: PeerEntry): boolean {
@@ -201,8 +212,8 @@ export class LevelPeerStore {
   readonly #privateKey: PrivateKey | undefined
   readonly #listeners = new Map<string, Set<AddrListener>>()
   readonly #changeListeners = new Set<(entry: PeerEntry) => void>()
-  /** Records changed and not yet in LevelDB: peer key -> mask of `KIND_BIT`s. */
-  #dirty = new Map<string, number>()
+  /** Records changed and not yet in LevelDB, by peer key. */
+  #dirty = new Map<string, DirtyRecords>()
   #nextFlush: Flush | undefined
   #flushing = false
   /** The last flush loop started; settled once it ran out of work. */
@@ -317,9 +328,15 @@ export class LevelPeerStore {
   // --- write path -------------------------------------------------------------------------------
 
   #markDirty(key: string, ...kinds: RecordKind[]): void {
-    let mask = this.#dirty.get(key) ?? 0
-    for (const kind of kinds) mask |= KIND_BIT[kind]
-    this.#dirty.set(key, mask)
+    let dirty = this.#dirty.get(key)
+    if (dirty == null) {
+      dirty = { mask: 0, encoded: {} }
+      this.#dirty.set(key, dirty)
+    }
+    for (const kind of kinds) {
+      dirty.mask |= KIND_BIT[kind]
+      dirty.encoded[kind] = undefined
+    }
     // Every persisted change passes here, so it is the one place read caches learn of it.
     if (this.#changeListeners.size > 0) {
       const entry = this.#index.get(key)
@@ -370,11 +387,13 @@ export class LevelPeerStore {
           const ops = []
           const batchPeers: string[] = []
           for (let next = pending.next(); !next.done; next = pending.next()) {
-            const [key, mask] = next.value
+            const [key, { mask, encoded }] = next.value
             const entry = this.#index.get(key)
             for (const kind of RECORD_KINDS) {
               if ((mask & KIND_BIT[kind]) === 0) continue
-              const value = entry == null ? undefined : encodeRecord(kind, entry)
+              const journaled = encoded[kind]
+              const value =
+                journaled !== undefined ? journaled : entry == null ? undefined : encodeRecord(kind, entry)
               ops.push(
                 value == null
                   ? { type: 'del' as const, sublevel: this.#subs[kind], key }
@@ -400,8 +419,12 @@ export class LevelPeerStore {
   }
 
   /** Puts back the dirty marks a failed flush did not write (`failed` loses each batch's peers once it landed). */
-  #markDirtyAgain(failed: Map<string, number>): void {
-    for (const [key, mask] of failed) this.#dirty.set(key, (this.#dirty.get(key) ?? 0) | mask)
+  #markDirtyAgain(failed: Map<string, DirtyRecords>): void {
+    for (const [key, { mask }] of failed) {
+      // Encoded again by the next flush: simpler than deciding which of two encodings is the newer.
+      const kinds = RECORD_KINDS.filter((kind) => (mask & KIND_BIT[kind]) !== 0)
+      this.#markDirty(key, ...kinds)
+    }
   }
 
   /**
@@ -415,9 +438,13 @@ export class LevelPeerStore {
     const journal = this.#journal
     if (journal == null) return this.#requestFlush()
     const live = this.#index.get(key)
-    journal.append(
-      kinds.map((kind) => ({ kind, key, value: live == null ? undefined : encodeRecord(kind, live) }))
-    )
+    const dirty = this.#dirty.get(key) as DirtyRecords
+    const records = kinds.map((kind) => {
+      const value = live == null ? undefined : encodeRecord(kind, live)
+      dirty.encoded[kind] = value ?? null
+      return { kind, key, value }
+    })
+    journal.append(records)
     const flushed = this.#requestFlush()
     if (journal.backlog > JOURNAL_BACKLOG_LIMIT) return flushed
     // Durable already; a failed batch keeps its records in the journal and is retried by the next flush.

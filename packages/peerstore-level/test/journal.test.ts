@@ -158,3 +158,27 @@ test('a LevelDB batch that fails is written again by the next flush; nothing ack
   assert.equal(await protos.get(b.toString()), '["/b/1.0.0"]')
   await db.close()
 })
+
+test('a change made after a write was journaled reaches LevelDB, not the journaled encoding', async () => {
+  const path = await tempPath()
+  let now = 1_800_000_000_000
+  const [x, y] = await Promise.all([generateKeyPair('Ed25519'), generateKeyPair('Ed25519')])
+  const first = peerIdFromPrivateKey(x)
+  const peer = peerIdFromPrivateKey(y)
+  const store = await openPeerStore({ path, clock: () => now, gc: { interval: 0 } })
+  // The first write starts a flush, whose LevelDB batch completes on a later turn of the event loop; what
+  // follows runs before it, so the peer's journaled encoding waits in the dirty set for the next batch.
+  await store.addAddrs(first, [multiaddr('/ip4/10.9.0.1/tcp/1')], AddressTTL)
+  await store.addAddrs(peer, [multiaddr('/ip4/10.9.0.2/tcp/1')], 1000)
+  await store.addAddrs(peer, [multiaddr('/ip4/10.9.0.3/tcp/1')], AddressTTL)
+  // The GC then drops the expired address in memory, without a journal entry of its own.
+  now += 2000
+  await store.gc()
+  await store.close()
+  const { Level } = await import('level')
+  const db = new Level<string, string>(path)
+  const raw = await db.sublevel<string, string>('addrs', { valueEncoding: 'utf8' }).get(peer.toString())
+  await db.close()
+  const stored = (JSON.parse(raw ?? '{"a":[]}') as { a: Array<[string]> }).a.map(([addr]) => addr)
+  assert.deepEqual(stored, ['/ip4/10.9.0.3/tcp/1'])
+})

@@ -2,9 +2,11 @@
 // every field so a damaged value is detected (and quarantined by the caller) instead of poisoning the index.
 import { publicKeyFromProtobuf, publicKeyToProtobuf } from '@libp2p/crypto/keys'
 import { peerIdFromPublicKey } from '@libp2p/peer-id'
-import { multiaddr } from '@multiformats/multiaddr'
+import type { Multiaddr } from '@multiformats/multiaddr'
 import { toString as bytesToString, fromString } from 'uint8arrays'
 import { neverExpires } from './constants.ts'
+import { internNames } from './intern.ts'
+import { storedMultiaddr } from './stored-multiaddr.ts'
 import type {
   AddrInfo,
   JsonValue,
@@ -96,9 +98,9 @@ export function decodeRecord(kind: RecordKind, text: string, entry: PeerEntry): 
           expiresAt === null || (typeof expiresAt === 'number' && Number.isFinite(expiresAt)),
           'addrs: expiry'
         )
-        let ma: ReturnType<typeof multiaddr>
+        let ma: Multiaddr
         try {
-          ma = multiaddr(key)
+          ma = storedMultiaddr(key)
         } catch {
           throw new DecodeError('addrs: bad multiaddr')
         }
@@ -132,7 +134,7 @@ export function decodeRecord(kind: RecordKind, text: string, entry: PeerEntry): 
     }
     case 'protos':
       check(Array.isArray(value) && value.every((p) => typeof p === 'string'), 'protos: not a string list')
-      entry.protocols = value as string[]
+      entry.protocols = internNames(value as string[])
       return
     case 'meta': {
       check(typeof value === 'object' && value !== null && !Array.isArray(value), 'meta: not an object')

@@ -9,7 +9,7 @@ import { reader } from 'protons-runtime'
 import { AddressTTL } from './constants.ts'
 import { PeerStoreError } from './errors.ts'
 import type { LevelPeerStore } from './store.ts'
-import { newEntry, type PeerEntry } from './types.ts'
+import { editMetadata, editTags, newEntry, type PeerEntry } from './types.ts'
 
 interface LegacyPair {
   key: { toString(): string }
@@ -100,7 +100,7 @@ function decodePeer(entry: PeerEntry, buf: Uint8Array, now: number, ttl: number)
         const key = decodeEntry(sub(r), (m) => {
           value = new Uint8Array(m.bytes())
         })
-        entry.metadata.set(key, value)
+        editMetadata(entry).set(key, value)
         break
       }
       case 7: {
@@ -116,7 +116,7 @@ function decodePeer(entry: PeerEntry, buf: Uint8Array, now: number, ttl: number)
           }
         })
         if (expiry == null || expiry > now) {
-          entry.tags.set(key, { value: tagValue, expiresAt: expiry ?? Number.POSITIVE_INFINITY })
+          editTags(entry).set(key, { value: tagValue, expiresAt: expiry ?? Number.POSITIVE_INFINITY })
         }
         break
       }

@@ -4,7 +4,7 @@
 
 import type { PeerId, PrivateKey, PublicKey } from '@libp2p/interface'
 import { isPeerId } from '@libp2p/interface'
-import { peerIdFromPrivateKey, peerIdFromPublicKey, peerIdFromString } from '@libp2p/peer-id'
+import { peerIdFromPrivateKey, peerIdFromPublicKey } from '@libp2p/peer-id'
 import { PeerRecord, RecordEnvelope } from '@libp2p/peer-record'
 import { isMultiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import type { AbstractLevel, AbstractSublevel } from 'abstract-level'
@@ -21,15 +21,21 @@ import {
   RecentlyConnectedAddrTTL
 } from './constants.ts'
 import { PeerStoreError } from './errors.ts'
+import { internNames } from './intern.ts'
 import { JOURNAL_BACKLOG_LIMIT, Journal } from './journal.ts'
+import { peerIdFromKey } from './peer-key.ts'
 import { assertNotOrphaned, corruptOnOpen, readAll } from './scan.ts'
 import { exportStore, importRustAddrBook, importStore, type PeerStoreExport } from './transfer.ts'
 import {
   type AddrInfo,
+  editMetadata,
+  editPins,
+  editTags,
   type GcStats,
   type JsonValue,
   type MetadataValue,
   newEntry,
+  noEntries,
   type OpenReport,
   type PeerEntry,
   RECORD_KINDS,
@@ -275,7 +281,7 @@ export class LevelPeerStore {
         for (const [key, value] of chunk) {
           let entry = this.#index.get(key)
           try {
-            if (entry == null) entry = newEntry(peerIdFromString(key))
+            if (entry == null) entry = newEntry(peerIdFromKey(key))
             decodeRecord(kind, value, entry)
             this.#index.set(key, entry)
           } catch (err) {
@@ -882,7 +888,7 @@ export class LevelPeerStore {
     if (entry == null && next.length === 0) return Promise.resolve()
     const e = entry ?? this.#entry(peer)
     if (sameList(e.protocols, next)) return Promise.resolve()
-    e.protocols = next
+    e.protocols = internNames(next)
     return this.#commit(key, 'protos')
   }
 
@@ -897,7 +903,7 @@ export class LevelPeerStore {
     }
     const next = [...new Set([...current, ...protocols])]
     if (next.length === current.length) return Promise.resolve()
-    this.#entry(peer).protocols = next
+    this.#entry(peer).protocols = internNames(next)
     return this.#commit(key, 'protos')
   }
 
@@ -945,7 +951,7 @@ export class LevelPeerStore {
     if (typeof key !== 'string')
       throw new PeerStoreError('ERR_INVALID_ARGUMENT', 'metadata key must be a string')
     if (value === undefined) throw new PeerStoreError('ERR_INVALID_ARGUMENT', 'metadata value is undefined')
-    this.#entry(peer).metadata.set(key, value instanceof Uint8Array ? value.slice() : jsonCopy(value))
+    editMetadata(this.#entry(peer)).set(key, value instanceof Uint8Array ? value.slice() : jsonCopy(value))
     return this.#commit(k, 'meta')
   }
 
@@ -953,7 +959,8 @@ export class LevelPeerStore {
     this.#open()
     const k = this.#key(peer)
     const entry = this.#index.get(k)
-    if (entry == null || !entry.metadata.delete(key)) return Promise.resolve()
+    if (entry == null || !entry.metadata.has(key)) return Promise.resolve()
+    editMetadata(entry).delete(key)
     return this.#commit(k, 'meta')
   }
 
@@ -996,7 +1003,7 @@ export class LevelPeerStore {
     }
     const entry = this.#entry(peer)
     if (entry.pins.has(reason)) return Promise.resolve()
-    entry.pins.add(reason)
+    editPins(entry).add(reason)
     return this.#commit(key, 'pins')
   }
 
@@ -1004,7 +1011,8 @@ export class LevelPeerStore {
     this.#open()
     const key = this.#key(peer)
     const entry = this.#index.get(key)
-    if (entry == null || !entry.pins.delete(reason)) return Promise.resolve()
+    if (entry == null || !entry.pins.has(reason)) return Promise.resolve()
+    editPins(entry).delete(reason)
     return this.#commit(key, 'pins')
   }
 
@@ -1027,7 +1035,7 @@ export class LevelPeerStore {
     if (entry == null) return Promise.resolve()
     entry.publicKey = undefined
     entry.protocols = []
-    entry.metadata = new Map()
+    entry.metadata = noEntries()
     entry.latency = undefined
     return this.#commit(key, 'keys', 'protos', 'meta')
   }
@@ -1205,7 +1213,7 @@ export class LevelPeerStore {
     let tagsChanged = false
     for (const [name, t] of entry.tags) {
       if (now >= t.expiresAt) {
-        entry.tags.delete(name)
+        editTags(entry).delete(name)
         stats.tagsRemoved++
         tagsChanged = true
       }

@@ -34,10 +34,39 @@ export interface PeerEntry {
   record: SignedRecord | undefined
   publicKey: PublicKey | undefined
   protocols: string[]
-  metadata: Map<string, MetadataValue>
-  tags: Map<string, TagEntry>
-  pins: Set<string>
+  // Read-only so that every write goes through `editMetadata` / `editTags` / `editPins` below.
+  metadata: ReadonlyMap<string, MetadataValue>
+  tags: ReadonlyMap<string, TagEntry>
+  pins: ReadonlySet<string>
   latency: number | undefined
+}
+
+// Most peers never get metadata, tags or pins. Until they do, their entry shares these two empty
+// instances: three empty collections per peer were a quarter of the index's heap (~5.5 MiB at 10k peers).
+const NO_ENTRIES: ReadonlyMap<string, never> = new Map<string, never>()
+const NO_PINS: ReadonlySet<string> = new Set<string>()
+
+/** The shared empty map: what `save` leaves when it clears an entry's metadata or tags. */
+export function noEntries<V>(): ReadonlyMap<string, V> {
+  return NO_ENTRIES
+}
+
+/** The entry's metadata, made writable (its own Map) on first use. */
+export function editMetadata(entry: PeerEntry): Map<string, MetadataValue> {
+  if (entry.metadata === NO_ENTRIES) entry.metadata = new Map()
+  return entry.metadata as Map<string, MetadataValue>
+}
+
+/** The entry's tags, made writable (its own Map) on first use. */
+export function editTags(entry: PeerEntry): Map<string, TagEntry> {
+  if (entry.tags === NO_ENTRIES) entry.tags = new Map()
+  return entry.tags as Map<string, TagEntry>
+}
+
+/** The entry's pins, made writable (its own Set) on first use. */
+export function editPins(entry: PeerEntry): Set<string> {
+  if (entry.pins === NO_PINS) entry.pins = new Set()
+  return entry.pins as Set<string>
 }
 
 /** A peer with nothing stored yet: the one place an entry is built from scratch. */
@@ -48,9 +77,9 @@ export function newEntry(id: PeerId): PeerEntry {
     record: undefined,
     publicKey: undefined,
     protocols: [],
-    metadata: new Map(),
-    tags: new Map(),
-    pins: new Set(),
+    metadata: NO_ENTRIES,
+    tags: NO_ENTRIES,
+    pins: NO_PINS,
     latency: undefined
   }
 }

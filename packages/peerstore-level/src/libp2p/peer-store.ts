@@ -22,8 +22,17 @@ import { PeerRecord, RecordEnvelope } from '@libp2p/peer-record'
 import { isMultiaddr } from '@multiformats/multiaddr'
 import { equals } from 'uint8arrays'
 import { AddressTTL, neverExpires, PermanentAddrTTL } from '../constants.ts'
+import { internNames } from '../intern.ts'
 import type { LevelPeerStore } from '../store.ts'
-import type { AddrInfo, PeerEntry, RecordKind, TagEntry } from '../types.ts'
+import {
+  type AddrInfo,
+  editMetadata,
+  editTags,
+  noEntries,
+  type PeerEntry,
+  type RecordKind,
+  type TagEntry
+} from '../types.ts'
 
 /** The part of libp2p's `events` component this adapter uses. */
 export interface PeerUpdateEvents {
@@ -41,8 +50,22 @@ export interface Libp2pPeerStoreInit {
 
 type Strategy = 'save' | 'patch' | 'merge'
 
-function byKey(a: [string, unknown], b: [string, unknown]): number {
-  return a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0
+// By text, which every stored multiaddr caches (a parsed one after its first toString(), which the write
+// path makes); all() runs this for every peer, so it allocates nothing.
+function byText(a: Address, b: Address): number {
+  const x = a.multiaddr.toString()
+  const y = b.multiaddr.toString()
+  return x < y ? -1 : x > y ? 1 : 0
+}
+
+function addressesSorted(list: readonly Address[]): boolean {
+  for (let i = 1; i < list.length; i++) if (byText(list[i - 1]!, list[i]!) > 0) return false
+  return true
+}
+
+function isSorted(list: readonly string[]): boolean {
+  for (let i = 1; i < list.length; i++) if (list[i - 1]! > list[i]!) return false
+  return true
 }
 
 function sortedMap<V>(entries: Iterable<[string, V]>): Map<string, V> {
@@ -74,7 +97,9 @@ function peersEqual(a: Peer, b: Peer): boolean {
   return (
     a.addresses.length === b.addresses.length &&
     a.addresses.every(
-      (x, i) => x.isCertified === b.addresses[i]?.isCertified && x.multiaddr.equals(b.addresses[i]!.multiaddr)
+      (x, i) =>
+        x.isCertified === b.addresses[i]?.isCertified &&
+        x.multiaddr.toString() === b.addresses[i]!.multiaddr.toString()
     ) &&
     a.protocols.length === b.protocols.length &&
     a.protocols.every((p, i) => p === b.protocols[i]) &&
@@ -141,11 +166,11 @@ export class Libp2pPeerStore implements PeerStore {
 
   /** libp2p's view of one entry, or undefined when nothing visible is left. */
   #toPeer(entry: PeerEntry, now: number): Peer | undefined {
-    // Sorted by the stored string keys: Multiaddr#toString() is not cached and would dominate all().
-    const live: Array<[string, AddrInfo]> = []
-    for (const pair of entry.addrs) if (now < pair[1].expiresAt) live.push(pair)
-    if (live.length > 1) live.sort(byKey)
-    const addresses: Address[] = live.map(([, a]) => ({ multiaddr: a.multiaddr, isCertified: a.certified }))
+    const addresses: Address[] = []
+    for (const a of entry.addrs.values()) {
+      if (now < a.expiresAt) addresses.push({ multiaddr: a.multiaddr, isCertified: a.certified })
+    }
+    if (!addressesSorted(addresses)) addresses.sort(byText)
     let metadata: Map<string, Uint8Array> = new Map()
     if (entry.metadata.size > 0) {
       const bytes: Array<[string, Uint8Array]> = []
@@ -172,7 +197,8 @@ export class Libp2pPeerStore implements PeerStore {
     const id =
       entry.id.publicKey == null && entry.publicKey != null ? peerIdFromPublicKey(entry.publicKey) : entry.id
     // Code-unit order (upstream uses localeCompare, which is ~50x slower and locale-dependent).
-    const protocols = entry.protocols.length > 1 ? [...entry.protocols].sort() : [...entry.protocols]
+    const protocols = entry.protocols.slice()
+    if (!isSorted(protocols)) protocols.sort()
     const peer: Peer = { id, addresses, protocols, metadata, tags }
     if (envelope != null) peer.peerRecordEnvelope = envelope
     return peer
@@ -345,22 +371,24 @@ export class Libp2pPeerStore implements PeerStore {
       }
       if (data.protocols != null || clearAbsent) {
         const list = data.protocols ?? []
-        entry.protocols = replace ? [...new Set(list)] : [...new Set([...entry.protocols, ...list])]
+        entry.protocols = internNames(
+          replace ? [...new Set(list)] : [...new Set([...entry.protocols, ...list])]
+        )
         kinds.add('protos')
       }
       if (metadata != null || clearAbsent) {
-        if (replace) entry.metadata = new Map()
+        if (replace) entry.metadata = noEntries()
         for (const [k, v] of metadata ?? []) {
-          if (v == null) entry.metadata.delete(k)
-          else entry.metadata.set(k, v.slice())
+          if (v != null) editMetadata(entry).set(k, v.slice())
+          else if (entry.metadata.has(k)) editMetadata(entry).delete(k)
         }
         kinds.add('meta')
       }
       if (tags != null || clearAbsent) {
-        if (replace) entry.tags = new Map()
+        if (replace) entry.tags = noEntries()
         for (const [k, t] of tags ?? []) {
-          if (t == null) entry.tags.delete(k)
-          else entry.tags.set(k, t)
+          if (t != null) editTags(entry).set(k, t)
+          else if (entry.tags.has(k)) editTags(entry).delete(k)
         }
         kinds.add('tags')
       }

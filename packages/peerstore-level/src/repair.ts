@@ -11,10 +11,10 @@ import { cp, mkdtemp, readdir, readFile, rename, rm, stat } from 'node:fs/promis
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { peerIdFromString } from '@libp2p/peer-id'
 import { decodeRecord } from './codec.ts'
 import { PeerStoreError } from './errors.ts'
 import { JOURNAL_FILES } from './journal.ts'
+import { peerIdFromKey } from './peer-key.ts'
 import { readAll } from './scan.ts'
 import { openPeerStore } from './store.ts'
 import {
@@ -420,7 +420,7 @@ async function readRecords(db: RawLevel, report: VerifyReport): Promise<void> {
     const damage = await readAll<string, string>(kind, db.sublevel(kind, opts), (chunk) => {
       for (const [key, value] of chunk) {
         try {
-          decodeRecord(kind, value, newEntry(peerIdFromString(key)))
+          decodeRecord(kind, value, newEntry(peerIdFromKey(key)))
           counts.good++
           peers.add(key)
         } catch (err) {

@@ -14,14 +14,7 @@ export {
   type MigrateReport,
   migrateFromLibp2pDatastore
 } from './migrate.ts'
-export {
-  checkTableFile,
-  type RepairReport,
-  repairPeerStore,
-  type TableFileCheck,
-  type VerifyReport,
-  verifyPeerStore
-} from './repair.ts'
+export { type RepairReport, repairPeerStore, type VerifyReport, verifyPeerStore } from './repair.ts'
 export {
   type GcOptions,
   LevelPeerStore,
@@ -29,11 +22,13 @@ export {
   openPeerStore,
   type PeerStoreLimits
 } from './store.ts'
+export { checkTableFile, type TableFileCheck } from './table-file.ts'
 export { EXPORT_VERSION, type ExportedPeer, type PeerStoreExport } from './transfer.ts'
 export type {
   AddrInfo,
   GcStats,
   JsonValue,
+  MendedTable,
   MetadataValue,
   OpenReport,
   QuarantinedRecord,

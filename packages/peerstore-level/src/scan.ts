@@ -2,9 +2,11 @@
 // README "Corruption and repair": an iterator skips a block it cannot read and reports the error only when it
 // reaches the end, and the `nextv` call that reports it drops the records it had already gathered.
 
-import { readdir } from 'node:fs/promises'
+import { cp, mkdir, open, readdir, readFile, rename, stat } from 'node:fs/promises'
+import { join } from 'node:path'
 import { PeerStoreError } from './errors.ts'
-import type { UnreadableRecords } from './types.ts'
+import { inspectTableFile, mendTableFile, type TableFileCheck, tableFileCheck } from './table-file.ts'
+import type { MendedTable, UnreadableRecords } from './types.ts'
 
 interface Iter<K, V> {
   nextv(size: number): Promise<Array<[K, V]>>
@@ -98,4 +100,89 @@ export function corruptOnOpen(err: unknown, where: string): PeerStoreError | und
     )
   }
   return undefined
+}
+
+/**
+ * LevelDB's lock is an fcntl lock on `LOCK`; Linux lists those in /proc/locks. Verify must not read a
+ * database a running node is writing, and RepairDB takes no lock of its own. Elsewhere this cannot tell.
+ */
+export async function assertNotLocked(path: string): Promise<void> {
+  let locks: string
+  let st: Awaited<ReturnType<typeof stat>>
+  try {
+    locks = await readFile('/proc/locks', 'utf8')
+    st = await stat(join(path, 'LOCK'))
+  } catch {
+    return
+  }
+  const dev = Number(st.dev)
+  const major = (dev >>> 8) & 0xfff
+  const minor = (dev & 0xff) | ((dev >>> 12) & 0xfff00)
+  for (const line of locks.split('\n')) {
+    const id = line.trim().split(/\s+/)[5]
+    const [ma, mi, ino] = id?.split(':') ?? []
+    if (
+      ino !== undefined &&
+      Number(ino) === Number(st.ino) &&
+      Number.parseInt(ma!, 16) === major &&
+      Number.parseInt(mi!, 16) === minor
+    ) {
+      throw new PeerStoreError('ERR_DB_LOCKED', `peer store at ${path} is in use by a running process`)
+    }
+  }
+}
+
+export const TABLE_FILE = /^\d+\.(ldb|sst)$/
+
+/**
+ * Checks every block checksum of every table file in `path`, and mends the files with damaged blocks before
+ * LevelDB reads them (see table-file.ts for why): each original goes to `lost/<file>.damaged` first, then the
+ * mended bytes replace the file. Fails with `ERR_DB_LOCKED` when there is something to mend and a running
+ * process holds the database (Linux).
+ */
+export async function mendDamagedTables(
+  path: string
+): Promise<{ checks: TableFileCheck[]; mended: MendedTable[] }> {
+  let names: string[]
+  try {
+    names = (await readdir(path)).filter((n) => TABLE_FILE.test(n)).sort()
+  } catch {
+    return { checks: [], mended: [] } // no directory yet: a new store
+  }
+  const checks: TableFileCheck[] = []
+  const mended: MendedTable[] = []
+  for (const file of names) {
+    const buf = await readFile(join(path, file))
+    const inspection = inspectTableFile(file, buf)
+    const check = tableFileCheck(inspection)
+    checks.push(check)
+    // Mended in memory; the file on disk is still the original.
+    const mend = mendTableFile(buf, inspection)
+    if (mend === undefined) continue
+    if (mended.length === 0) await assertNotLocked(path)
+    const lost = join(path, 'lost')
+    const original = join(lost, `${file}.damaged`)
+    await mkdir(lost, { recursive: true })
+    await cp(join(path, file), original, { force: false })
+    // Written beside the original and renamed over it, so a crash leaves either file whole.
+    const temp = join(lost, `${file}.mending`)
+    const fh = await open(temp, 'w')
+    try {
+      await fh.writeFile(buf)
+      await fh.sync()
+    } finally {
+      await fh.close()
+    }
+    await rename(temp, join(path, file))
+    mended.push({
+      file,
+      blocks: check.blocks,
+      badBlocks: check.badBlocks,
+      blankedBlocks: mend.blankedBlocks,
+      emptied: mend.emptied,
+      filterDropped: mend.filterDropped,
+      original
+    })
+  }
+  return { checks, mended }
 }

@@ -24,7 +24,7 @@ import { PeerStoreError } from './errors.ts'
 import { internNames } from './intern.ts'
 import { JOURNAL_BACKLOG_LIMIT, Journal } from './journal.ts'
 import { peerIdFromKey } from './peer-key.ts'
-import { assertNotOrphaned, corruptOnOpen, readAll } from './scan.ts'
+import { assertNotOrphaned, corruptOnOpen, mendDamagedTables, readAll } from './scan.ts'
 import { exportStore, importRustAddrBook, importStore, type PeerStoreExport } from './transfer.ts'
 import {
   type AddrInfo,
@@ -33,6 +33,7 @@ import {
   editTags,
   type GcStats,
   type JsonValue,
+  type MendedTable,
   type MetadataValue,
   newEntry,
   noEntries,
@@ -159,11 +160,14 @@ function checkTtl(ttl: number): void {
 /** Opens (and loads) a peer store. Fails with `ERR_DB_LOCKED` if another process holds the LevelDB. */
 export async function openPeerStore(init: OpenPeerStoreInit = {}): Promise<LevelPeerStore> {
   let db = init.db
+  let mended: MendedTable[] = []
   if (db == null) {
     if (init.path == null) {
       throw new PeerStoreError('ERR_INVALID_ARGUMENT', 'openPeerStore needs `path` or `db`')
     }
     await assertNotOrphaned(init.path)
+    // LevelDB must never parse a block that fails its checksum: it can abort the process (see table-file.ts).
+    mended = (await mendDamagedTables(init.path)).mended
     const { Level } = await import('level')
     db = new Level<string, string>(init.path) as unknown as AnyLevel
   }
@@ -193,7 +197,7 @@ export async function openPeerStore(init: OpenPeerStoreInit = {}): Promise<Level
   }
   const store = new LevelPeerStore(db, init, journal)
   try {
-    await store.load()
+    await store.load(mended)
   } catch (err) {
     journal?.close()
     await db.close()
@@ -229,7 +233,7 @@ export class LevelPeerStore {
   #gcRun: Promise<GcStats> | undefined
   #gcTimer: ReturnType<typeof setInterval> | undefined
   #closed = false
-  #report: OpenReport = { peers: 0, quarantined: [], downgraded: 0, unreadable: [] }
+  #report: OpenReport = { peers: 0, quarantined: [], downgraded: 0, unreadable: [], mended: [] }
 
   /** @internal Made by `openPeerStore`. */
   constructor(db: AnyLevel, init: OpenPeerStoreInit, journal?: Journal) {
@@ -269,7 +273,7 @@ export class LevelPeerStore {
   }
 
   /** @internal Loads every sublevel into the index; called once by `openPeerStore`. */
-  async load(): Promise<void> {
+  async load(mended: MendedTable[] = []): Promise<void> {
     const now = this.#clock()
     const quarantined: OpenReport['quarantined'] = []
     const bad: Array<{ kind: RecordKind; key: string; value: string }> = []
@@ -314,7 +318,7 @@ export class LevelPeerStore {
       ])
       await this.#db.batch(ops)
     }
-    this.#report = { peers: this.#index.size, quarantined, downgraded, unreadable }
+    this.#report = { peers: this.#index.size, quarantined, downgraded, unreadable, mended }
     if (this.#dirty.size > 0) await this.#requestFlush()
     if (this.#gcInterval > 0) {
       this.#gcTimer = setInterval(() => {

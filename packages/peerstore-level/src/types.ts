@@ -114,10 +114,31 @@ export interface UnreadableRecords {
   message: string
 }
 
+/**
+ * A table file with blocks that failed their checksum, mended before LevelDB read it: each damaged data block
+ * became an empty one (its records are gone), or the whole file reads as empty when its index was damaged.
+ */
+export interface MendedTable {
+  file: string
+  /** Blocks in the file, and how many failed their checksum. */
+  blocks: number
+  badBlocks: number
+  /** Data blocks replaced by empty ones. */
+  blankedBlocks: number
+  /** The index or footer was damaged: the file now holds no records. */
+  emptied: boolean
+  /** The bloom filter was damaged and dropped (lookups read the file without it). */
+  filterDropped: boolean
+  /** The file as it was, kept under the store's `lost/` folder. */
+  original: string
+}
+
 export interface OpenReport {
   peers: number
   quarantined: QuarantinedRecord[]
   downgraded: number
-  /** Kinds whose records LevelDB could not all read (a damaged table file): run `peerscope repair`. */
+  /** Kinds whose records LevelDB could not all read (a truncated table file): run `peerscope repair`. */
   unreadable: UnreadableRecords[]
+  /** Table files whose damaged blocks were replaced by empty ones before loading (see README). */
+  mended: MendedTable[]
 }

@@ -134,6 +134,24 @@ class PeerscopeServiceImpl implements PeerscopeService, Startable {
       const { peerId, privateKey, events } = this.#components
       const options = this.#init.peerStore ?? {}
       const store = await openConfiguredStore(options, { peerId, privateKey })
+      const { mended, unreadable, quarantined } = store.openReport
+      for (const m of mended) {
+        this.#log.error(
+          'peer store table %s was damaged: %d of %d blocks mended (their records are lost), original kept at %s',
+          m.file,
+          m.badBlocks,
+          m.blocks,
+          m.original
+        )
+      }
+      if (unreadable.length > 0) {
+        this.#log.error(
+          'peer store: some records are unreadable (%s); run `peerscope repair`',
+          unreadable[0]!.message
+        )
+      }
+      if (quarantined.length > 0)
+        this.#log.error('peer store: %d damaged record(s) quarantined', quarantined.length)
       const api = new Libp2pPeerStore(store, {
         peerId,
         events,

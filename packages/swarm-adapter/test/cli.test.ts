@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { spawn, spawnSync } from 'node:child_process'
-import { cp, readdir, unlink, writeFile } from 'node:fs/promises'
+import { cp, readdir, readFile, unlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { fileURLToPath } from 'node:url'
@@ -221,5 +221,27 @@ describe('peerscope CLI', () => {
     assert.equal(JSON.parse(stats.out).peers, 2)
     assert.equal((await cli('repair')).code, 2, 'repair needs a path')
     assert.equal((await cli('verify', join(dir.path, 'nowhere'))).code, 1)
+  })
+
+  test('a damaged table block is mended on open, with a warning naming the file and the kept original', async () => {
+    const damaged = join(dir.path, 'to-mend')
+    await cp(db, damaged, { recursive: true })
+    await (await openPeerStore({ path: damaged, gc: { interval: 0 } })).close() // the log becomes a table file
+    const table = (await readdir(damaged)).find((f) => f.endsWith('.ldb'))
+    assert.ok(table !== undefined)
+    // Bytes 2..9 lie in the first data block, which starts the file.
+    const file = join(damaged, table)
+    const bytes = await readFile(file)
+    for (let i = 2; i < 10; i++) bytes[i]! ^= 0x5a
+    await writeFile(file, bytes)
+    const listed = await cli('peers', '--db', damaged, '--json')
+    assert.equal(listed.code, 0, listed.err)
+    assert.match(
+      listed.err,
+      new RegExp(`damaged table file ${table}: 1 of \\d+ blocks failed their checksum`)
+    )
+    assert.ok(listed.err.includes(join(damaged, 'lost', `${table}.damaged`)), listed.err)
+    assert.deepEqual(await readFile(join(damaged, 'lost', `${table}.damaged`)), bytes)
+    assert.equal((await cli('verify', damaged)).code, 0, 'the mended store verifies clean')
   })
 })

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after } from 'node:test'
-import { generateKeyPair } from '@libp2p/crypto/keys'
+import { generateKeyPair, generateKeyPairFromSeed } from '@libp2p/crypto/keys'
 import type { PeerId, PrivateKey } from '@libp2p/interface'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { PeerRecord, RecordEnvelope } from '@libp2p/peer-record'
@@ -65,6 +65,20 @@ export async function makePeer(): Promise<TestPeer> {
 
 export async function makePeers(n: number): Promise<TestPeer[]> {
   return Promise.all(Array.from({ length: n }, () => makePeer()))
+}
+
+/** Ed25519 peers whose keys follow from `seed`: the same ids on every run. */
+export async function makeSeededPeers(n: number, seed: number): Promise<TestPeer[]> {
+  return Promise.all(
+    Array.from({ length: n }, async (_, i) => {
+      const bytes = new Uint8Array(32)
+      const view = new DataView(bytes.buffer)
+      view.setUint32(0, seed)
+      view.setUint32(4, i)
+      const key = await generateKeyPairFromSeed('Ed25519', bytes)
+      return { id: peerIdFromPrivateKey(key), key }
+    })
+  )
 }
 
 let port = 1000

@@ -80,6 +80,12 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     if (report.quarantined.length > 0) {
       io.err(`warning: ${report.quarantined.length} damaged record(s) were quarantined on open\n`)
     }
+    for (const m of report.mended) {
+      io.err(
+        `warning: damaged table file ${m.file}: ${m.badBlocks} of ${m.blocks} blocks failed their checksum and were ` +
+          `mended (their records are lost); the original is at ${m.original}\n`
+      )
+    }
     if (report.unreadable.length > 0) {
       io.err(
         `warning: damaged table file: some ${report.unreadable.map((u) => u.kind).join(', ')} records ` +

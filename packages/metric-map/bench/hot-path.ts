@@ -1,8 +1,9 @@
 // Where the time of one SharedMetricMap update goes: each primitive of the hot path alone, in ns per operation,
-// next to the whole update and a plain Map. Not part of `pnpm bench`; run it when changing the hot path:
+// next to the whole update (WebAssembly and `Atomics` forms) and a plain Map. Not part of `pnpm bench`; run it when changing the hot path:
 //   node --conditions=@peerscope/source bench/hot-path.ts
 import { SharedMetricMap } from '../src/index.ts'
 import { int64ToNumber } from '../src/int64.ts'
+import { sharedMemory, wasmAdd } from '../src/update-wasm.ts'
 import { KEY_COUNT, workload } from './workload.ts'
 
 const OPS = Number(process.env.BENCH_OPS ?? 2_000_000)
@@ -19,6 +20,15 @@ for (let i = 0; i < KEY_COUNT; i++) values[i] = BigInt(i) * 1_000_000n
 
 const map = SharedMetricMap.create({ capacity: KEY_COUNT * 2 })
 const handles = keys.map((k) => map.handle(k))
+// The same map attached through its buffer alone: updates by JavaScript `Atomics` calls.
+const viaBuffer = SharedMetricMap.attach(map.buffer)
+const bufferHandles = keys.map((k) => viaBuffer.handle(k))
+// The WebAssembly update alone, on a bare memory laid out like the raw views above.
+const memory = sharedMemory(KEY_COUNT * 12 + 64 * 4)
+if (memory === undefined) throw new Error('this benchmark needs WebAssembly threads')
+const wasm = wasmAdd(memory)
+const VALUES_AT = KEY_COUNT * 4
+const PINS_AT = KEY_COUNT * 12
 const plain = new Map<string, number>()
 let sink = 0
 
@@ -73,6 +83,18 @@ const cases: Record<string, () => void> = {
       const s = slots[i] as number
       if (Atomics.load(ctrl, s) === 0) Atomics.add(values, s, BigInt(deltas[i] as number))
     }
+  },
+  'WebAssembly pin + check + add + unpin (with result)': () => {
+    let acc = 0
+    for (let i = 0; i < OPS; i++) {
+      const s = slots[i] as number
+      acc += wasm(PINS_AT, s * 4, VALUES_AT + s * 8, 0, s + 1, deltas[i] as number)
+    }
+    sink += acc
+  },
+  'SharedMetricMap handle.add, attached by buffer (Atomics)': () => {
+    for (let i = 0; i < OPS; i++)
+      (bufferHandles[sequence[i] as number] as (typeof bufferHandles)[0]).add(deltas[i] as number)
   },
   'SharedMetricMap handle.add': () => {
     for (let i = 0; i < OPS; i++)

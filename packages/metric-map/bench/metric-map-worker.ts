@@ -3,14 +3,14 @@ import { parentPort, workerData } from 'node:worker_threads'
 import { SharedMetricMap } from '../src/index.ts'
 import { workload } from './workload.ts'
 
-const { buffer, operations, seed, byHandle, gate } = workerData as {
-  buffer: SharedArrayBuffer
+const { target, operations, seed, byHandle, gate } = workerData as {
+  target: Parameters<typeof SharedMetricMap.attach>[0]
   operations: number
   seed: number
   byHandle: boolean
   gate: Int32Array
 }
-const map = SharedMetricMap.attach(buffer)
+const map = SharedMetricMap.attach(target)
 const { keys, sequence, deltas } = workload(operations, seed)
 const handles = keys.map((k) => map.handle(k))
 

@@ -100,7 +100,13 @@ async function twoWorkers(byHandle: boolean): Promise<number> {
   const workers = [1, 2].map(
     (w) =>
       new Worker(new URL('./metric-map-worker.ts', import.meta.url), {
-        workerData: { buffer: map.buffer, operations: OPERATIONS, seed: 0x12345 + w, byHandle, gate }
+        workerData: {
+          target: map.memory ?? map.buffer,
+          operations: OPERATIONS,
+          seed: 0x12345 + w,
+          byHandle,
+          gate
+        }
       })
   )
   const reports = workers.map((w) => once(w, 'message') as Promise<[{ start: number; end: number }]>)

@@ -4,8 +4,12 @@
 import { parentPort, workerData } from 'node:worker_threads'
 import { SharedMetricMap } from '@peerscope/metric-map'
 
-const { buffer, id, durationMs } = workerData as { buffer: SharedArrayBuffer; id: number; durationMs: number }
-const map = SharedMetricMap.attach(buffer)
+const { memory, id, durationMs } = workerData as {
+  memory: Parameters<typeof SharedMetricMap.attach>[0]
+  id: number
+  durationMs: number
+}
+const map = SharedMetricMap.attach(memory)
 const protocols = ['/ipfs/id/1.0.0', '/ipfs/ping/1.0.0', '/meshsub/1.1.0', '/ipfs/kad/1.0.0']
 const handles = protocols.map((p) => map.handle(`protocol ${p}`))
 const total = map.handle('total bytes')

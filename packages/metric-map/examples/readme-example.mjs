@@ -10,15 +10,15 @@ if (isMainThread) {
   local.add('/ipfs/id/1.0.0', 100)
   console.log('local', local.get('/ipfs/id/1.0.0')) // 612
 
-  // Across threads: create once, post the buffer, attach in each worker.
+  // Across threads: create once, post its memory, attach in each worker.
   const shared = SharedMetricMap.create({ capacity: 1024, maxKeyBytes: 128 })
   const workers = [1, 2].map(
-    (id) => new Worker(new URL(import.meta.url), { workerData: { buffer: shared.buffer, id } })
+    (id) => new Worker(new URL(import.meta.url), { workerData: { memory: shared.memory, id } })
   )
   await Promise.all(workers.map((w) => new Promise((resolve) => w.once('exit', resolve))))
   console.log('shared', Object.fromEntries(shared.snapshot())) // { 'peer-a': 200000, 'peer-b': 100000 }
 } else {
-  const map = SharedMetricMap.attach(workerData.buffer)
+  const map = SharedMetricMap.attach(workerData.memory)
   const a = map.handle('peer-a')
   for (let i = 0; i < 100_000; i++) a.add(1)
   if (workerData.id === 1) for (let i = 0; i < 100_000; i++) map.add('peer-b', 1)

@@ -13,7 +13,7 @@ const workers = Array.from(
   { length: WORKERS },
   (_, id) =>
     new Worker(new URL('./demo-worker.ts', import.meta.url), {
-      workerData: { buffer: map.buffer, id, durationMs: DURATION_MS }
+      workerData: { memory: map.memory ?? map.buffer, id, durationMs: DURATION_MS }
     })
 )
 const results = workers.map(async (w) => (await once(w, 'message'))[0] as number)

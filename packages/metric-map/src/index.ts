@@ -9,3 +9,4 @@ export {
   type SharedMetricMapOptions
 } from './shared-metric-map.ts'
 export type { CounterHandle, MetricMap } from './types.ts'
+export type { WasmMemory } from './update-wasm.ts'

@@ -11,6 +11,7 @@ import {
 } from './shared-layout.ts'
 import { LIVE, type Resolved, SharedTable, stateOf } from './shared-table.ts'
 import type { CounterHandle, MetricMap } from './types.ts'
+import { isWasmMemory, sharedMemory, type WasmAdd, type WasmMemory, wasmAdd } from './update-wasm.ts'
 import { encodeKey, hashBytes } from './utf8-key.ts'
 
 export interface SharedMetricMapOptions {
@@ -41,11 +42,18 @@ function intOption(name: string, value: unknown, fallback: number, max: number):
 
 /**
  * A counter map in a SharedArrayBuffer that any number of worker threads update and read at once, without
- * locks. Create it in one thread, post `map.buffer` to the others, and `SharedMetricMap.attach(buffer)` there.
+ * locks. Create it in one thread, post `map.memory` (or `map.buffer`) to the others, and
+ * `SharedMetricMap.attach(memory)` there.
  */
 export class SharedMetricMap implements MetricMap {
-  /** Post this to other threads; `attach` it there. */
+  /** The map's bytes. Attached through the buffer alone, a thread updates with `Atomics` calls (slower). */
   readonly buffer: SharedArrayBuffer
+  /**
+   * The shared WebAssembly memory holding `buffer`, where the runtime supports it (Node does). Post this to other
+   * threads and `attach` it there: updates by handle then run as WebAssembly atomics, about 4× faster.
+   */
+  readonly memory: WasmMemory | undefined
+  readonly #wasmAdd: WasmAdd | undefined
   readonly capacity: number
   readonly maxKeyBytes: number
   readonly #table: SharedTable
@@ -72,14 +80,20 @@ export class SharedMetricMap implements MetricMap {
     )
     const maxThreads = intOption('maxThreads', options.maxThreads, DEFAULT_MAX_THREADS, MAX_THREADS_LIMIT)
     const geometry = { slots: slotsFor(capacity), capacity, maxKeyBytes, maxThreads }
-    const buffer = new SharedArrayBuffer(byteLengthOf(geometry))
+    const bytes = byteLengthOf(geometry)
+    const memory = sharedMemory(bytes)
+    const buffer = memory === undefined ? new SharedArrayBuffer(bytes) : (memory.buffer as SharedArrayBuffer)
     initBuffer(buffer, geometry)
-    return new SharedMetricMap(buffer)
+    return new SharedMetricMap(buffer, memory)
   }
 
-  /** Attaches to a map created in another thread (or this one). Throws `ERR_INVALID_BUFFER`. */
-  static attach(buffer: SharedArrayBuffer): SharedMetricMap {
-    return new SharedMetricMap(buffer)
+  /**
+   * Attaches to a map created in another thread (or this one), given its `memory` (fast updates) or its
+   * `buffer`. Throws `ERR_INVALID_BUFFER`.
+   */
+  static attach(target: WasmMemory | SharedArrayBuffer): SharedMetricMap {
+    if (isWasmMemory(target)) return new SharedMetricMap(target.buffer, target)
+    return new SharedMetricMap(target)
   }
 
   /** Bytes a map with these options occupies. */
@@ -93,9 +107,11 @@ export class SharedMetricMap implements MetricMap {
     })
   }
 
-  private constructor(buffer: SharedArrayBuffer) {
+  private constructor(buffer: ArrayBufferLike, memory?: WasmMemory) {
     const views = viewsOf(buffer)
-    this.buffer = buffer
+    this.buffer = buffer as SharedArrayBuffer
+    this.memory = memory
+    this.#wasmAdd = memory === undefined ? undefined : wasmAdd(memory)
     this.capacity = views.capacity
     this.maxKeyBytes = views.maxKeyBytes
     this.#table = new SharedTable(views)
@@ -204,7 +220,8 @@ export class SharedMetricMap implements MetricMap {
       this.#table,
       bytes,
       hash,
-      this.#table.resolve(bytes, length, hash, 0n)
+      this.#table.resolve(bytes, length, hash, 0n),
+      this.#wasmAdd
     )
   }
 
@@ -230,7 +247,7 @@ export class SharedMetricMap implements MetricMap {
         this.#handles = Object.create(null)
         this.#handleCount = 0
       }
-      h = new SharedCounterHandle(key, this.#table, bytes, hash, resolved)
+      h = new SharedCounterHandle(key, this.#table, bytes, hash, resolved, this.#wasmAdd)
       this.#handles[key] = h
       this.#handleCount++
     }
@@ -268,9 +285,25 @@ class SharedCounterHandle implements CounterHandle {
   readonly #hash: number
   #slot: number
   #word: number
+  /** The WebAssembly update and the byte addresses it works on, when the map was attached through its memory. */
+  readonly #wasmAdd: WasmAdd | undefined
+  readonly #pinAt: number
+  readonly #ctrlAt: number
+  readonly #valuesAt: number
 
-  constructor(key: string, table: SharedTable, bytes: Uint8Array, hash: number, resolved: Resolved) {
+  constructor(
+    key: string,
+    table: SharedTable,
+    bytes: Uint8Array,
+    hash: number,
+    resolved: Resolved,
+    add: WasmAdd | undefined
+  ) {
     this.key = key
+    this.#wasmAdd = add
+    this.#pinAt = table.views.pins.byteOffset + table.pin * 4
+    this.#ctrlAt = table.views.ctrl.byteOffset
+    this.#valuesAt = table.views.values.byteOffset
     this.#table = table
     this.#ctrl = table.views.ctrl
     this.#values = table.views.values
@@ -285,6 +318,20 @@ class SharedCounterHandle implements CounterHandle {
   /** The four atomics of the README's "Update"; the rare retry is out of line, so this stays small to inline. */
   add(delta: number): number {
     assertDelta(delta)
+    const wasm = this.#wasmAdd
+    if (wasm !== undefined) {
+      const slot = this.#slot
+      const after = wasm(
+        this.#pinAt,
+        this.#ctrlAt + slot * 4,
+        this.#valuesAt + slot * 8,
+        this.#word,
+        slot + 1,
+        delta
+      )
+      // NaN: the binding the handle resolved is gone.
+      return Number.isNaN(after) ? this.#addAfterRebind(delta, BigInt(delta)) : after
+    }
     const d = BigInt(delta)
     const pins = this.#pins
     const pin = this.#pin

@@ -4,7 +4,13 @@ import { SharedMetricMap } from '@peerscope/metric-map'
 import { runWorker } from './run-worker.ts'
 import { assertCode, metricMapSuite } from './suite.ts'
 
+// Created (or attached through its memory), a map updates with WebAssembly atomics; attached through its buffer
+// alone, with JavaScript `Atomics`. Both run the whole contract.
 metricMapSuite('SharedMetricMap', () => SharedMetricMap.create({ capacity: 256, maxThreads: 4 }))
+
+metricMapSuite('SharedMetricMap attached by its buffer (Atomics updates)', () =>
+  SharedMetricMap.attach(SharedMetricMap.create({ capacity: 256, maxThreads: 4 }).buffer)
+)
 
 // Two attachments of one buffer are one map: written through one, read through the other.
 metricMapSuite('SharedMetricMap written and read through two attachments', () => {
@@ -21,15 +27,43 @@ metricMapSuite('SharedMetricMap written and read through two attachments', () =>
 })
 
 describe('SharedMetricMap only', () => {
-  test('a worker attaches and sees the same data, and the creator sees its writes', async () => {
-    const map = SharedMetricMap.create({ capacity: 64 })
-    map.add('shared', 5)
-    map.add('ü/😀', 2)
-    const seen = await runWorker<Record<string, number>>('./workers/attach-worker.ts', { buffer: map.buffer })
-    assert.deepEqual(seen, { shared: 5, 'ü/😀': 2 })
-    assert.equal(map.get('from-worker'), 7)
-    assert.equal(map.get('shared'), 105)
-    assert.equal(map.size, 3)
+  for (const via of ['memory', 'buffer'] as const) {
+    test(`a worker attaches through the ${via} and sees the same data, and the creator sees its writes`, async () => {
+      const map = SharedMetricMap.create({ capacity: 64 })
+      map.add('shared', 5)
+      map.add('ü/😀', 2)
+      const target = via === 'memory' ? map.memory : map.buffer
+      assert.ok(target !== undefined, 'Node provides shared WebAssembly memory')
+      const seen = await runWorker<{ seen: Record<string, number>; fast: boolean }>(
+        './workers/attach-worker.ts',
+        {
+          target
+        }
+      )
+      assert.deepEqual(seen, { seen: { shared: 5, 'ü/😀': 2 }, fast: via === 'memory' })
+      assert.equal(map.get('from-worker'), 7)
+      assert.equal(map.get('shared'), 105)
+      assert.equal(map.size, 3)
+    })
+  }
+
+  test('a WebAssembly update and an Atomics update of one counter from two attachments both land', () => {
+    const fast = SharedMetricMap.create({ capacity: 8 })
+    const plain = SharedMetricMap.attach(fast.buffer)
+    assert.ok(fast.memory !== undefined && plain.memory === undefined)
+    const a = fast.handle('k')
+    const b = plain.handle('k')
+    for (let i = 0; i < 1000; i++) {
+      a.add(2)
+      b.add(3)
+    }
+    assert.equal(fast.get('k'), 5000)
+    assert.equal(a.add(2 ** 40), 5000 + 2 ** 40, 'the new value comes back exactly past 32 bits')
+    assert.equal(b.add(-(2 ** 40)), 5000)
+    // A stale WebAssembly handle re-resolves after a delete, as the Atomics one does.
+    fast.delete('k')
+    assert.equal(a.add(1), 1)
+    assert.equal(b.add(1), 2)
   })
 
   test('keys are limited to maxKeyBytes UTF-8 bytes', () => {
@@ -120,54 +154,56 @@ describe('SharedMetricMap only', () => {
     for (let i = 61; i < 64; i++) assert.equal(other.get(`intruder-${i}`), 1_000_000 + i)
   })
 
-  test('concurrent readers never see another key through a stale handle while its slot is reused', async () => {
-    const map = SharedMetricMap.create({ capacity: 4, maxThreads: 8 })
-    const otherBase = 1_000_000_000_000
-    const go = new Int32Array(new SharedArrayBuffer(4))
-    const readers = [1, 2].map(() =>
-      runWorker<{ adds: number; maxSeen: number; foreign: number }>('./workers/stale-reader-worker.ts', {
-        buffer: map.buffer,
-        rounds: 300_000,
-        otherBase,
-        go
+  for (const via of ['memory', 'buffer'] as const)
+    test(`concurrent readers (attached through the ${via}) never see another key through a stale handle while its slot is reused`, async () => {
+      const map = SharedMetricMap.create({ capacity: 4, maxThreads: 8 })
+      const otherBase = 1_000_000_000_000
+      const go = new Int32Array(new SharedArrayBuffer(4))
+      const readers = [1, 2].map(() =>
+        runWorker<{ adds: number; maxSeen: number; foreign: number }>('./workers/stale-reader-worker.ts', {
+          target: via === 'memory' ? map.memory : map.buffer,
+          rounds: 300_000,
+          otherBase,
+          go
+        })
+      )
+      // Churn on this thread while the readers run: delete the victim, then bind its slot to other keys whose
+      // values must stay exactly what this thread put there.
+      let churned = 0
+      let victimDeletes = 0
+      let wrong = 0
+      const start = Date.now()
+      const settled = Promise.allSettled(readers)
+      let done = false
+      void settled.then(() => {
+        done = true
       })
-    )
-    // Churn on this thread while the readers run: delete the victim, then bind its slot to other keys whose
-    // values must stay exactly what this thread put there.
-    let churned = 0
-    let victimDeletes = 0
-    let wrong = 0
-    const start = Date.now()
-    const settled = Promise.allSettled(readers)
-    let done = false
-    void settled.then(() => {
-      done = true
-    })
-    while (Atomics.load(go, 0) < 2 && Date.now() - start < 30_000) await new Promise((r) => setTimeout(r, 1))
-    while (!done) {
-      for (let burst = 0; burst < 2_000; burst++) {
-        if (map.delete('victim')) victimDeletes++
-        for (let j = 0; j < 3; j++) {
-          const key = `other-${churned++}`
-          const value = otherBase + churned
-          map.add(key, value)
-          if (map.get(key) !== value) wrong++
-          map.delete(key)
+      while (Atomics.load(go, 0) < 2 && Date.now() - start < 30_000)
+        await new Promise((r) => setTimeout(r, 1))
+      while (!done) {
+        for (let burst = 0; burst < 2_000; burst++) {
+          if (map.delete('victim')) victimDeletes++
+          for (let j = 0; j < 3; j++) {
+            const key = `other-${churned++}`
+            const value = otherBase + churned
+            map.add(key, value)
+            if (map.get(key) !== value) wrong++
+            map.delete(key)
+          }
         }
+        await new Promise((r) => setImmediate(r))
       }
-      await new Promise((r) => setImmediate(r))
-    }
-    const results = await Promise.all(readers)
-    for (const r of results) {
-      assert.equal(r.adds, 300_000)
-      assert.equal(r.foreign, 0, `a reader saw ${r.maxSeen} through the victim's handle`)
-      assert.ok(r.maxSeen < otherBase)
-    }
-    assert.equal(wrong, 0, 'a stale handle wrote into another key')
-    assert.ok(victimDeletes > 0, 'the victim was deleted under the readers')
-    assert.ok(churned > 100, 'slots were reused under the readers')
-    assert.ok(map.size <= 1)
-  })
+      const results = await Promise.all(readers)
+      for (const r of results) {
+        assert.equal(r.adds, 300_000)
+        assert.equal(r.foreign, 0, `a reader saw ${r.maxSeen} through the victim's handle`)
+        assert.ok(r.maxSeen < otherBase)
+      }
+      assert.equal(wrong, 0, 'a stale handle wrote into another key')
+      assert.ok(victimDeletes > 0, 'the victim was deleted under the readers')
+      assert.ok(churned > 100, 'slots were reused under the readers')
+      assert.ok(map.size <= 1)
+    })
 
   test('attachments are limited by maxThreads; detach gives a slot back', () => {
     const map = SharedMetricMap.create({ capacity: 8, maxThreads: 2 })
@@ -181,7 +217,9 @@ describe('SharedMetricMap only', () => {
 
   test('byteLength reports the buffer size', () => {
     const map = SharedMetricMap.create({ capacity: 100, maxKeyBytes: 64 })
-    assert.equal(map.buffer.byteLength, SharedMetricMap.byteLength({ capacity: 100, maxKeyBytes: 64 }))
+    const bytes = SharedMetricMap.byteLength({ capacity: 100, maxKeyBytes: 64 })
+    // WebAssembly memory comes in whole 64 KiB pages.
+    assert.equal(map.buffer.byteLength, Math.ceil(bytes / 65536) * 65536)
     assert.equal(map.capacity, 100)
     assert.equal(map.maxKeyBytes, 64)
   })

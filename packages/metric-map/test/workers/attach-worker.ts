@@ -2,9 +2,10 @@
 import { parentPort, workerData } from 'node:worker_threads'
 import { SharedMetricMap } from '../../src/index.ts'
 
-const map = SharedMetricMap.attach(workerData.buffer)
+const map = SharedMetricMap.attach(workerData.target)
 const seen = Object.fromEntries(map.snapshot())
 map.add('from-worker', 7)
 map.handle('shared').add(100)
+const fast = map.memory !== undefined
 map.detach()
-parentPort?.postMessage(seen)
+parentPort?.postMessage({ seen, fast })

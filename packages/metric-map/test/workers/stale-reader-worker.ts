@@ -4,13 +4,13 @@
 import { parentPort, workerData } from 'node:worker_threads'
 import { SharedMetricMap } from '../../src/index.ts'
 
-const { buffer, rounds, otherBase, go } = workerData as {
-  buffer: SharedArrayBuffer
+const { target, rounds, otherBase, go } = workerData as {
+  target: Parameters<typeof SharedMetricMap.attach>[0]
   rounds: number
   otherBase: number
   go: Int32Array
 }
-const map = SharedMetricMap.attach(buffer)
+const map = SharedMetricMap.attach(target)
 const handle = map.handle('victim')
 Atomics.add(go, 0, 1)
 let adds = 0

@@ -3,15 +3,15 @@ import { parentPort, workerData } from 'node:worker_threads'
 import { SharedMetricMap } from '../../src/index.ts'
 import { prng } from '../prng.ts'
 
-const { buffer, seed, increments, keyCount, maxDelta, byHandle } = workerData as {
-  buffer: SharedArrayBuffer
+const { target, seed, increments, keyCount, maxDelta, byHandle } = workerData as {
+  target: Parameters<typeof SharedMetricMap.attach>[0]
   seed: number
   increments: number
   keyCount: number
   maxDelta: number
   byHandle: boolean
 }
-const map = SharedMetricMap.attach(buffer)
+const map = SharedMetricMap.attach(target)
 const keys = Array.from({ length: keyCount }, (_, i) => `/peer/${i}`)
 const handles = byHandle ? keys.map((k) => map.handle(k)) : []
 const random = prng(seed)

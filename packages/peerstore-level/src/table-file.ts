@@ -126,26 +126,25 @@ function handleAt(buf: Uint8Array, pos: number): [BlockHandle, number] {
 /** Snappy block decompression (index and meta-index blocks may be compressed). */
 function unsnappy(src: Uint8Array): Uint8Array {
   const [length, start] = varint(src, 0)
-  let pos = start
   if (length > 64 * 1024 * 1024) throw new FormatError('snappy length')
   const out = new Uint8Array(length)
+  const end = src.length
+  let pos = start
   let o = 0
-  const byte = (): number => {
-    const b = src[pos++]
-    if (b === undefined) throw new FormatError('snappy past end')
-    return b
-  }
-  while (pos < src.length) {
-    const tag = byte()
-    if ((tag & 3) === 0) {
+  // Bytes are read without bounds checks below; an element past the end reads as undefined, which the checks
+  // after each element catch (NaN compares false), so the loop stays simple enough to run fast on first use.
+  while (pos < end) {
+    const tag = src[pos++]!
+    const kind = tag & 3
+    if (kind === 0) {
       let n = tag >>> 2
       if (n >= 60) {
         const bytes = n - 59
         n = 0
-        for (let i = 0; i < bytes; i++) n += byte() * 2 ** (8 * i)
+        for (let i = 0; i < bytes; i++) n += src[pos++]! * 2 ** (8 * i)
       }
       n += 1
-      if (pos + n > src.length || o + n > length) throw new FormatError('snappy literal')
+      if (!(pos + n <= end && o + n <= length)) throw new FormatError('snappy literal')
       out.set(src.subarray(pos, pos + n), o)
       pos += n
       o += n
@@ -153,19 +152,21 @@ function unsnappy(src: Uint8Array): Uint8Array {
     }
     let n: number
     let offset: number
-    if ((tag & 3) === 1) {
+    if (kind === 1) {
       n = ((tag >>> 2) & 7) + 4
-      offset = ((tag >>> 5) << 8) | byte()
-    } else if ((tag & 3) === 2) {
+      offset = ((tag >>> 5) << 8) | src[pos++]!
+    } else if (kind === 2) {
       n = (tag >>> 2) + 1
-      offset = byte() | (byte() << 8)
+      offset = src[pos]! | (src[pos + 1]! << 8)
+      pos += 2
     } else {
       n = (tag >>> 2) + 1
-      offset = byte() + byte() * 2 ** 8 + byte() * 2 ** 16 + byte() * 2 ** 24
+      offset = src[pos]! + src[pos + 1]! * 2 ** 8 + src[pos + 2]! * 2 ** 16 + src[pos + 3]! * 2 ** 24
+      pos += 4
     }
-    if (offset === 0 || offset > o || o + n > length) throw new FormatError('snappy copy')
-    // Copies may overlap their own output, so byte by byte.
-    for (let i = 0; i < n; i++) out[o + i] = out[o - offset + i]!
+    if (!(pos <= end && offset > 0 && offset <= o && o + n <= length)) throw new FormatError('snappy copy')
+    if (offset >= n) out.copyWithin(o, o - offset, o - offset + n)
+    else for (let i = 0; i < n; i++) out[o + i] = out[o - offset + i]! // overlaps its own output
     o += n
   }
   if (o !== length) throw new FormatError('snappy length mismatch')

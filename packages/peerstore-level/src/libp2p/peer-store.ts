@@ -140,7 +140,7 @@ function copyPeer(peer: Peer): Peer {
 
 export class Libp2pPeerStore implements PeerStore {
   readonly #store: LevelPeerStore
-  readonly #self: PeerId | undefined
+  readonly #selfText: string | undefined
   readonly #events: PeerUpdateEvents | undefined
   readonly #addressTtl: number
   // Built views keyed by the live entry: a replaced entry misses, a changed one is dropped by the
@@ -149,7 +149,7 @@ export class Libp2pPeerStore implements PeerStore {
 
   constructor(store: LevelPeerStore, init: Libp2pPeerStoreInit = {}) {
     this.#store = store
-    this.#self = init.peerId ?? store.selfId
+    this.#selfText = (init.peerId ?? store.selfId)?.toString()
     this.#events = init.events
     this.#addressTtl = init.addressTtl ?? AddressTTL
     if (!Number.isFinite(this.#addressTtl) || this.#addressTtl <= 0) {
@@ -160,8 +160,10 @@ export class Libp2pPeerStore implements PeerStore {
 
   readonly [Symbol.toStringTag] = '@peerscope/peerstore-level'
 
+  // By text: key-based ids map one to one to their base58 text, and comparing texts builds no digest of a stored
+  // id (lazy-peer-id.ts). The self id has a key, so it is never a url id.
   #isSelf(id: PeerId): boolean {
-    return this.#self?.equals(id) === true
+    return this.#selfText !== undefined && id.toString() === this.#selfText
   }
 
   /** libp2p's view of one entry, or undefined when nothing visible is left. */
@@ -194,8 +196,9 @@ export class Libp2pPeerStore implements PeerStore {
     ) {
       return undefined
     }
+    // entry.publicKey first: reading entry.id.publicKey builds the key of a stored id (lazy-peer-id.ts).
     const id =
-      entry.id.publicKey == null && entry.publicKey != null ? peerIdFromPublicKey(entry.publicKey) : entry.id
+      entry.publicKey != null && entry.id.publicKey == null ? peerIdFromPublicKey(entry.publicKey) : entry.id
     // Code-unit order (upstream uses localeCompare, which is ~50x slower and locale-dependent).
     const protocols = entry.protocols.slice()
     if (!isSorted(protocols)) protocols.sort()

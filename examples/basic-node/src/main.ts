@@ -34,6 +34,14 @@ const node = await createLibp2p({
   services: { identify: identify(), ping: ping(), peerscope: ps.service }
 })
 
+// Before anything is printed: whoever reads the output may signal as soon as it sees a line.
+const stop = async () => {
+  await node.stop()
+  console.log('stopped')
+}
+process.once('SIGINT', () => void stop())
+process.once('SIGTERM', () => void stop())
+
 console.log(`peer id    ${node.peerId}`)
 console.log(`listening  ${node.getMultiaddrs().join(' ')}`)
 console.log(`dashboard  ${node.services.peerscope.httpUrl}`)
@@ -42,10 +50,3 @@ if (values.dial !== undefined) {
   const rtt = await node.services.ping.ping(multiaddr(values.dial))
   console.log(`pinged     ${values.dial} in ${rtt} ms`)
 }
-
-const stop = async () => {
-  await node.stop()
-  console.log('stopped')
-}
-process.once('SIGINT', () => void stop())
-process.once('SIGTERM', () => void stop())

@@ -8,7 +8,12 @@ import { fileURLToPath } from 'node:url'
 
 const main = fileURLToPath(new URL('../src/main.ts', import.meta.url))
 const root = await mkdtemp(join(tmpdir(), 'peerscope-basic-'))
-after(() => rm(root, { recursive: true, force: true }))
+const started: ChildProcess[] = []
+after(async () => {
+  // A failed assertion must not leave a node running: the test runner would wait for it.
+  for (const child of started) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+  await rm(root, { recursive: true, force: true })
+})
 
 interface Running {
   child: ChildProcess
@@ -25,6 +30,7 @@ function start(dir: string, args: string[] = []): Promise<Running> {
       ['--conditions=@peerscope/source', main, '--dir', join(root, dir), '--port', '0', ...args],
       { stdio: ['ignore', 'pipe', 'inherit'] }
     )
+    started.push(child)
     const exited = new Promise<number | null>((done) => child.on('exit', done))
     const fields = new Map<string, string>()
     child.stdout!.setEncoding('utf8')

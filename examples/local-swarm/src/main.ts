@@ -35,9 +35,6 @@ for (const [i, node] of nodes.entries()) {
   }
 }
 
-console.log(`\ndashboard: ${nodes[0]!.services.peerscope.httpUrl}`)
-console.log('traffic is flowing; press Ctrl-C to stop\n')
-
 let sent = 0
 const traffic = setInterval(() => {
   const from = nodes[Math.floor(Math.random() * count)]!
@@ -65,4 +62,8 @@ async function stop(): Promise<void> {
 
 process.once('SIGINT', () => void stop())
 process.once('SIGTERM', () => void stop())
+
+// Printed once the signal handlers are in place: whoever reads the output may signal as soon as it sees a line.
+console.log(`\ndashboard: ${nodes[0]!.services.peerscope.httpUrl}`)
+console.log('traffic is flowing; press Ctrl-C to stop\n')
 if (values.duration !== undefined) setTimeout(() => void stop(), Number(values.duration) * 1000).unref()

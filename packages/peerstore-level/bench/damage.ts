@@ -2,16 +2,16 @@
 // and how long verify, open and repair take. The figures in the README's "Corruption and repair" come from here.
 // Not part of `pnpm bench` (it measures losses, not speed against a competitor); run it with
 //   node --conditions=@peerscope/source bench/damage.ts
-import { cp, mkdtemp, open, readdir, readFile, rm, stat, truncate, unlink } from 'node:fs/promises'
+import { cp, mkdtemp, readdir, readFile, rm, stat, truncate, unlink } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { generateKeyPairFromSeed } from '@libp2p/crypto/keys'
 import type { PeerId } from '@libp2p/interface'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
-import { Level } from 'level'
 import { openPeerStore, repairPeerStore, verifyPeerStore } from '../src/index.ts'
 import { inspectTableFile } from '../src/table-file.ts'
+import { compactAll, flipBytes } from '../test/suite/level-files.ts'
 
 const PEERS = 20_000
 const LATER = 3_000 // written after the compaction: a second, newer table file
@@ -43,15 +43,6 @@ async function tables(path: string): Promise<Array<{ name: string; size: number 
   return Promise.all(names.map(async (name) => ({ name, size: (await stat(join(path, name))).size })))
 }
 
-async function flip(file: string, at: number, n: number): Promise<void> {
-  const fh = await open(file, 'r+')
-  const buf = Buffer.alloc(n)
-  await fh.read(buf, 0, n, at)
-  for (let i = 0; i < n; i++) buf[i]! ^= 0x5a
-  await fh.write(buf, 0, n, at)
-  await fh.close()
-}
-
 async function layout(file: string) {
   return inspectTableFile(file, await readFile(file))
 }
@@ -60,14 +51,7 @@ const work = await mkdtemp(join(tmpdir(), 'peerscope-damage-'))
 const reference = join(work, 'reference')
 const ids = await peers()
 await write(reference, ids.slice(0, PEERS - LATER), 0)
-const raw = new Level(reference) as unknown as {
-  open(): Promise<void>
-  close(): Promise<void>
-  compactRange(a: string, b: string): Promise<void>
-}
-await raw.open()
-await raw.compactRange('\u0000', '\uffff')
-await raw.close()
+await compactAll(reference)
 await write(reference, ids.slice(PEERS - LATER), PEERS - LATER)
 await (await openPeerStore({ path: reference, gc: { interval: 0 } })).close() // the log becomes a table
 const files = await tables(reference)
@@ -82,14 +66,14 @@ const cases: Array<[string, (path: string) => Promise<void>]> = [
       const file = join(path, big.name)
       const { dataBlocks } = await layout(file)
       const block = dataBlocks[dataBlocks.length >> 1]!
-      await flip(file, block.offset + (block.size >> 1), 16)
+      await flipBytes(file, block.offset + (block.size >> 1), 16)
     }
   ],
   [
     '9×8 bytes flipped in each table',
     async (path) => {
       for (const t of [big, small]) {
-        for (let k = 1; k < 10; k++) await flip(join(path, t.name), Math.floor((t.size * k) / 11), 8)
+        for (let k = 1; k < 10; k++) await flipBytes(join(path, t.name), Math.floor((t.size * k) / 11), 8)
       }
     }
   ],
@@ -98,7 +82,7 @@ const cases: Array<[string, (path: string) => Promise<void>]> = [
     async (path) => {
       const file = join(path, big.name)
       const filter = (await layout(file)).metaBlocks[0]!
-      await flip(file, filter.offset + (filter.size >> 1), 8)
+      await flipBytes(file, filter.offset + (filter.size >> 1), 8)
     }
   ],
   [
@@ -106,7 +90,7 @@ const cases: Array<[string, (path: string) => Promise<void>]> = [
     async (path) => {
       const file = join(path, small.name)
       const index = (await layout(file)).index!
-      await flip(file, index.offset + (index.size >> 1), 8)
+      await flipBytes(file, index.offset + (index.size >> 1), 8)
     }
   ],
   ['larger table truncated to half', (path) => truncate(join(path, big.name), big.size >> 1)],
@@ -115,7 +99,7 @@ const cases: Array<[string, (path: string) => Promise<void>]> = [
     'MANIFEST flipped',
     async (path) => {
       const manifest = (await readdir(path)).find((f) => f.startsWith('MANIFEST-'))!
-      await flip(join(path, manifest), 10, 8)
+      await flipBytes(join(path, manifest), 10, 8)
     }
   ]
 ]

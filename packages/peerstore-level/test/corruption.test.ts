@@ -19,6 +19,7 @@ import {
 } from '../src/index.ts'
 import { inspectTableFile } from '../src/table-file.ts'
 import { makePeers, makeSeededPeers, type TestPeer, tempDirs } from './suite/helpers.ts'
+import { compactAll, flipBytes } from './suite/level-files.ts'
 
 const HOUR = 3_600_000
 const { dir: tempDir } = tempDirs('peerstore-level-corruption-')
@@ -57,19 +58,10 @@ async function copy(): Promise<string> {
   return path
 }
 
-async function flip(file: string, at: number, n: number): Promise<void> {
-  const fh = await open(file, 'r+')
-  const buf = Buffer.alloc(n)
-  await fh.read(buf, 0, n, at)
-  for (let i = 0; i < n; i++) buf[i]! ^= 0x5a
-  await fh.write(buf, 0, n, at)
-  await fh.close()
-}
-
 /** Flips 8 bytes at 9 places spread over the file (inside data blocks; the index is at the end). */
 async function flipDataBlocks(file: string): Promise<void> {
   const size = (await stat(file)).size
-  for (let k = 1; k < 10; k++) await flip(file, Math.floor((size * k) / 20), 8)
+  for (let k = 1; k < 10; k++) await flipBytes(file, Math.floor((size * k) / 20), 8)
 }
 
 /** Every group A peer is there with exactly what was written. */
@@ -110,14 +102,7 @@ before(async () => {
   await write(store, groupA, 0)
   await store.close()
   // Push group A out of the log into compacted table files.
-  const raw = new Level(reference) as unknown as {
-    open(): Promise<void>
-    close(): Promise<void>
-    compactRange(a: string, b: string): Promise<void>
-  }
-  await raw.open()
-  await raw.compactRange('\u0000', '\uffff')
-  await raw.close()
+  await compactAll(reference)
   const before = await tables(reference)
   store = await openPeerStore({ path: reference, gc: { interval: 0 } })
   await write(store, groupB, A_PEERS)
@@ -238,7 +223,7 @@ describe('a damaged table file', () => {
     const path = await copy()
     const file = join(path, newestTable)
     const layout = inspectTableFile(newestTable, await readFile(file))
-    await flip(file, layout.index!.offset + Math.floor(layout.index!.size / 2), 8)
+    await flipBytes(file, layout.index!.offset + Math.floor(layout.index!.size / 2), 8)
     const verified = await verifyPeerStore(path)
     assert.match(verified.tables.find((t) => t.file === newestTable)!.error ?? '', /index block/)
     const store = await openPeerStore({ path, gc: { interval: 0 } })
@@ -257,7 +242,7 @@ describe('a damaged table file', () => {
     const layout = inspectTableFile(newestTable, await readFile(file))
     assert.equal(layout.metaBlocks.length, 1, 'classic-level writes one bloom filter block per table')
     const filter = layout.metaBlocks[0]!
-    await flip(file, filter.offset + Math.floor(filter.size / 2), 8)
+    await flipBytes(file, filter.offset + Math.floor(filter.size / 2), 8)
     const store = await openPeerStore({ path, gc: { interval: 0 } })
     assert.deepEqual(
       store.openReport.mended.map((m) => [m.file, m.blankedBlocks, m.emptied, m.filterDropped]),
@@ -271,14 +256,7 @@ describe('a damaged table file', () => {
   it('a garbled key that aborts a plain LevelDB reader: open mends the block first', async () => {
     const path = await copy()
     // Rewrite every table uncompressed, so a changed byte is read back as it is (Snappy might reject it).
-    const raw = new Level(path, { compression: false }) as unknown as {
-      open(): Promise<void>
-      close(): Promise<void>
-      compactRange(a: string, b: string): Promise<void>
-    }
-    await raw.open()
-    await raw.compactRange('\u0000', '\uffff')
-    await raw.close()
+    await compactAll(path, { compression: false })
     // The table holding the smallest key: its first data block is where a read of the addrs sublevel seeks.
     let first: { file: string; key: Buffer; offset: number } | undefined
     for (const name of await tables(path)) {
@@ -385,7 +363,7 @@ describe('damaged MANIFEST or CURRENT', () => {
   it('a damaged MANIFEST fails open with ERR_DB_CORRUPT; repair rebuilds it from the tables, losing nothing', async () => {
     const path = await copy()
     const manifest = (await readdir(path)).find((f) => f.startsWith('MANIFEST-'))!
-    await flip(join(path, manifest), 10, 8)
+    await flipBytes(join(path, manifest), 10, 8)
     await assert.rejects(openPeerStore({ path, gc: { interval: 0 } }), { code: 'ERR_DB_CORRUPT' })
     assert.equal((await verifyPeerStore(path)).clean, false)
     const repaired = await repairPeerStore(path)

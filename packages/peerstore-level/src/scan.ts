@@ -1,4 +1,5 @@
-// Reading a LevelDB that may hold damaged table files. Facts measured on classic-level 3 (LevelDB 1.20), see
+// Opening and reading a LevelDB that may hold damaged table files: mending them first, reading every record, and the
+// checks that refuse a directory LevelDB would mistreat. Facts measured on classic-level 3 (LevelDB 1.20), see
 // README "Corruption and repair": an iterator skips a block it cannot read and reports the error only when it
 // reaches the end, and the `nextv` call that reports it drops the records it had already gathered.
 
@@ -171,7 +172,9 @@ export async function mendDamagedTables(
     const inspection = inspectTableFile(file, buf)
     const check = tableFileCheck(inspection)
     checks.push(check)
-    // Mended in memory; the file on disk is still the original.
+    // Mended in memory; the file on disk is still the original. A table another process is still writing has no
+    // footer yet, and a file without one is never mended, so even where the lock cannot be seen (no /proc/locks)
+    // no file a running LevelDB is writing gets replaced.
     const mend = mendTableFile(buf, inspection)
     if (mend === undefined) continue
     if (mended.length === 0) await assertNotLocked(path)

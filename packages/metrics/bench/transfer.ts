@@ -171,7 +171,57 @@ function round3(n: number): number {
   return Math.round(n * 1000) / 1000
 }
 
+// Paired ratios: each round runs every variant back to back, so a round's ratio to `none` cancels the slow drift
+// of a shared machine that moves whole rounds. Median over rounds, with a bootstrap 95% interval of that median.
+function pairedRatios(variant: string, workload: string): number[] {
+  const mine = runs.get(`${variant}/${workload}`) ?? []
+  const none = runs.get(`none/${workload}`) ?? []
+  return mine.map(
+    (r, i) => r.bytes / r.ms / ((none[i] as TransferResult).bytes / (none[i] as TransferResult).ms)
+  )
+}
+
+function bootstrapMedian(values: number[]): { median: number; low: number; high: number } {
+  let seed = 0x2545f491
+  const random = () => {
+    seed ^= seed << 13
+    seed ^= seed >>> 17
+    seed ^= seed << 5
+    return (seed >>> 0) / 2 ** 32
+  }
+  const medians: number[] = []
+  for (let b = 0; b < 4000; b++) {
+    medians.push(median(values.map(() => values[Math.floor(random() * values.length)] as number)))
+  }
+  medians.sort((a, b) => a - b)
+  return {
+    median: median(values),
+    low: medians[Math.floor(0.025 * medians.length)] as number,
+    high: medians[Math.ceil(0.975 * medians.length) - 1] as number
+  }
+}
+
+const paired: Record<string, { median: number; low: number; high: number }> = {}
+for (const workload of workloads) {
+  for (const variant of variants) {
+    if (variant.name === 'none') continue
+    const stats = bootstrapMedian(pairedRatios(variant.name, workload.name))
+    paired[`${variant.name}/${workload.name}`] = {
+      median: round3(stats.median),
+      low: round3(stats.low),
+      high: round3(stats.high)
+    }
+  }
+}
+
+/** 'holds' when the whole interval is on the right side of the bound, 'missed' when all of it is not. */
+function judge(key: string, floor: number): 'holds' | 'missed' | 'undecided' {
+  const p = paired[key] as { low: number; high: number }
+  return p.low >= floor ? 'holds' : p.high < floor ? 'missed' : 'undecided'
+}
+
 const targets: Record<string, boolean> = {}
+const verdicts: Record<string, string> = {}
 // Judged only when every variant ran.
 for (const workload of variants.length === allVariants.length ? workloads : []) {
   const ours = ratios[`ours/${workload.name}`] as number
@@ -182,6 +232,11 @@ for (const workload of variants.length === allVariants.length ? workloads : []) 
   targets[`${workload.name}: ours cost <= 5% under 10 scrapes/s`] = oursScraped >= 0.95
   targets[`${workload.name}: ours below prometheus-metrics`] = ours >= prom
   targets[`${workload.name}: ours below prometheus-metrics under scrapes`] = oursScraped >= promScraped
+  verdicts[`${workload.name}: ours cost <= 3% (paired 95% interval)`] = judge(`ours/${workload.name}`, 0.97)
+  verdicts[`${workload.name}: ours cost <= 5% under 10 scrapes/s (paired 95% interval)`] = judge(
+    `ours+scrapes/${workload.name}`,
+    0.95
+  )
 }
 
 const workloadText =
@@ -196,6 +251,11 @@ console.log(
 console.table(table)
 for (const [target, holds] of Object.entries(targets))
   console.log(`${holds ? 'holds ' : 'MISSED'}  ${target}`)
+console.log('paired ratios to none (median of per-round ratios, bootstrap 95% interval):')
+for (const [key, p] of Object.entries(paired)) {
+  console.log(`  ${key}: ${p.median.toFixed(3)} [${p.low.toFixed(3)}, ${p.high.toFixed(3)}]`)
+}
+for (const [target, verdict] of Object.entries(verdicts)) console.log(`${verdict.padEnd(9)} ${target}`)
 console.log(
   'Throughput on 2 cores moves 10-20% between rounds (see min-max), more than the 3% targets; sender CPU per ' +
     'message is the steadier measure of what the metrics cost.'
@@ -207,7 +267,9 @@ console.log(
     results,
     ratios,
     cpuRatios,
+    paired,
     targets,
+    verdicts,
     conditions: {
       loadBefore: round2(loadBefore),
       loadAfter: round2(loadavg()[0] as number),

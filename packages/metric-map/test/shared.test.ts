@@ -103,6 +103,15 @@ describe('SharedMetricMap only', () => {
       () => SharedMetricMap.attach(map.buffer.slice(0, 200) as SharedArrayBuffer),
       'ERR_INVALID_BUFFER'
     )
+    // WebAssembly memories that are not a map: an unshared one, and a shared one holding something else.
+    const wasm = (
+      globalThis as unknown as { WebAssembly: { Memory: new (d: object) => { buffer: ArrayBufferLike } } }
+    ).WebAssembly
+    assertCode(() => SharedMetricMap.attach(new wasm.Memory({ initial: 1 })), 'ERR_INVALID_BUFFER')
+    assertCode(
+      () => SharedMetricMap.attach(new wasm.Memory({ initial: 1, maximum: 1, shared: true })),
+      'ERR_INVALID_BUFFER'
+    )
   })
 
   test('a full map throws ERR_METRIC_MAP_FULL and loses nothing; a delete makes room', () => {

@@ -148,7 +148,7 @@ export async function assertNotLocked(path: string): Promise<void> {
   }
 }
 
-export const TABLE_FILE = /^\d+\.(ldb|sst)$/
+const TABLE_FILE = /^\d+\.(ldb|sst)$/
 
 /**
  * Checks every block checksum of every table file in `path`, and mends the files with damaged blocks before

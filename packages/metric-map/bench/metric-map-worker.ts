@@ -3,11 +3,11 @@ import { parentPort, workerData } from 'node:worker_threads'
 import { SharedMetricMap } from '../src/index.ts'
 import { workload } from './workload.ts'
 
-const { target, operations, seed, byHandle, gate } = workerData as {
+const { target, operations, seed, mode, gate } = workerData as {
   target: Parameters<typeof SharedMetricMap.attach>[0]
   operations: number
   seed: number
-  byHandle: boolean
+  mode: 'key' | 'handle' | 'increment'
   gate: Int32Array
 }
 const map = SharedMetricMap.attach(target)
@@ -15,9 +15,12 @@ const { keys, sequence, deltas } = workload(operations, seed)
 const handles = keys.map((k) => map.handle(k))
 
 function run(): void {
-  if (byHandle) {
+  if (mode === 'handle') {
     for (let i = 0; i < operations; i++)
       (handles[sequence[i] as number] as (typeof handles)[0]).add(deltas[i] as number)
+  } else if (mode === 'increment') {
+    for (let i = 0; i < operations; i++)
+      (handles[sequence[i] as number] as (typeof handles)[0]).increment(deltas[i] as number)
   } else {
     for (let i = 0; i < operations; i++) map.add(keys[sequence[i] as number] as string, deltas[i] as number)
   }

@@ -81,13 +81,17 @@ export class LocalMetricMap implements MetricMap {
   handle(key: string): CounterHandle {
     assertKey(key)
     let cell = this.#cell(key)
+    const add = (delta: number): number => {
+      assertDelta(delta)
+      if (!cell.live) cell = this.#cell(key)
+      cell.value += delta
+      return cell.value
+    }
     return {
       key,
-      add: (delta: number): number => {
-        assertDelta(delta)
-        if (!cell.live) cell = this.#cell(key)
-        cell.value += delta
-        return cell.value
+      add,
+      increment: (delta: number): void => {
+        add(delta)
       },
       get: (): number => (cell.live ? cell.value : (this.#cells.get(key)?.value ?? 0))
     }

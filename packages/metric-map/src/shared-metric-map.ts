@@ -5,6 +5,7 @@ import {
   initBuffer,
   MAX_CAPACITY,
   MAX_KEY_BYTES_LIMIT,
+  MAX_LANES,
   MAX_THREADS_LIMIT,
   slotsFor,
   viewsOf
@@ -21,11 +22,19 @@ export interface SharedMetricMapOptions {
   maxKeyBytes?: number
   /** Most instances (threads) attached at once, counting the creator. Default 64, at most 1024. */
   maxThreads?: number
+  /**
+   * Counter lanes, default 1, at most 64. Each attached instance adds into one lane (round-robin in attach order)
+   * and a read sums the lanes, so with at least as many lanes as writing threads, `handle.increment` never makes
+   * two threads fight over a cache line. Costs `lanes × 8` bytes per slot; `add` then returns a sum read after
+   * the add rather than the atomic result (see the README, "Lanes").
+   */
+  lanes?: number
 }
 
 export const DEFAULT_CAPACITY = 4096
 export const DEFAULT_MAX_KEY_BYTES = 128
 export const DEFAULT_MAX_THREADS = 64
+export const DEFAULT_LANES = 1
 
 const decoder = new TextDecoder()
 
@@ -56,6 +65,7 @@ export class SharedMetricMap implements MetricMap {
   readonly #wasmAdd: WasmAdd | undefined
   readonly capacity: number
   readonly maxKeyBytes: number
+  readonly lanes: number
   readonly #table: SharedTable
   readonly #scratch: Uint8Array
   /**
@@ -79,7 +89,8 @@ export class SharedMetricMap implements MetricMap {
       MAX_KEY_BYTES_LIMIT
     )
     const maxThreads = intOption('maxThreads', options.maxThreads, DEFAULT_MAX_THREADS, MAX_THREADS_LIMIT)
-    const geometry = { slots: slotsFor(capacity), capacity, maxKeyBytes, maxThreads }
+    const lanes = intOption('lanes', options.lanes, DEFAULT_LANES, MAX_LANES)
+    const geometry = { slots: slotsFor(capacity), capacity, maxKeyBytes, maxThreads, lanes }
     const bytes = byteLengthOf(geometry)
     const memory = sharedMemory(bytes)
     const buffer = memory === undefined ? new SharedArrayBuffer(bytes) : (memory.buffer as SharedArrayBuffer)
@@ -103,7 +114,8 @@ export class SharedMetricMap implements MetricMap {
       slots: slotsFor(capacity),
       capacity,
       maxKeyBytes: intOption('maxKeyBytes', options.maxKeyBytes, DEFAULT_MAX_KEY_BYTES, MAX_KEY_BYTES_LIMIT),
-      maxThreads: intOption('maxThreads', options.maxThreads, DEFAULT_MAX_THREADS, MAX_THREADS_LIMIT)
+      maxThreads: intOption('maxThreads', options.maxThreads, DEFAULT_MAX_THREADS, MAX_THREADS_LIMIT),
+      lanes: intOption('lanes', options.lanes, DEFAULT_LANES, MAX_LANES)
     })
   }
 
@@ -114,6 +126,7 @@ export class SharedMetricMap implements MetricMap {
     this.#wasmAdd = memory === undefined ? undefined : wasmAdd(memory)
     this.capacity = views.capacity
     this.maxKeyBytes = views.maxKeyBytes
+    this.lanes = views.lanes
     this.#table = new SharedTable(views)
     this.#scratch = new Uint8Array(views.maxKeyBytes)
     this.#handleCacheLimit = views.slots * 2
@@ -138,14 +151,20 @@ export class SharedMetricMap implements MetricMap {
     for (;;) {
       const r = table.resolve(this.#scratch, length, hash, BigInt(value))
       if (r.created) return value
-      const current = Atomics.load(values, r.slot)
+      // The change is written into this instance's lane as a compare-and-swap of that lane's cell. With one lane
+      // that cell is the whole counter; with more, an add landing in another lane meanwhile is kept on top.
+      const cell = table.laneBase + r.slot
+      const own = Atomics.load(values, cell)
+      const current = table.sum(r.slot)
+      if (Atomics.load(ctrl, r.slot) !== r.word) continue
       const next = onModify(key, int64ToNumber(current))
       assertDelta(next)
       // onModify may have re-entered this map and used the scratch buffer.
       this.#encode(key)
       Atomics.store(pins, table.pin, r.slot + 1)
       const still = Atomics.load(ctrl, r.slot) === r.word
-      const swapped = still && Atomics.compareExchange(values, r.slot, current, BigInt(next)) === current
+      const swapped =
+        still && Atomics.compareExchange(values, cell, own, own + BigInt(next) - current) === own
       Atomics.store(pins, table.pin, 0)
       if (swapped) return next
     }
@@ -153,12 +172,12 @@ export class SharedMetricMap implements MetricMap {
 
   get(key: string): number | undefined {
     const length = this.#encode(key)
-    const { ctrl, values } = this.#table.views
+    const { ctrl } = this.#table.views
     for (;;) {
       const r = this.#table.find(this.#scratch, length, hashBytes(this.#scratch, length))
       if (r === undefined) return undefined
-      const value = Atomics.load(values, r.slot)
-      if (Atomics.load(ctrl, r.slot) === r.word) return int64ToNumber(value)
+      const value = this.#table.sum(r.slot)
+      if (Atomics.load(ctrl, r.slot) === r.word) return toNumber(value)
     }
   }
 
@@ -185,17 +204,18 @@ export class SharedMetricMap implements MetricMap {
   }
 
   *entries(): IterableIterator<[string, number]> {
-    const { ctrl, values, lengths, keys, slots, maxKeyBytes } = this.#table.views
+    const table = this.#table
+    const { ctrl, lengths, keys, slots, maxKeyBytes } = table.views
     const copy = new Uint8Array(maxKeyBytes)
     for (let slot = 0; slot < slots; slot++) {
       const w = Atomics.load(ctrl, slot)
       if (stateOf(w) !== LIVE) continue
       const length = lengths[slot] as number
       copy.set(keys.subarray(slot * maxKeyBytes, slot * maxKeyBytes + length))
-      const value = Atomics.load(values, slot)
+      const value = table.sum(slot)
       // Skip a slot rebound or deleted while we copied it: its bytes may mix two keys.
       if (Atomics.load(ctrl, slot) !== w) continue
-      yield [decoder.decode(copy.subarray(0, length)), int64ToNumber(value)]
+      yield [decoder.decode(copy.subarray(0, length)), toNumber(value)]
     }
   }
 
@@ -269,10 +289,15 @@ export class SharedMetricMap implements MetricMap {
   }
 }
 
+/** A summed counter as a number: the sum of several int64 lanes can leave the int64 range `int64ToNumber` takes. */
+function toNumber(value: bigint): number {
+  return value >= -0x8000000000000000n && value <= 0x7fffffffffffffffn ? int64ToNumber(value) : Number(value)
+}
+
 /**
  * A key resolved to its slot. An update pins the slot (so it cannot be rebound to another key underneath),
- * checks the slot's control word is the one it resolved, and does one `Atomics.add`; on a mismatch (the key
- * was deleted, or its slot reused) it resolves the key again.
+ * checks the slot's control word is the one it resolved, and does one atomic add into this instance's lane; on a
+ * mismatch (the key was deleted, or its slot reused) it resolves the key again.
  */
 class SharedCounterHandle implements CounterHandle {
   readonly key: string
@@ -281,6 +306,8 @@ class SharedCounterHandle implements CounterHandle {
   readonly #values: BigInt64Array
   readonly #pins: Int32Array
   readonly #pin: number
+  readonly #laneBase: number
+  readonly #oneLane: boolean
   readonly #bytes: Uint8Array
   readonly #hash: number
   #slot: number
@@ -289,7 +316,7 @@ class SharedCounterHandle implements CounterHandle {
   readonly #wasmAdd: WasmAdd | undefined
   readonly #pinAt: number
   readonly #ctrlAt: number
-  readonly #valuesAt: number
+  readonly #laneAt: number
 
   constructor(
     key: string,
@@ -303,20 +330,35 @@ class SharedCounterHandle implements CounterHandle {
     this.#wasmAdd = add
     this.#pinAt = table.views.pins.byteOffset + table.pin * 4
     this.#ctrlAt = table.views.ctrl.byteOffset
-    this.#valuesAt = table.views.values.byteOffset
+    this.#laneAt = table.views.values.byteOffset + table.laneBase * 8
     this.#table = table
     this.#ctrl = table.views.ctrl
     this.#values = table.views.values
     this.#pins = table.views.pins
     this.#pin = table.pin
+    this.#laneBase = table.laneBase
+    this.#oneLane = table.views.lanes === 1
     this.#bytes = bytes
     this.#hash = hash
     this.#slot = resolved.slot
     this.#word = resolved.word
   }
 
-  /** The four atomics of the README's "Update"; the rare retry is out of line, so this stays small to inline. */
   add(delta: number): number {
+    const after = this.#update(delta)
+    // With one lane the atomic add's result is the counter; with more, the other lanes are read afterwards.
+    return this.#oneLane ? after : this.get()
+  }
+
+  increment(delta: number): void {
+    this.#update(delta)
+  }
+
+  /**
+   * The four atomics of the README's "Update"; returns this lane's new value. The rare retry is out of line, so
+   * this stays small to inline.
+   */
+  #update(delta: number): number {
     assertDelta(delta)
     const wasm = this.#wasmAdd
     if (wasm !== undefined) {
@@ -324,7 +366,7 @@ class SharedCounterHandle implements CounterHandle {
       const after = wasm(
         this.#pinAt,
         this.#ctrlAt + slot * 4,
-        this.#valuesAt + slot * 8,
+        this.#laneAt + slot * 8,
         this.#word,
         slot + 1,
         delta
@@ -338,7 +380,7 @@ class SharedCounterHandle implements CounterHandle {
     const slot = this.#slot
     Atomics.store(pins, pin, slot + 1)
     if (Atomics.load(this.#ctrl, slot) === this.#word) {
-      const before = Atomics.add(this.#values, slot, d)
+      const before = Atomics.add(this.#values, this.#laneBase + slot, d)
       Atomics.store(pins, pin, 0)
       // Number arithmetic: no BigInt allocated for the result; exact while the counter is a safe integer.
       return int64ToNumber(before) + delta
@@ -356,7 +398,7 @@ class SharedCounterHandle implements CounterHandle {
       const slot = r.slot
       Atomics.store(this.#pins, this.#pin, slot + 1)
       if (Atomics.load(this.#ctrl, slot) === r.word) {
-        const before = Atomics.add(this.#values, slot, d)
+        const before = Atomics.add(this.#values, this.#laneBase + slot, d)
         Atomics.store(this.#pins, this.#pin, 0)
         return int64ToNumber(before) + delta
       }
@@ -368,9 +410,9 @@ class SharedCounterHandle implements CounterHandle {
     for (;;) {
       const slot = this.#slot
       if (Atomics.load(this.#ctrl, slot) === this.#word) {
-        const value = Atomics.load(this.#values, slot)
+        const value = this.#oneLane ? Atomics.load(this.#values, slot) : this.#table.sum(slot)
         // Still the same binding after the read: the value is this key's.
-        if (Atomics.load(this.#ctrl, slot) === this.#word) return int64ToNumber(value)
+        if (Atomics.load(this.#ctrl, slot) === this.#word) return toNumber(value)
         continue
       }
       const r = this.#table.find(this.#bytes, this.#bytes.length, this.#hash)

@@ -48,6 +48,8 @@ export class SharedTable {
   readonly views: TableViews
   /** This instance's pin index: its word in `pins` says which slot it is updating (slot + 1, or 0). */
   readonly pin: number
+  /** Index in `values` where this instance's lane starts: instances take lanes round-robin by pin. */
+  readonly laneBase: number
   readonly #mask: number
   readonly #scan: Scan = { match: -1, matchWord: 0, tomb: -1, tombWord: 0, empty: -1 }
   /** A word nobody notifies: `Atomics.wait` on it is a short sleep that works in any thread. */
@@ -57,6 +59,7 @@ export class SharedTable {
     this.views = views
     this.#mask = views.slots - 1
     this.pin = claimPin(views)
+    this.laneBase = ((this.pin / PIN_STRIDE) % views.lanes) * views.slots
   }
 
   /** Gives the pin index back; the instance must not be used afterwards. */
@@ -69,6 +72,21 @@ export class SharedTable {
     return Atomics.load(this.views.header, H_SIZE)
   }
 
+  /** The counter of `slot`: its cell in every lane, summed. Each cell is read atomically; the sum is not one read. */
+  sum(slot: number): bigint {
+    const { values, slots, lanes } = this.views
+    let total = Atomics.load(values, slot)
+    for (let lane = 1; lane < lanes; lane++) total += Atomics.load(values, lane * slots + slot)
+    return total
+  }
+
+  /** Sets a slot being bound: `initial` in lane 0, every other lane zeroed (it may hold a deleted key's counts). */
+  #initCounter(slot: number, initial: bigint): void {
+    const { values, slots, lanes } = this.views
+    for (let lane = 1; lane < lanes; lane++) Atomics.store(values, lane * slots + slot, 0n)
+    Atomics.store(values, slot, initial)
+  }
+
   /** The LIVE slot of a key, or -1 (never creates). */
   find(bytes: Uint8Array, length: number, hash: number): Resolved | undefined {
     const s = this.#scanFor(bytes, length, hash)
@@ -79,7 +97,7 @@ export class SharedTable {
 
   /** Finds the key's LIVE slot, or binds one with the counter at `initial`. Throws `ERR_METRIC_MAP_FULL`. */
   resolve(bytes: Uint8Array, length: number, hash: number, initial: bigint): Resolved {
-    const { ctrl, values } = this.views
+    const { ctrl } = this.views
     // A full table is re-checked a few times before giving up: a thread creating the same key, or failing its
     // own reservation, holds a unit of `size` for a moment, and the key it is creating may be the one we want.
     let fullTries = 0
@@ -95,11 +113,10 @@ export class SharedTable {
           this.#unreserve()
           continue
         }
-        Atomics.store(values, slot, initial)
+        this.#initCounter(slot, initial)
         const live = makeWord(genOf(busy), LIVE)
         Atomics.store(ctrl, slot, live)
-        this.#created()
-        return this.#settle(slot, live, bytes, length, hash, true)
+        return this.#settleCreated(slot, live, bytes, length, hash)
       }
       if (!this.#tryReserve(++fullTries)) continue
       let slot = -1
@@ -126,11 +143,10 @@ export class SharedTable {
       keys.set(bytes.subarray(0, length), slot * maxKeyBytes)
       hashes[slot] = hash
       lengths[slot] = length
-      Atomics.store(values, slot, initial)
+      this.#initCounter(slot, initial)
       const live = makeWord(genOf(busy), LIVE)
       Atomics.store(ctrl, slot, live)
-      this.#created()
-      return this.#settle(slot, live, bytes, length, hash, true)
+      return this.#settleCreated(slot, live, bytes, length, hash)
     }
   }
 
@@ -203,6 +219,19 @@ export class SharedTable {
   }
 
   /**
+   * Settles a slot this thread just bound, then ends its reservation. Until the twin check is done a twin may
+   * hold a second unit of `size`; the reservation stays counted in `creating` so that a thread finding the map
+   * full meanwhile waits for the merge instead of failing with ERR_METRIC_MAP_FULL.
+   */
+  #settleCreated(slot: number, word: number, bytes: Uint8Array, length: number, hash: number): Resolved {
+    try {
+      return this.#settle(slot, word, bytes, length, hash, true)
+    } finally {
+      this.#created()
+    }
+  }
+
+  /**
    * Two threads binding the same new key at once can each claim a different slot. After binding, look for a
    * twin in the chain: the one nearer the chain start wins, the other is tombstoned and its counter (once no
    * thread is mid-update on it) moved into the winner. Whoever sees the twin resolves it, so it never lasts.
@@ -215,7 +244,7 @@ export class SharedTable {
     hash: number,
     created: boolean
   ): Resolved {
-    const { ctrl, values } = this.views
+    const { ctrl, values, slots, lanes } = this.views
     const mask = this.#mask
     const home = hash & mask
     const distance = (i: number): number => (i - home) & mask
@@ -233,8 +262,10 @@ export class SharedTable {
             distance(i) < distance(mine) ? [i, w, mine, mineWord] : [mine, mineWord, i, w]
           if (this.tombstone(loser, loserWord)) {
             this.#awaitUnpinned(loser)
-            const moved = Atomics.exchange(values, loser, 0n)
-            if (moved !== 0n) Atomics.add(values, winner, moved)
+            for (let lane = 0; lane < lanes; lane++) {
+              const moved = Atomics.exchange(values, lane * slots + loser, 0n)
+              if (moved !== 0n) Atomics.add(values, lane * slots + winner, moved)
+            }
           }
           if (winner !== mine) created = false
           mine = winner
@@ -262,11 +293,13 @@ export class SharedTable {
     if (Atomics.add(header, H_SIZE, 1) < capacity) return true
     Atomics.sub(header, H_SIZE, 1)
     Atomics.sub(header, H_CREATING, 1)
-    // Only a thread between its reservation and its publish can make the key we want appear; when none is, the
-    // table is plainly full and the caller learns it at once, without sleeping on its hot path.
-    if (tries > FULL_RETRIES || Atomics.load(header, H_CREATING) === 0) {
+    if (tries > FULL_RETRIES) {
       throw new MetricMapError('ERR_METRIC_MAP_FULL', `shared metric map is full (capacity ${capacity} keys)`)
     }
+    // Only a thread between its reservation and the end of its publish can make the key we want appear. When
+    // none is left, one may just have published it (the last key of a full map, created by two threads at
+    // once): search again at once, without sleeping on the hot path; a plainly full map fails after the retries.
+    if (Atomics.load(header, H_CREATING) === 0) return false
     // Give that thread a moment to finish.
     Atomics.wait(this.#nap, 0, 0, tries)
     return false

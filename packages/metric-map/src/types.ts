@@ -52,7 +52,13 @@ export interface MetricMap extends Iterable<[key: string, value: number]> {
 
 export interface CounterHandle {
   readonly key: string
+  /** `map.add(key, delta)`: adds and returns the new value. */
   add(delta: number): number
+  /**
+   * Adds like `add` without reading the total back. The same on a single-threaded map; on a shared map with
+   * several lanes it is the update that never touches another thread's cache lines (the hot path of the metrics).
+   */
+  increment(delta: number): void
   /** Current value, 0 when the key is absent. */
   get(): number
 }

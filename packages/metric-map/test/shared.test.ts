@@ -26,7 +26,80 @@ metricMapSuite('SharedMetricMap written and read through two attachments', () =>
   })
 })
 
+// Lanes: every write goes through one of three attachments in turn, so each counter is spread over three lanes,
+// and reads come from a fourth. Deleting and re-creating keys (the model test does) must never revive old counts.
+metricMapSuite('SharedMetricMap with 3 lanes, written through three attachments in turn', () => {
+  const first = SharedMetricMap.create({ capacity: 256, maxThreads: 4, lanes: 3 })
+  const writers = [
+    first,
+    SharedMetricMap.attach(first.buffer),
+    SharedMetricMap.attach(first.memory ?? first.buffer)
+  ]
+  const reader = SharedMetricMap.attach(first.buffer)
+  const readOps = new Set<PropertyKey>(['get', 'has', 'entries', 'keys', 'snapshot', 'size', Symbol.iterator])
+  let turn = 0
+  return new Proxy(first, {
+    get(_target, prop) {
+      const source = readOps.has(prop) ? reader : (writers[turn++ % writers.length] as SharedMetricMap)
+      const value = Reflect.get(source, prop, source)
+      return typeof value === 'function' ? value.bind(source) : value
+    }
+  })
+})
+
 describe('SharedMetricMap only', () => {
+  test('two threads creating the same keys up to a full map: no spurious ERR_METRIC_MAP_FULL, no count lost', async () => {
+    // The last key of a full map, created by both at once: the one that loses the race must find the key the
+    // other just published, not report the map full. Lanes: each thread counts into its own.
+    const KEYS = 256
+    const WRITERS = 2
+    const map = SharedMetricMap.create({ capacity: KEYS, maxThreads: WRITERS + 1, lanes: WRITERS })
+    const gate = new Int32Array(new SharedArrayBuffer(8))
+    const done = Array.from({ length: WRITERS }, (_, index) =>
+      runWorker<{ mismatches: number }>('./workers/create-race-worker.ts', {
+        target: map.memory,
+        keyCount: KEYS,
+        epochs: 300,
+        gate,
+        writers: WRITERS,
+        index
+      })
+    )
+    assert.deepEqual(await Promise.all(done), Array(WRITERS).fill({ mismatches: 0 }))
+  })
+
+  test('lanes: each attachment adds into its own lane, reads sum them, and a re-created key starts from 0', () => {
+    const a = SharedMetricMap.create({ capacity: 8, lanes: 2 })
+    const b = SharedMetricMap.attach(a.buffer)
+    assert.equal(a.lanes, 2)
+    assert.equal(b.lanes, 2)
+    const ha = a.handle('k')
+    const hb = b.handle('k')
+    ha.increment(5)
+    hb.increment(7)
+    assert.equal(a.get('k'), 12)
+    assert.equal(hb.get(), 12)
+    assert.equal(ha.add(1), 13, 'add returns the sum of the lanes read after it')
+    // The counts sit in two lanes: the two halves, read lane by lane, are 6 and 7.
+    const values = new BigInt64Array(a.buffer)
+    const cells = [...values].filter((v) => v === 6n || v === 7n)
+    assert.deepEqual(cells.sort(), [6n, 7n])
+    a.delete('k')
+    hb.increment(1)
+    assert.equal(a.get('k'), 1, "the other lane's old counts were cleared when the key was bound again")
+    assert.deepEqual([...a.entries()], [['k', 1]])
+    assert.equal(
+      b.storeOrModify('k', 0, (_key, current) => current * 10),
+      10
+    )
+    assert.equal(a.get('k'), 10)
+    assert.equal(
+      SharedMetricMap.byteLength({ capacity: 8, lanes: 2 }) - SharedMetricMap.byteLength({ capacity: 8 }),
+      16 * 8,
+      'one more lane costs 8 bytes per slot'
+    )
+  })
+
   for (const via of ['memory', 'buffer'] as const) {
     test(`a worker attaches through the ${via} and sees the same data, and the creator sees its writes`, async () => {
       const map = SharedMetricMap.create({ capacity: 64 })
@@ -91,7 +164,11 @@ describe('SharedMetricMap only', () => {
       { capacity: 1.5 },
       { maxKeyBytes: 0 },
       { maxKeyBytes: 5000 },
-      { maxThreads: -1 }
+      { maxThreads: -1 },
+      { lanes: 0 },
+      { lanes: 65 },
+      { lanes: 1.5 },
+      { lanes: '2' as never }
     ]) {
       assertCode(() => SharedMetricMap.create(bad), 'ERR_INVALID_OPTIONS')
     }

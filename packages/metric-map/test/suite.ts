@@ -129,6 +129,20 @@ export function metricMapSuite(name: string, factory: () => MetricMap): void {
       assert.equal(h.get(), 16)
     })
 
+    test("a handle's increment adds like add and returns nothing", () => {
+      const m = factory()
+      const h = m.handle('hot')
+      assert.equal(h.increment(7), undefined)
+      h.increment(-2)
+      assert.equal(h.get(), 5)
+      assert.equal(m.get('hot'), 5)
+      m.delete('hot')
+      h.increment(1)
+      assert.equal(m.get('hot'), 1, 'increment re-creates a deleted key, as add does')
+      assertCode(() => h.increment(0.5), 'ERR_INVALID_DELTA')
+      assert.equal(m.get('hot'), 1)
+    })
+
     test('a handle survives delete: reads 0, and its next add re-creates the key', () => {
       const m = factory()
       const h = m.handle('p')

@@ -7,14 +7,15 @@ import { toString as bytesToString, fromString } from 'uint8arrays'
 import { neverExpires } from './constants.ts'
 import { internNames } from './intern.ts'
 import { storedMultiaddr } from './stored-multiaddr.ts'
-import type {
-  AddrInfo,
-  JsonValue,
-  MetadataValue,
-  PeerEntry,
-  RecordKind,
-  SignedRecord,
-  TagEntry
+import {
+  type AddrInfo,
+  type JsonValue,
+  keepAddrOrder,
+  type MetadataValue,
+  type PeerEntry,
+  type RecordKind,
+  type SignedRecord,
+  type TagEntry
 } from './types.ts'
 
 type EncodedAddr = [string, number, number | null, 0 | 1]
@@ -116,6 +117,8 @@ export function decodeRecord(kind: RecordKind, text: string, entry: PeerEntry): 
         check(typeof v.s === 'string' && /^\d+$/.test(v.s), 'addrs: bad seq')
         record = { seq: BigInt(v.s), envelope: unb64(v.r, 'addrs: bad envelope') }
       }
+      // Written in order; a record from an older version, or edited by hand, may not be.
+      keepAddrOrder(addrs)
       entry.addrs = addrs
       entry.record = record
       return

@@ -9,7 +9,7 @@ import { reader } from 'protons-runtime'
 import { AddressTTL } from './constants.ts'
 import { PeerStoreError } from './errors.ts'
 import type { LevelPeerStore } from './store.ts'
-import { editMetadata, editTags, newEntry, type PeerEntry } from './types.ts'
+import { editMetadata, editTags, keepAddrOrder, newEntry, type PeerEntry } from './types.ts'
 
 interface LegacyPair {
   key: { toString(): string }
@@ -125,6 +125,7 @@ function decodePeer(entry: PeerEntry, buf: Uint8Array, now: number, ttl: number)
     }
   }
   entry.protocols = [...new Set(entry.protocols)]
+  keepAddrOrder(entry.addrs)
   return addrs
 }
 

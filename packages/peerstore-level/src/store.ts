@@ -33,6 +33,7 @@ import {
   editTags,
   type GcStats,
   type JsonValue,
+  keepAddrOrder,
   type MendedTable,
   type MetadataValue,
   newEntry,
@@ -510,6 +511,7 @@ export class LevelPeerStore {
     if (old != null && !neverExpires(old.ttl)) this.#unconnected--
     if (!neverExpires(a.ttl)) this.#unconnected++
     entry.addrs.set(key, a)
+    if (old == null) keepAddrOrder(entry.addrs)
   }
 
   #expiry(now: number, ttl: number): number {
@@ -1085,6 +1087,7 @@ export class LevelPeerStore {
     const entry = this.#entry(peer)
     const before = new Map(entry.addrs)
     const kinds = mutate(entry, this.#clock())
+    keepAddrOrder(entry.addrs)
     // Keep the unconnected-address count exact whatever the mutation did.
     for (const [k, a] of before) if (entry.addrs.get(k) !== a && !neverExpires(a.ttl)) this.#unconnected--
     for (const [k, a] of entry.addrs) if (before.get(k) !== a && !neverExpires(a.ttl)) this.#unconnected++

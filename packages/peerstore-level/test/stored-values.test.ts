@@ -10,9 +10,11 @@ import { isMultiaddr, type Multiaddr, multiaddr } from '@multiformats/multiaddr'
 import fc from 'fast-check'
 import { Level } from 'level'
 import { base58btc } from 'multiformats/bases/base58'
+import { decodeRecord, encodeRecord } from '../src/codec.ts'
 import { openPeerStore } from '../src/index.ts'
 import { decodeBase58, peerIdFromKey } from '../src/peer-key.ts'
 import { isCommonMultiaddrText, StoredMultiaddr, storedMultiaddr } from '../src/stored-multiaddr.ts'
+import { newEntry } from '../src/types.ts'
 import { makePeers, tempDirs } from './suite/helpers.ts'
 
 const { path: tempPath } = tempDirs('peerstore-level-stored-values-')
@@ -254,5 +256,27 @@ describe('an open of stored values', () => {
     assert.deepEqual(reopened.pins(b!.id), [])
     assert.deepEqual(reopened.pins(c!.id), ['dht'])
     await reopened.close()
+  })
+})
+
+describe('stored address order', () => {
+  it('an addrs record written out of text order (by an older version) reads back in text order', async () => {
+    const [p] = await makePeers(1)
+    const texts = [
+      '/ip4/9.9.9.9/tcp/1',
+      '/ip4/1.1.1.1/tcp/1',
+      '/dns4/example.com/tcp/443',
+      '/ip4/5.5.5.5/tcp/2'
+    ]
+    const written = newEntry(p!.id)
+    // Set directly, as versions before the order was kept at write time could leave it.
+    for (const text of texts) {
+      written.addrs.set(text, { multiaddr: multiaddr(text), ttl: 60_000, expiresAt: 1e15, certified: false })
+    }
+    const record = encodeRecord('addrs', written)
+    assert.ok(record !== undefined)
+    const read = newEntry(p!.id)
+    decodeRecord('addrs', record, read)
+    assert.deepEqual([...read.addrs.keys()], [...texts].sort())
   })
 })

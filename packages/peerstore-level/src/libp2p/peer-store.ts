@@ -50,19 +50,6 @@ export interface Libp2pPeerStoreInit {
 
 type Strategy = 'save' | 'patch' | 'merge'
 
-// By text, which every stored multiaddr caches (a parsed one after its first toString(), which the write
-// path makes); all() runs this for every peer, so it allocates nothing.
-function byText(a: Address, b: Address): number {
-  const x = a.multiaddr.toString()
-  const y = b.multiaddr.toString()
-  return x < y ? -1 : x > y ? 1 : 0
-}
-
-function addressesSorted(list: readonly Address[]): boolean {
-  for (let i = 1; i < list.length; i++) if (byText(list[i - 1]!, list[i]!) > 0) return false
-  return true
-}
-
 function isSorted(list: readonly string[]): boolean {
   for (let i = 1; i < list.length; i++) if (list[i - 1]! > list[i]!) return false
   return true
@@ -170,11 +157,11 @@ export class Libp2pPeerStore implements PeerStore {
 
   /** libp2p's view of one entry, or undefined when nothing visible is left. */
   #toPeer(entry: PeerEntry, now: number): Peer | undefined {
+    // In text order already: the store keeps every entry's addresses sorted (keepAddrOrder).
     const addresses: Address[] = []
     for (const a of entry.addrs.values()) {
       if (now < a.expiresAt) addresses.push({ multiaddr: a.multiaddr, isCertified: a.certified })
     }
-    if (!addressesSorted(addresses)) addresses.sort(byText)
     let metadata: Map<string, Uint8Array> = new Map()
     if (entry.metadata.size > 0) {
       const bytes: Array<[string, Uint8Array]> = []

@@ -223,6 +223,52 @@ export function libp2pPeerStoreSuite(backend: Backend): void {
       })
     })
 
+    describe('address order', () => {
+      it('lists addresses in text order whatever order they were written in, also after a reopen', async () => {
+        const storage = await backend.create()
+        const clock = new MockClock()
+        let store = await storage.open({ clock: clock.read })
+        cleanups.push(async () => {
+          await store.close()
+          await storage.cleanup()
+        })
+        const peerStore = (): Libp2pPeerStore => new Libp2pPeerStore(store)
+        const [p] = await makePeers(1)
+        const ma = (i: number) =>
+          multiaddr(`/ip4/10.0.${i}.${(i * 37) % 251}/tcp/${4000 + ((i * 7919) % 997)}`)
+        const listed = async (): Promise<string[][]> => {
+          const got = await peerStore().get(p!.id)
+          const [fromAll] = await peerStore().all()
+          return [got, fromAll!].map((peer) => peer.addresses.map((a) => a.multiaddr.toString()))
+        }
+        // Written in a scrambled order through every path that adds addresses; checked after each write.
+        const written: number[] = []
+        const steps: Array<[string, number[], () => Promise<unknown>]> = [
+          ['merge', [9, 3, 14, 1], () => peerStore().merge(p!.id, { multiaddrs: [9, 3, 14, 1].map(ma) })],
+          ['addAddrs', [11, 2], () => store.addAddrs(p!.id, [11, 2].map(ma), PermanentAddrTTL)],
+          ['setAddrs', [13, 4], () => store.setAddrs(p!.id, [13, 4].map(ma), 60_000)],
+          [
+            'patch',
+            [12, 0, 9, 5, 3],
+            () => peerStore().patch(p!.id, { multiaddrs: [12, 0, 9, 5, 3].map(ma) })
+          ],
+          ['addAddrs again', [10, 7], () => store.addAddrs(p!.id, [10, 7].map(ma), 60_000)],
+          ['merge again', [8, 6], () => peerStore().merge(p!.id, { multiaddrs: [8, 6].map(ma) })]
+        ]
+        for (const [name, added, write] of steps) {
+          await write()
+          if (name === 'patch') written.length = 0
+          written.push(...added)
+          const expected = [...new Set(written)].map((i) => ma(i).toString()).sort()
+          assert.deepEqual(await listed(), [expected, expected], `after ${name}`)
+        }
+        const expected = [...new Set(written)].map((i) => ma(i).toString()).sort()
+        await store.close()
+        store = await storage.open({ clock: clock.read })
+        assert.deepEqual(await listed(), [expected, expected], 'after a reopen')
+      })
+    })
+
     describe('merge', () => {
       it('unions addresses and protocols; undefined deletes metadata and tags', async () => {
         const { peerStore, other } = await setup()

@@ -10,8 +10,9 @@ if (isMainThread) {
   local.add('/ipfs/id/1.0.0', 100)
   console.log('local', local.get('/ipfs/id/1.0.0')) // 612
 
-  // Across threads: create once, post its memory, attach in each worker.
-  const shared = SharedMetricMap.create({ capacity: 1024, maxKeyBytes: 128 })
+  // Across threads: create once, post its memory, attach in each worker. A lane per thread (this one and two
+  // workers): the workers both add to 'peer-a' without passing its counter's cache line back and forth.
+  const shared = SharedMetricMap.create({ capacity: 1024, maxKeyBytes: 128, lanes: 3 })
   const workers = [1, 2].map(
     (id) => new Worker(new URL(import.meta.url), { workerData: { memory: shared.memory, id } })
   )
@@ -20,7 +21,7 @@ if (isMainThread) {
 } else {
   const map = SharedMetricMap.attach(workerData.memory)
   const a = map.handle('peer-a')
-  for (let i = 0; i < 100_000; i++) a.add(1)
+  for (let i = 0; i < 100_000; i++) a.increment(1) // add without reading the total back
   if (workerData.id === 1) for (let i = 0; i < 100_000; i++) map.add('peer-b', 1)
   map.detach()
 }

@@ -157,7 +157,7 @@ export class SharedMetricMap implements MetricMap {
       const own = Atomics.load(values, cell)
       const current = table.sum(r.slot)
       if (Atomics.load(ctrl, r.slot) !== r.word) continue
-      const next = onModify(key, int64ToNumber(current))
+      const next = onModify(key, toNumber(current))
       assertDelta(next)
       // onModify may have re-entered this map and used the scratch buffer.
       this.#encode(key)

@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { SharedMetricMap } from '@peerscope/metric-map'
+import { H_SIZE, viewsOf } from '../src/shared-layout.ts'
+import { LIVE, stateOf, TOMB } from '../src/shared-table.ts'
+import { encodeKey, hashBytes } from '../src/utf8-key.ts'
 import { runWorker } from './run-worker.ts'
 import { assertCode, metricMapSuite } from './suite.ts'
 
@@ -66,6 +69,31 @@ describe('SharedMetricMap only', () => {
       })
     )
     assert.deepEqual(await Promise.all(done), Array(WRITERS).fill({ mismatches: 0 }))
+  })
+
+  test('merging twin slots moves the counts of every lane into the survivor', () => {
+    // Two threads binding one key at once leave it LIVE in two slots; the binder's check merges them. That race
+    // is rare, so the test builds its result by hand: a twin of 'k' one slot past k's home, with counts in both
+    // lanes, and the home slot empty. The next add binds the home slot and must find and absorb the twin.
+    const map = SharedMetricMap.create({ capacity: 8, lanes: 2 })
+    const views = viewsOf(map.buffer)
+    const bytes = new Uint8Array(views.maxKeyBytes)
+    const length = encodeKey('k', bytes)
+    const hash = hashBytes(bytes, length)
+    const twin = ((hash & (views.slots - 1)) + 1) & (views.slots - 1)
+    views.keys.set(bytes.subarray(0, length), twin * views.maxKeyBytes)
+    views.hashes[twin] = hash
+    views.lengths[twin] = length
+    views.values[twin] = 5n
+    views.values[views.slots + twin] = 7n
+    views.ctrl[twin] = LIVE
+    Atomics.add(views.header, H_SIZE, 1)
+
+    assert.equal(map.add('k', 1), 13, 'the twin lanes (5 + 7) moved into the survivor, plus this add')
+    assert.equal(map.size, 1)
+    assert.deepEqual([...map.entries()], [['k', 13]])
+    assert.equal(stateOf(views.ctrl[twin] as number), TOMB, 'the twin is tombstoned')
+    assert.deepEqual([views.values[twin], views.values[views.slots + twin]], [0n, 0n])
   })
 
   test('lanes: each attachment adds into its own lane, reads sum them, and a re-created key starts from 0', () => {

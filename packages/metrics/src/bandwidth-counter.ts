@@ -35,7 +35,12 @@ export interface Attribution {
   protocol?: string
 }
 
-/** A stream's counters resolved once: each event is a few handle adds, with no string building or hashing. */
+/**
+ * A stream's counters resolved once. An event only adds to two numbers held by the channel; they reach the map at
+ * the end of the current task (one microtask for every channel that saw events in it), or at once when anything
+ * reads the counter, so the figures stay exact at every moment while a burst of small messages costs one map
+ * write per counter, not one per message.
+ */
 export interface Channel {
   sent(bytes: number): void
   received(bytes: number): void
@@ -104,6 +109,9 @@ export class BandwidthCounter {
   #mapFull = false
   #lastSweep: number
   #timer: ReturnType<typeof setInterval> | undefined
+  /** Channels holding counts not yet in the map, and whether a microtask will add them. */
+  readonly #unflushed: Array<() => void> = []
+  #flushQueued = false
 
   constructor(init: BandwidthCounterInit = {}) {
     const maxPeers = init.maxPeers ?? DEFAULT_MAX_PEERS
@@ -125,6 +133,7 @@ export class BandwidthCounter {
 
   /** The map holding the counters (`<kind>\0<series>\0<field>` keys); a worker may read a shared one. */
   get map(): MetricMap {
+    this.flush()
     return this.#map
   }
 
@@ -146,77 +155,72 @@ export class BandwidthCounter {
    */
   channel(attribution: Attribution = {}): Channel {
     let series = this.#seriesFor(attribution)
-    const current = (): Series[] => {
-      if (series.some((s) => !s.live)) series = this.#seriesFor(attribution)
-      return series
-    }
-    return {
-      sent: (bytes) => {
-        assertSize(bytes)
-        this.#add(current(), bytes, 'out')
-      },
-      received: (bytes) => {
-        assertSize(bytes)
-        this.#add(current(), bytes, 'in')
-      }
-    }
+    return this.#pendingChannel((bytesIn, packetsIn, bytesOut, packetsOut) => {
+      if (series.some((s) => !s.live)) series = this.#reresolve(attribution)
+      for (const s of series) this.#addSeries(s, bytesIn, packetsIn, bytesOut, packetsOut)
+    })
   }
 
   /** Wire bytes of one connection (not in the totals: those count stream payload, as go-libp2p's do). */
   connectionChannel(connectionId: string): Channel {
     let series = this.#resolve('connection', connectionId, undefined)
-    const current = (): Series => {
+    return this.#pendingChannel((bytesIn, packetsIn, bytesOut, packetsOut) => {
       if (!series.live) series = this.#resolve('connection', connectionId, undefined)
-      return series
-    }
-    return {
-      sent: (bytes) => {
-        assertSize(bytes)
-        const s = current()
-        s.bytesOut.add(bytes)
-        s.packetsOut.add(1)
-      },
-      received: (bytes) => {
-        assertSize(bytes)
-        const s = current()
-        s.bytesIn.add(bytes)
-        s.packetsIn.add(1)
-      }
-    }
+      this.#addSeries(series, bytesIn, packetsIn, bytesOut, packetsOut)
+    })
+  }
+
+  /**
+   * Adds the counts every channel gathered since the last flush to the map. Runs by itself at the end of each
+   * task that saw events and before every read; call it before reading the map from elsewhere in the same task.
+   */
+  flush(): void {
+    const unflushed = this.#unflushed
+    // A flush never queues another channel, so the list only shrinks here.
+    for (let i = 0; i < unflushed.length; i++) (unflushed[i] as () => void)()
+    unflushed.length = 0
   }
 
   // --- reads (never create an entry) ------------------------------------------------------------------
 
   totals(): Stats {
+    this.flush()
     return this.#stats(this.#total)
   }
 
   forPeer(peer: string): Stats | undefined {
+    this.flush()
     return this.#read('peer', peer)
   }
 
   forProtocol(protocol: string): Stats | undefined {
+    this.flush()
     return this.#read('protocol', protocol)
   }
 
   forPeerProtocol(peer: string, protocol: string): Stats | undefined {
+    this.flush()
     return this.#read('peerProtocol', `${peer}${SEP}${protocol}`)
   }
 
   forConnection(connectionId: string): Stats | undefined {
+    this.flush()
     return this.#read('connection', connectionId)
   }
 
   byPeer(): Map<string, Stats> {
+    this.flush()
     return this.#collect('peer')
   }
 
   byProtocol(): Map<string, Stats> {
+    this.flush()
     return this.#collect('protocol')
   }
 
   /** Per peer, its protocols. */
   byPeerProtocol(): Map<string, Map<string, Stats>> {
+    this.flush()
     const out = new Map<string, Map<string, Stats>>()
     for (const s of this.#series.values()) {
       if (s.kind !== 'peerProtocol') continue
@@ -229,11 +233,13 @@ export class BandwidthCounter {
   }
 
   byConnection(): Map<string, Stats> {
+    this.flush()
     return this.#collect('connection')
   }
 
   /** Distinct peers tracked one by one (the overflow bucket not included). */
   get trackedPeers(): number {
+    this.flush()
     return this.#peers
   }
 
@@ -241,6 +247,7 @@ export class BandwidthCounter {
 
   /** One go-flow-metrics sweep over every series; skipped when the previous one was <= 100 ms ago. */
   tick(): void {
+    this.flush()
     const now = this.#clock()
     const elapsed = now - this.#lastSweep
     if (elapsed <= MIN_SWEEP_INTERVAL_MS) return
@@ -274,6 +281,7 @@ export class BandwidthCounter {
    * Returns how many were removed. Totals are kept. (go-flow-metrics' TrimIdle removes nothing.)
    */
   trimIdle(since: number): number {
+    this.flush()
     let removed = 0
     for (const s of [...this.#series.values()]) {
       if (s.kind === 'total' || s === this.#overflowSeries || s.lastActive >= since) continue
@@ -285,6 +293,7 @@ export class BandwidthCounter {
 
   /** Zeroes everything: totals, series, rates. */
   reset(): void {
+    this.flush()
     for (const s of [...this.#series.values()])
       if (s.kind !== 'total' && s !== this.#overflowSeries) this.#drop(s)
     this.#series.delete(this.#overflowSeries.key)
@@ -320,16 +329,83 @@ export class BandwidthCounter {
   // --- internals --------------------------------------------------------------------------------------
 
   #add(series: Series[], bytes: number, direction: 'in' | 'out'): void {
-    if (direction === 'in') {
-      for (const s of series) {
-        s.bytesIn.add(bytes)
-        s.packetsIn.add(1)
+    this.flush() // keeps the order of counts the same as the order of events
+    for (const s of series) {
+      if (direction === 'in') this.#addSeries(s, bytes, 1, 0, 0)
+      else this.#addSeries(s, 0, 0, bytes, 1)
+    }
+  }
+
+  #addSeries(s: Series, bytesIn: number, packetsIn: number, bytesOut: number, packetsOut: number): void {
+    if (packetsIn > 0) {
+      s.bytesIn.increment(bytesIn)
+      s.packetsIn.increment(packetsIn)
+    }
+    if (packetsOut > 0) {
+      s.bytesOut.increment(bytesOut)
+      s.packetsOut.increment(packetsOut)
+    }
+  }
+
+  /**
+   * A channel gathering its counts in plain numbers; `apply` adds them to the map. The first event after a flush
+   * puts the channel on the list and makes sure a microtask will flush it.
+   */
+  #pendingChannel(
+    apply: (bytesIn: number, packetsIn: number, bytesOut: number, packetsOut: number) => void
+  ): Channel {
+    let bytesIn = 0
+    let packetsIn = 0
+    let bytesOut = 0
+    let packetsOut = 0
+    let listed = false
+    const flushOne = (): void => {
+      listed = false
+      const inBytes = bytesIn
+      const inPackets = packetsIn
+      const outBytes = bytesOut
+      const outPackets = packetsOut
+      bytesIn = packetsIn = bytesOut = packetsOut = 0
+      apply(inBytes, inPackets, outBytes, outPackets)
+    }
+    const list = (): void => {
+      listed = true
+      this.#unflushed.push(flushOne)
+      if (!this.#flushQueued) {
+        this.#flushQueued = true
+        queueMicrotask(this.#flushTask)
       }
-    } else {
-      for (const s of series) {
-        s.bytesOut.add(bytes)
-        s.packetsOut.add(1)
+    }
+    return {
+      sent: (bytes) => {
+        assertSize(bytes)
+        bytesOut += bytes
+        packetsOut++
+        if (!listed) list()
+      },
+      received: (bytes) => {
+        assertSize(bytes)
+        bytesIn += bytes
+        packetsIn++
+        if (!listed) list()
       }
+    }
+  }
+
+  readonly #flushTask = (): void => {
+    this.#flushQueued = false
+    this.flush()
+  }
+
+  /**
+   * Resolves a channel's series again after a trim or reset dropped one. It resolved once already, so only an
+   * unexpected map error can fail it; the counts then go to the totals alone rather than throw in a microtask.
+   */
+  #reresolve(attribution: Attribution): Series[] {
+    try {
+      return this.#seriesFor(attribution)
+    } catch {
+      return [this.#total]
     }
   }
 

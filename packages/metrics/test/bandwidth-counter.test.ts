@@ -234,3 +234,83 @@ describe('BandwidthCounter: entries, trimming, churn', () => {
     assert.equal(reader.get(key), 42)
   })
 })
+
+describe('BandwidthCounter: channels add to the map once per task', () => {
+  const nextTask = () => new Promise<void>((resolve) => setImmediate(resolve))
+
+  test("a reader of the shared map sees a channel's events by the end of the task", async () => {
+    const map = SharedMetricMap.create({ capacity: 1024, maxKeyBytes: 256 })
+    const counter = new BandwidthCounter({ map })
+    const reader = SharedMetricMap.attach(map.buffer)
+    const stream = counter.channel({ peer: 'p', protocol: '/x' })
+    const wire = counter.connectionChannel('c1')
+    for (let i = 0; i < 1000; i++) {
+      stream.sent(10)
+      wire.received(3)
+    }
+    await nextTask()
+    assert.equal(reader.get('peer\u0000p\u0000bo'), 10_000)
+    assert.equal(reader.get('peer\u0000p\u0000po'), 1000)
+    assert.equal(reader.get('peerProtocol\u0000p\u0000/x\u0000bo'), 10_000)
+    assert.equal(reader.get('total\u0000total\u0000po'), 1000)
+    assert.equal(reader.get('connection\u0000c1\u0000bi'), 3000)
+    assert.equal(reader.get('connection\u0000c1\u0000pi'), 1000)
+  })
+
+  test('reads in the same task already include the events', () => {
+    const counter = new BandwidthCounter()
+    const channel = counter.channel({ peer: 'p' })
+    channel.sent(7)
+    counter.logSent(1, { peer: 'p' })
+    channel.received(2)
+    assert.deepEqual(
+      { ...counter.forPeer('p'), rateIn: 0, rateOut: 0 },
+      { totalIn: 2, totalOut: 8, packetsIn: 1, packetsOut: 2, rateIn: 0, rateOut: 0 }
+    )
+    assert.equal(counter.map.get('peer\u0000p\u0000bo'), 8, 'the map getter hands out an exact map')
+  })
+
+  test('reset() and trimIdle() take in the events before them: nothing reappears afterwards', async () => {
+    const clock = virtualClock()
+    const counter = new BandwidthCounter({ clock: clock.now })
+    const channel = counter.channel({ peer: 'p', protocol: '/x' })
+    channel.sent(5)
+    counter.reset()
+    await nextTask()
+    assert.equal(counter.totals().totalOut, 0)
+    assert.equal(counter.forPeer('p'), undefined)
+
+    channel.sent(6)
+    clock.advance(60_000)
+    // The late event re-creates the three series at this clock time: a cut-off just after it trims them.
+    assert.equal(counter.trimIdle(clock.now() + 1), 3, 'peer, protocol and pair series trimmed')
+    await nextTask()
+    assert.equal(counter.forPeer('p'), undefined, 'the trimmed series are not re-created by late counts')
+    assert.equal(counter.totals().totalOut, 6)
+  })
+
+  test("a sweep counts the channel's events of the same task in the rate", () => {
+    const clock = virtualClock()
+    const counter = new BandwidthCounter({ clock: clock.now })
+    const channel = counter.channel({ protocol: '/x' })
+    clock.advance(1000)
+    channel.sent(1000)
+    counter.tick() // registers the meter: it must see these bytes
+    clock.advance(1000)
+    channel.sent(500)
+    counter.tick()
+    assert.equal(counter.forProtocol('/x')?.rateOut, 500)
+  })
+
+  test('a bad size on a channel is a typed error and counts nothing', async () => {
+    const counter = new BandwidthCounter()
+    const channel = counter.channel({ peer: 'p' })
+    channel.sent(4)
+    assert.throws(() => channel.sent(-1), { code: 'ERR_INVALID_SIZE' })
+    assert.throws(() => channel.received(Number.NaN), { code: 'ERR_INVALID_SIZE' })
+    await nextTask()
+    assert.equal(counter.totals().totalOut, 4)
+    assert.equal(counter.totals().packetsOut, 1)
+    assert.equal(counter.totals().packetsIn, 0)
+  })
+})

@@ -196,6 +196,7 @@ class PeerscopeMetricsImpl implements PeerscopeMetrics, Startable {
   async prometheus(): Promise<string> {
     const registered = renderFamilies(await this.#registry.families())
     // With exportFromWorker, the per-peer and per-protocol series are rendered off this thread.
+    this.bandwidth.flush() // the worker reads the map: hand it this task's counts too
     const bandwidth =
       this.#exporter === undefined
         ? renderFamilies(bandwidthFamilies(this.bandwidth, this.#prometheus))

@@ -1,7 +1,8 @@
 // One libp2p node of the transfer benchmark, run as a child process of `transfer.ts` (one process per node,
 // so sender and receiver never share a thread). Talks to the parent over the IPC channel.
 //   receiver: handles the sink protocol, counts the bytes, answers with the total when the sender closes.
-//   sender:   sends each workload to the receiver, timing from the first send to the receiver's answer.
+//   sender:   sends each workload to the receiver, timing from the first send to the receiver's answer (after an
+//             untimed warm-up of each workload).
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import type { Libp2p, Metrics, Stream } from '@libp2p/interface'
@@ -37,7 +38,7 @@ export interface TransferResult {
 }
 
 type FromParent =
-  | { type: 'send'; addr: string; workloads: Workload[]; scrapesPerSecond: number }
+  | { type: 'send'; addr: string; warmup: Workload[]; workloads: Workload[]; scrapesPerSecond: number }
   | { type: 'stop' }
 
 const [role, kind] = process.argv.slice(2) as ['sender' | 'receiver', MetricsKind]
@@ -155,6 +156,9 @@ process.on('message', (message: FromParent) => {
     return
   }
   void (async () => {
+    // Untimed first: a fresh process runs its first messages in the interpreter, and each variant has different
+    // code to compile, so timing from a cold start would measure warm-up as much as metrics.
+    for (const workload of message.warmup) await runWorkload(message.addr, workload, message.scrapesPerSecond)
     const results: TransferResult[] = []
     for (const workload of message.workloads) {
       results.push(await runWorkload(message.addr, workload, message.scrapesPerSecond))

@@ -13,11 +13,21 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5)
 const BULK_MIB = Number(process.env.BENCH_BULK_MIB ?? 256)
 const SMALL_MESSAGES = Number(process.env.BENCH_SMALL_MESSAGES ?? 100_000)
 const SCRAPES_PER_SECOND = 10
+// BENCH_WARMUP=0 times the processes from a cold start (how runs A to F were measured).
+const WARMUP = process.env.BENCH_WARMUP !== '0'
 
 const workloads: Workload[] = [
   { name: '64KiB', messageSize: 64 * 1024, messages: (BULK_MIB * MiB) / (64 * 1024) },
   { name: '100B', messageSize: 100, messages: SMALL_MESSAGES }
 ]
+
+/** Sent untimed on each fresh pair of processes before the timed workloads. */
+const warmup: Workload[] = WARMUP
+  ? [
+      { name: 'warm-up 64KiB', messageSize: 64 * 1024, messages: (16 * MiB) / (64 * 1024) },
+      { name: 'warm-up 100B', messageSize: 100, messages: 20_000 }
+    ]
+  : []
 
 interface Variant {
   name: string
@@ -39,8 +49,10 @@ const variants = allVariants.filter((v) => only === undefined || v.name === 'non
 const nodeScript = new URL('./transfer-node.ts', import.meta.url).pathname
 
 // BENCH_PIN=1 pins the sender to CPU 0 and the receiver to CPU 1 (Linux `taskset`), so the scheduler does not
-// move them around each other between rounds.
-const PIN = process.env.BENCH_PIN === '1'
+// move them around each other between rounds. BENCH_PIN=same puts both on CPU 0: the transfer is then bound by
+// CPU alone, every cycle the metrics spend shows in the rate (no idle time absorbs it), and the rate no longer
+// depends on how two cores' wake-ups line up, which is most of the noise of the free-running runs.
+const PIN = process.env.BENCH_PIN === '1' ? 'split' : process.env.BENCH_PIN === 'same' ? 'same' : undefined
 
 function start(role: 'sender' | 'receiver', kind: MetricsKind): ChildProcess {
   const child = fork(nodeScript, [role, kind], {
@@ -48,8 +60,9 @@ function start(role: 'sender' | 'receiver', kind: MetricsKind): ChildProcess {
     execArgv: ['--conditions=@peerscope/source'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc']
   })
-  if (PIN && child.pid !== undefined) {
-    execFileSync('taskset', ['-a', '-p', '-c', role === 'sender' ? '0' : '1', String(child.pid)], {
+  if (PIN !== undefined && child.pid !== undefined) {
+    const cpu = PIN === 'same' || role === 'sender' ? '0' : '1'
+    execFileSync('taskset', ['-a', '-p', '-c', cpu, String(child.pid)], {
       stdio: 'ignore'
     })
   }
@@ -89,6 +102,7 @@ async function runPair(variant: Variant): Promise<TransferResult[]> {
     sender.send({
       type: 'send',
       addr: ready.addr,
+      warmup,
       workloads,
       scrapesPerSecond: variant.scrapes ? SCRAPES_PER_SECOND : 0
     })
@@ -243,7 +257,11 @@ const workloadText =
   `sender and receiver in separate processes, tcp+noise+yamux on 127.0.0.1; ${BULK_MIB} MiB in 64 KiB messages ` +
   `and ${SMALL_MESSAGES.toLocaleString('en-US')} x 100 B messages per run; ${ROUNDS} rounds, variants alternating ` +
   `(order rotated); medians; scrapes ${SCRAPES_PER_SECOND}/s of the Prometheus text in the sender's process` +
-  (PIN ? '; sender pinned to CPU 0, receiver to CPU 1' : '')
+  (WARMUP
+    ? '; each pair of processes warmed up first (16 MiB in 64 KiB and 20,000 x 100 B, untimed)'
+    : '; timed from a cold start') +
+  (PIN === 'split' ? '; sender pinned to CPU 0, receiver to CPU 1' : '') +
+  (PIN === 'same' ? '; sender and receiver both pinned to CPU 0 (CPU-bound)' : '')
 console.log(`transfer: ${workloadText}`)
 console.log(
   `load average ${loadBefore.toFixed(2)} before, ${(loadavg()[0] as number).toFixed(2)} after; ${seconds.toFixed(0)} s`

@@ -42,9 +42,18 @@ const allVariants: Variant[] = [
   { name: 'prometheus-metrics', kind: 'prometheus-metrics', scrapes: false },
   { name: 'prometheus-metrics+scrapes', kind: 'prometheus-metrics', scrapes: true }
 ]
+// Controls (bench/control-metrics.ts), run only when named: metrics on but keeping nothing (inert), that plus the
+// stream wrappers (hooks), and ours with libp2p's own metrics sent to the inert registry (counting).
+const controlVariants: Variant[] = [
+  { name: 'inert', kind: 'inert', scrapes: false },
+  { name: 'hooks', kind: 'hooks', scrapes: false },
+  { name: 'counting', kind: 'counting', scrapes: false }
+]
 // BENCH_VARIANTS=none,ours narrows a run for a quick look; 'none' is always kept as the baseline.
 const only = process.env.BENCH_VARIANTS?.split(',')
-const variants = allVariants.filter((v) => only === undefined || v.name === 'none' || only.includes(v.name))
+const variants = [...allVariants, ...controlVariants].filter((v) =>
+  only === undefined ? allVariants.includes(v) : v.name === 'none' || only.includes(v.name)
+)
 
 const nodeScript = new URL('./transfer-node.ts', import.meta.url).pathname
 
@@ -237,7 +246,7 @@ function judge(key: string, floor: number): 'holds' | 'missed' | 'undecided' {
 const targets: Record<string, boolean> = {}
 const verdicts: Record<string, string> = {}
 // Judged only when every variant ran.
-for (const workload of variants.length === allVariants.length ? workloads : []) {
+for (const workload of allVariants.every((v) => variants.includes(v)) ? workloads : []) {
   const ours = ratios[`ours/${workload.name}`] as number
   const oursScraped = ratios[`ours+scrapes/${workload.name}`] as number
   const prom = ratios[`prometheus-metrics/${workload.name}`] as number

@@ -1,0 +1,61 @@
+// Controls for the transfer benchmark, to split what metrics cost a transfer into its parts:
+//   inert: a js-libp2p `Metrics` that keeps nothing; libp2p and its modules still register their own metrics and
+//          update them through it (what turning metrics on costs before anyone counts a byte);
+//   hooks: inert, plus the same `send`/`dispatchEvent` wrappers as ours on every stream and connection, with
+//          callbacks that do nothing (what wrapping costs, without counting).
+//   counting: ours, but libp2p's own metrics go to the inert registry (ours - counting = our registry's share).
+// `ours` minus `hooks` is then the counting itself.
+import type { Metrics, MultiaddrConnection, Stream } from '@libp2p/interface'
+import { countStream } from '../src/libp2p/count-stream.ts'
+
+const nothing = (): void => {}
+
+/** One object answers every metric method libp2p calls (update, increment, observe, timer, ...). */
+const inertMetric = {
+  update: nothing,
+  increment: nothing,
+  decrement: nothing,
+  reset: nothing,
+  observe: nothing,
+  timer: () => nothing
+}
+
+export function controlMetrics(wrapStreams: boolean): Metrics {
+  const register = () => inertMetric
+  return {
+    registerMetric: register,
+    registerMetricGroup: register,
+    registerCounter: register,
+    registerCounterGroup: register,
+    registerHistogram: register,
+    registerHistogramGroup: register,
+    registerSummary: register,
+    registerSummaryGroup: register,
+    trackMultiaddrConnection(maConn: MultiaddrConnection): void {
+      if (wrapStreams) countStream(maConn, nothing, nothing)
+    },
+    trackProtocolStream(stream: Stream): void {
+      if (wrapStreams) countStream(stream, nothing, nothing)
+    },
+    traceFunction: <F>(_name: string, fn: F): F => fn,
+    createTrace: () => undefined
+  } as unknown as Metrics
+}
+
+/** Routes libp2p's own metrics of a `Metrics` to the inert registry, keeping its stream and connection hooks. */
+export function withInertRegistry<M extends Metrics>(metrics: M): M {
+  const register = () => inertMetric
+  for (const name of [
+    'registerMetric',
+    'registerMetricGroup',
+    'registerCounter',
+    'registerCounterGroup',
+    'registerHistogram',
+    'registerHistogramGroup',
+    'registerSummary',
+    'registerSummaryGroup'
+  ] as const) {
+    ;(metrics as Record<string, unknown>)[name] = register
+  }
+  return metrics
+}

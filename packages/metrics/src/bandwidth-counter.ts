@@ -161,12 +161,16 @@ export class BandwidthCounter {
     })
   }
 
-  /** Wire bytes of one connection (not in the totals: those count stream payload, as go-libp2p's do). */
+  /**
+   * Wire bytes of one connection (not in the totals: those count stream payload, as go-libp2p's do). A full
+   * fixed-size map has no room for a new connection series: its wire bytes are then not kept, and nothing throws.
+   */
   connectionChannel(connectionId: string): Channel {
-    let series = this.#resolve('connection', connectionId, undefined)
+    let series = this.#tryResolve('connection', connectionId, undefined)
     return this.#pendingChannel((bytesIn, packetsIn, bytesOut, packetsOut) => {
-      if (!series.live) series = this.#resolve('connection', connectionId, undefined)
-      this.#addSeries(series, bytesIn, packetsIn, bytesOut, packetsOut)
+      if (series === undefined || !series.live)
+        series = this.#tryResolve('connection', connectionId, undefined)
+      if (series !== undefined) this.#addSeries(series, bytesIn, packetsIn, bytesOut, packetsOut)
     })
   }
 

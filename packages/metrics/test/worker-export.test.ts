@@ -63,6 +63,18 @@ describe('Prometheus export from a worker thread over a SharedMetricMap', () => 
     assert.equal(perPeer, 100, 'every byte is in some peer series, the overflow one included')
   })
 
+  test('a connection opened on a full shared map never throws; its wire bytes are not kept', async () => {
+    const map = SharedMetricMap.create({ capacity: 64, maxKeyBytes: 128 })
+    const counter = new BandwidthCounter({ map })
+    for (let i = 0; i < 100; i++) counter.logSent(1, { peer: `p${i}`, protocol: '/x' })
+    const wire = counter.connectionChannel('late-connection')
+    wire.sent(10)
+    wire.received(5)
+    await new Promise<void>((resolve) => setImmediate(resolve)) // the channel's counts are handed over here
+    assert.equal(counter.forConnection('late-connection'), undefined)
+    assert.equal(counter.totals().totalOut, 100, 'stream totals are untouched')
+  })
+
   test('a full map is not retried per event; trimming idle series makes room for new ones again', () => {
     let now = 0
     const map = SharedMetricMap.create({ capacity: 64, maxKeyBytes: 128 })

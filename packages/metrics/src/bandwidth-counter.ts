@@ -365,6 +365,7 @@ export class BandwidthCounter {
     let listed = false
     const flushOne = (): void => {
       listed = false
+      // Zeroed before `apply`, so a flush that throws part-way never hands the same counts over twice.
       const inBytes = bytesIn
       const inPackets = packetsIn
       const outBytes = bytesOut

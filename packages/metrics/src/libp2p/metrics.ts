@@ -196,11 +196,13 @@ class PeerscopeMetricsImpl implements PeerscopeMetrics, Startable {
   async prometheus(): Promise<string> {
     const registered = renderFamilies(await this.#registry.families())
     // With exportFromWorker, the per-peer and per-protocol series are rendered off this thread.
-    this.bandwidth.flush() // the worker reads the map: hand it this task's counts too
-    const bandwidth =
-      this.#exporter === undefined
-        ? renderFamilies(bandwidthFamilies(this.bandwidth, this.#prometheus))
-        : await this.#exporter.render()
+    let bandwidth: string
+    if (this.#exporter === undefined)
+      bandwidth = renderFamilies(bandwidthFamilies(this.bandwidth, this.#prometheus))
+    else {
+      this.bandwidth.flush() // the worker reads the map itself: hand it this task's counts first
+      bandwidth = await this.#exporter.render()
+    }
     return `${bandwidth}${registered}`
   }
 

@@ -13,8 +13,10 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5)
 const BULK_MIB = Number(process.env.BENCH_BULK_MIB ?? 256)
 const SMALL_MESSAGES = Number(process.env.BENCH_SMALL_MESSAGES ?? 100_000)
 const SCRAPES_PER_SECOND = 10
-// BENCH_WARMUP=0 times the processes from a cold start (how runs A to F were measured).
-const WARMUP = process.env.BENCH_WARMUP !== '0'
+// BENCH_WARMUP=<MiB> sets the untimed 64 KiB warm-up (default 64; runs G to M2 used 16); 0 times the processes
+// from a cold start (how runs A to F were measured).
+const WARMUP_MIB = Number(process.env.BENCH_WARMUP ?? 64)
+const WARMUP = WARMUP_MIB > 0
 
 const workloads: Workload[] = [
   { name: '64KiB', messageSize: 64 * 1024, messages: (BULK_MIB * MiB) / (64 * 1024) },
@@ -24,7 +26,7 @@ const workloads: Workload[] = [
 /** Sent untimed on each fresh pair of processes before the timed workloads. */
 const warmup: Workload[] = WARMUP
   ? [
-      { name: 'warm-up 64KiB', messageSize: 64 * 1024, messages: (16 * MiB) / (64 * 1024) },
+      { name: 'warm-up 64KiB', messageSize: 64 * 1024, messages: (WARMUP_MIB * MiB) / (64 * 1024) },
       { name: 'warm-up 100B', messageSize: 100, messages: 20_000 }
     ]
   : []
@@ -225,9 +227,12 @@ function bootstrapMedian(values: number[]): { median: number; low: number; high:
 }
 
 const paired: Record<string, { median: number; low: number; high: number }> = {}
+/** Every round's ratio, so runs made with the same settings can be pooled. */
+const pairedRounds: Record<string, number[]> = {}
 for (const workload of workloads) {
   for (const variant of variants) {
     if (variant.name === 'none') continue
+    pairedRounds[`${variant.name}/${workload.name}`] = pairedRatios(variant.name, workload.name).map(round3)
     const stats = bootstrapMedian(pairedRatios(variant.name, workload.name))
     paired[`${variant.name}/${workload.name}`] = {
       median: round3(stats.median),
@@ -267,7 +272,7 @@ const workloadText =
   `and ${SMALL_MESSAGES.toLocaleString('en-US')} x 100 B messages per run; ${ROUNDS} rounds, variants alternating ` +
   `(order rotated); medians; scrapes ${SCRAPES_PER_SECOND}/s of the Prometheus text in the sender's process` +
   (WARMUP
-    ? '; each pair of processes warmed up first (16 MiB in 64 KiB and 20,000 x 100 B, untimed)'
+    ? `; each pair of processes warmed up first (${WARMUP_MIB} MiB in 64 KiB and 20,000 x 100 B, untimed)`
     : '; timed from a cold start') +
   (PIN === 'split' ? '; sender pinned to CPU 0, receiver to CPU 1' : '') +
   (PIN === 'same' ? '; sender and receiver both pinned to CPU 0 (CPU-bound)' : '')
@@ -295,6 +300,7 @@ console.log(
     ratios,
     cpuRatios,
     paired,
+    pairedRounds,
     targets,
     verdicts,
     conditions: {

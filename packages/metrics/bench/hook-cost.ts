@@ -1,0 +1,138 @@
+// What the libp2p hooks cost per message on their own, away from the noise of a real transfer: one task models
+// one 64 KiB message as each side's hooks see it (sender: a stream `send` and a wire `send`; receiver: a wire
+// `message` event and a stream `message` event), then yields, so a channel hands its counts to the map once per
+// message as it does in a node (the flush is inside the timed region). Objects are stand-ins with the fields the
+// hooks read; the cases alternate over rounds and the counted bytes are checked.
+//   bare:  the same calls on objects without hooks (the floor);
+//   hooks: the `send`/`dispatchEvent` wrappers with callbacks that do nothing (bench/control-metrics.ts);
+//   ours:  `libp2pMetrics()` with the connection opened and the stream attributed to its peer.
+import type { Connection, Metrics, MultiaddrConnection, Stream } from '@libp2p/interface'
+import { libp2pMetrics, type PeerscopeMetrics } from '../src/index.ts'
+import { controlMetrics } from './control-metrics.ts'
+
+const TASKS = Number(process.env.BENCH_TASKS ?? 200_000)
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5)
+const PAYLOAD = 64 * 1024
+const WIRE = PAYLOAD + 12 + 16 + 2 // yamux header, noise tag and length prefix
+
+interface Hooked {
+  send(data: Uint8Array): boolean
+  dispatchEvent(event: Event): boolean
+}
+
+function standIn(): Hooked & EventTarget & Record<string, unknown> {
+  const target = new EventTarget() as EventTarget & Hooked & Record<string, unknown>
+  target.send = (data: Uint8Array) => data.byteLength > 0
+  return target
+}
+
+function messageEvent(data: Uint8Array): Event {
+  return Object.assign(new Event('message'), { data })
+}
+
+interface Side {
+  stream: Hooked
+  wire: Hooked
+}
+
+function bare(): Side {
+  return { stream: standIn(), wire: standIn() }
+}
+
+function hooked(metrics: Metrics, onOpen?: (connection: Connection) => void): Side {
+  const wire = standIn()
+  const timeline = { open: Date.now() }
+  wire.timeline = timeline
+  metrics.trackMultiaddrConnection(wire as unknown as MultiaddrConnection)
+  const stream = standIn()
+  stream.protocol = '/peerscope-bench/sink/1.0.0'
+  const connection = {
+    id: 'bench-connection',
+    remotePeer: { toString: () => '12D3KooWKHjtaVndWEozKuAXaeQ9QNmg4Jw7ZvR8P3u2C8LRPqsj' },
+    direction: 'outbound',
+    remoteAddr: { toString: () => '/ip4/127.0.0.1/tcp/4001' },
+    timeline,
+    streams: [stream]
+  } as unknown as Connection
+  onOpen?.(connection)
+  metrics.trackProtocolStream(stream as unknown as Stream)
+  return { stream, wire }
+}
+
+const events = new EventTarget()
+const logger = { forComponent: () => Object.assign(() => {}, { error() {}, trace() {}, enabled: false }) }
+const ours = libp2pMetrics({ idleTimeout: 0 })({ events, logger } as never) as PeerscopeMetrics & {
+  start(): void
+  stop(): Promise<void>
+}
+ours.start()
+const sides: Record<string, Side> = {
+  bare: bare(),
+  hooks: hooked(controlMetrics(true)),
+  ours: hooked(ours, (connection) =>
+    events.dispatchEvent(new CustomEvent('connection:open', { detail: connection }))
+  )
+}
+
+const payload = new Uint8Array(PAYLOAD)
+const wireChunk = new Uint8Array(WIRE)
+const payloadEvent = messageEvent(payload)
+const wireEvent = messageEvent(wireChunk)
+
+async function run(side: Side): Promise<number> {
+  const t0 = performance.now()
+  for (let i = 0; i < TASKS; i++) {
+    side.stream.send(payload)
+    side.wire.send(wireChunk)
+    side.wire.dispatchEvent(wireEvent)
+    side.stream.dispatchEvent(payloadEvent)
+    await null // the end of the task: a channel's microtask hands its counts to the map here
+  }
+  return ((performance.now() - t0) * 1e6) / TASKS
+}
+
+const times: Record<string, number[]> = { bare: [], hooks: [], ours: [] }
+for (let round = 0; round < ROUNDS + 1; round++) {
+  const names = Object.keys(sides)
+  for (let k = 0; k < names.length; k++) {
+    const name = names[(k + round) % names.length] as string
+    const ns = await run(sides[name] as Side)
+    if (round > 0) times[name]?.push(ns) // round 0 warms up
+  }
+}
+await ours.stop()
+
+const expected = (ROUNDS + 1) * TASKS * PAYLOAD
+const totals = ours.bandwidth.totals()
+if (totals.totalOut !== expected || totals.totalIn !== expected)
+  throw new Error(`ours counted ${totals.totalOut} out / ${totals.totalIn} in, expected ${expected} each`)
+const wire = ours.bandwidth.forConnection('bench-connection')
+if (wire?.totalOut !== (ROUNDS + 1) * TASKS * WIRE) throw new Error('ours miscounted the wire bytes')
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  const mid = sorted.length >> 1
+  return sorted.length % 2 === 1
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2
+}
+
+const floor = median(times.bare as number[])
+const results: Record<string, { nsPerMessage: number; overBare: number }> = {}
+for (const [name, list] of Object.entries(times)) {
+  const ns = median(list)
+  results[name] = { nsPerMessage: Math.round(ns), overBare: Math.round(ns - floor) }
+}
+const workload =
+  `${TASKS.toLocaleString('en-US')} messages of 64 KiB per round, each: stream send + wire send + wire message + ` +
+  `stream message, then the end of the task; ${ROUNDS} rounds after one warm-up, cases alternating; medians`
+console.log(`hook cost: ${workload}`)
+console.table(
+  Object.fromEntries(
+    Object.entries(results).map(([name, r]) => [
+      name,
+      { 'ns/message': r.nsPerMessage, 'over bare': r.overBare }
+    ])
+  )
+)
+console.log(JSON.stringify({ bench: 'hook-cost', workload, results }))

@@ -143,6 +143,22 @@ export function metricMapSuite(name: string, factory: () => MetricMap): void {
       assert.equal(m.get('hot'), 1)
     })
 
+    test('increment and storeOrModify stay exact past 32 bits, as byte counts soon are', () => {
+      const m = factory()
+      const h = m.handle('bytes')
+      const chunk = 65_536
+      for (let i = 0; i < 40_000; i++) h.increment(chunk) // 2.6e9: past the small-integer range
+      assert.equal(h.get(), 40_000 * chunk)
+      h.increment(2 ** 52)
+      assert.equal(m.get('bytes'), 2 ** 52 + 40_000 * chunk)
+      assert.equal(
+        m.storeOrModify('bytes', 1, (_key, current) => current - 2 ** 52),
+        40_000 * chunk,
+        'storeOrModify sees the exact current value'
+      )
+      assert.deepEqual([...m.entries()], [['bytes', 40_000 * chunk]])
+    })
+
     test('a handle survives delete: reads 0, and its next add re-creates the key', () => {
       const m = factory()
       const h = m.handle('p')

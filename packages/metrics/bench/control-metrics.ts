@@ -4,6 +4,8 @@
 //   hooks: inert, plus the same `send`/`dispatchEvent` wrappers as ours on every stream and connection, with
 //          callbacks that do nothing (what wrapping costs, without counting).
 //   counting: ours, but libp2p's own metrics go to the inert registry (ours - counting = our registry's share).
+//   quiet: ours with the `hooks` wrappers in place of its counting ones: everything ours sets up (registry, the
+//          counter and its timers, the connection listener) but nothing counted (ours - quiet = the counting).
 // `ours` minus `hooks` is then the counting itself.
 import type { Metrics, MultiaddrConnection, Stream } from '@libp2p/interface'
 import { countStream } from '../src/libp2p/count-stream.ts'
@@ -57,5 +59,12 @@ export function withInertRegistry<M extends Metrics>(metrics: M): M {
   ] as const) {
     ;(metrics as Record<string, unknown>)[name] = register
   }
+  return metrics
+}
+
+/** Swaps the counting hooks of a `Metrics` for wrappers that count nothing, keeping everything else it does. */
+export function withoutCounting<M extends Metrics>(metrics: M): M {
+  metrics.trackMultiaddrConnection = (maConn: MultiaddrConnection) => countStream(maConn, nothing, nothing)
+  metrics.trackProtocolStream = (stream: Stream) => countStream(stream, nothing, nothing)
   return metrics
 }

@@ -2,10 +2,13 @@
 // one 64 KiB message as each side's hooks see it (sender: a stream `send` and a wire `send`; receiver: a wire
 // `message` event and a stream `message` event), then yields, so a channel hands its counts to the map once per
 // message as it does in a node (the flush is inside the timed region). Objects are stand-ins with the fields the
-// hooks read; the cases alternate over rounds and the counted bytes are checked.
+// hooks read; the cases alternate over rounds and the counted bytes are checked. Also counted: garbage collections
+// during each case, since garbage made per message (a boxed number, an emptied array) costs a bulk transfer more
+// than its time here: every young-generation collection can promote the transfer's in-flight buffers.
 //   bare:  the same calls on objects without hooks (the floor);
 //   hooks: the `send`/`dispatchEvent` wrappers with callbacks that do nothing (bench/control-metrics.ts);
 //   ours:  `libp2pMetrics()` with the connection opened and the stream attributed to its peer.
+import { PerformanceObserver } from 'node:perf_hooks'
 import type { Connection, Metrics, MultiaddrConnection, Stream } from '@libp2p/interface'
 import { libp2pMetrics, type PeerscopeMetrics } from '../src/index.ts'
 import { controlMetrics } from './control-metrics.ts'
@@ -79,7 +82,13 @@ const wireChunk = new Uint8Array(WIRE)
 const payloadEvent = messageEvent(payload)
 const wireEvent = messageEvent(wireChunk)
 
-async function run(side: Side): Promise<number> {
+const gcStarts: number[] = []
+new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) gcStarts.push(entry.startTime)
+}).observe({ entryTypes: ['gc'] })
+const windows: Record<string, Array<[number, number]>> = { bare: [], hooks: [], ours: [] }
+
+async function run(side: Side, name: string): Promise<number> {
   const t0 = performance.now()
   for (let i = 0; i < TASKS; i++) {
     side.stream.send(payload)
@@ -88,7 +97,9 @@ async function run(side: Side): Promise<number> {
     side.stream.dispatchEvent(payloadEvent)
     await null // the end of the task: a channel's microtask hands its counts to the map here
   }
-  return ((performance.now() - t0) * 1e6) / TASKS
+  const t1 = performance.now()
+  windows[name]?.push([t0, t1])
+  return ((t1 - t0) * 1e6) / TASKS
 }
 
 const times: Record<string, number[]> = { bare: [], hooks: [], ours: [] }
@@ -96,11 +107,12 @@ for (let round = 0; round < ROUNDS + 1; round++) {
   const names = Object.keys(sides)
   for (let k = 0; k < names.length; k++) {
     const name = names[(k + round) % names.length] as string
-    const ns = await run(sides[name] as Side)
+    const ns = await run(sides[name] as Side, name)
     if (round > 0) times[name]?.push(ns) // round 0 warms up
   }
 }
 await ours.stop()
+await new Promise((resolve) => setTimeout(resolve, 20)) // the observer reports the last collections a bit later
 
 const expected = (ROUNDS + 1) * TASKS * PAYLOAD
 const totals = ours.bandwidth.totals()
@@ -118,10 +130,17 @@ function median(values: number[]): number {
 }
 
 const floor = median(times.bare as number[])
-const results: Record<string, { nsPerMessage: number; overBare: number }> = {}
+const results: Record<string, { nsPerMessage: number; overBare: number; gcPer100kMessages: number }> = {}
 for (const [name, list] of Object.entries(times)) {
   const ns = median(list)
-  results[name] = { nsPerMessage: Math.round(ns), overBare: Math.round(ns - floor) }
+  // Round 0 (warm-up) is left out, as for the times.
+  const timed = (windows[name] ?? []).slice(1)
+  const collections = gcStarts.filter((t) => timed.some(([a, b]) => t >= a && t <= b)).length
+  results[name] = {
+    nsPerMessage: Math.round(ns),
+    overBare: Math.round(ns - floor),
+    gcPer100kMessages: Math.round((collections * 100_000 * 10) / (ROUNDS * TASKS)) / 10
+  }
 }
 const workload =
   `${TASKS.toLocaleString('en-US')} messages of 64 KiB per round, each: stream send + wire send + wire message + ` +
@@ -131,7 +150,7 @@ console.table(
   Object.fromEntries(
     Object.entries(results).map(([name, r]) => [
       name,
-      { 'ns/message': r.nsPerMessage, 'over bare': r.overBare }
+      { 'ns/message': r.nsPerMessage, 'over bare': r.overBare, 'GCs per 100k messages': r.gcPer100kMessages }
     ])
   )
 )

@@ -13,11 +13,11 @@ import { libp2pMetrics, type PeerscopeMetrics } from '@peerscope/metrics'
 import { createLibp2p } from 'libp2p'
 import { pEvent } from 'p-event'
 import { Registry } from 'prom-client'
-import { controlMetrics, withInertRegistry } from './control-metrics.ts'
+import { controlMetrics, withInertRegistry, withoutCounting } from './control-metrics.ts'
 
 export const SINK = '/peerscope-bench/sink/1.0.0'
 
-export type MetricsKind = 'none' | 'ours' | 'prometheus-metrics' | 'inert' | 'hooks' | 'counting'
+export type MetricsKind = 'none' | 'ours' | 'prometheus-metrics' | 'inert' | 'hooks' | 'counting' | 'quiet'
 
 export interface Workload {
   name: string
@@ -50,13 +50,14 @@ function send(message: unknown): void {
 
 /** Builds the node's metrics and the function that renders its scrape text. */
 function metricsOf(): { metrics?: (components: never) => Metrics; scrape: () => Promise<string> } {
-  if (kind === 'ours' || kind === 'counting') {
+  if (kind === 'ours' || kind === 'counting' || kind === 'quiet') {
     let instance: PeerscopeMetrics | undefined
     const factory = libp2pMetrics()
     return {
       metrics: ((components: never) => {
         instance = factory(components) as PeerscopeMetrics
         if (kind === 'counting') withInertRegistry(instance)
+        if (kind === 'quiet') withoutCounting(instance)
         return instance
       }) as (components: never) => Metrics,
       scrape: () => (instance as PeerscopeMetrics).prometheus()

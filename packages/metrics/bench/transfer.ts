@@ -45,11 +45,13 @@ const allVariants: Variant[] = [
   { name: 'prometheus-metrics+scrapes', kind: 'prometheus-metrics', scrapes: true }
 ]
 // Controls (bench/control-metrics.ts), run only when named: metrics on but keeping nothing (inert), that plus the
-// stream wrappers (hooks), and ours with libp2p's own metrics sent to the inert registry (counting).
+// stream wrappers (hooks), ours with libp2p's own metrics sent to the inert registry (counting), and ours counting
+// nothing (quiet).
 const controlVariants: Variant[] = [
   { name: 'inert', kind: 'inert', scrapes: false },
   { name: 'hooks', kind: 'hooks', scrapes: false },
-  { name: 'counting', kind: 'counting', scrapes: false }
+  { name: 'counting', kind: 'counting', scrapes: false },
+  { name: 'quiet', kind: 'quiet', scrapes: false }
 ]
 // BENCH_VARIANTS=none,ours narrows a run for a quick look; 'none' is always kept as the baseline.
 const only = process.env.BENCH_VARIANTS?.split(',')

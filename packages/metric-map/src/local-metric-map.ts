@@ -1,14 +1,9 @@
 import { assertDelta, assertKey } from './errors.ts'
 import type { CounterHandle, MetricMap } from './types.ts'
 
-/**
- * A counter cell; handles keep a reference to it so updates skip the hash lookup. The count lives in a one-element
- * `Float64Array`: V8 stores a number above the small-integer range (2^30, which byte counts pass quickly) in an
- * object field as a new heap number on every write, garbage at every update; a typed array element is written in
- * place. Integers stay exact up to 2^53, as for any JS number.
- */
+/** A counter cell; handles keep a reference to it so updates skip the hash lookup. */
 interface Cell {
-  value: Float64Array
+  value: number
   /** False once the key was deleted: a handle holding this cell must re-resolve. */
   live: boolean
 }
@@ -27,8 +22,8 @@ export class LocalMetricMap implements MetricMap {
   add(key: string, delta: number): number {
     assertDelta(delta)
     const cell = this.#cell(key)
-    cell.value[0] = (cell.value[0] as number) + delta
-    return cell.value[0] as number
+    cell.value += delta
+    return cell.value
   }
 
   storeOrModify(key: string, value: number, onModify: (key: string, current: number) => number): number {
@@ -36,17 +31,17 @@ export class LocalMetricMap implements MetricMap {
     assertDelta(value)
     const cell = this.#cells.get(key)
     if (cell === undefined) {
-      this.#cells.set(key, { value: Float64Array.of(value), live: true })
+      this.#cells.set(key, { value, live: true })
       return value
     }
-    const next = onModify(key, cell.value[0] as number)
+    const next = onModify(key, cell.value)
     assertDelta(next)
-    cell.value[0] = next
+    cell.value = next
     return next
   }
 
   get(key: string): number | undefined {
-    return this.#cells.get(key)?.value[0]
+    return this.#cells.get(key)?.value
   }
 
   has(key: string): boolean {
@@ -66,7 +61,7 @@ export class LocalMetricMap implements MetricMap {
   }
 
   *entries(): IterableIterator<[string, number]> {
-    for (const [key, cell] of this.#cells) yield [key, cell.value[0] as number]
+    for (const [key, cell] of this.#cells) yield [key, cell.value]
   }
 
   keys(): IterableIterator<string> {
@@ -79,7 +74,7 @@ export class LocalMetricMap implements MetricMap {
 
   snapshot(): Map<string, number> {
     const copy = new Map<string, number>()
-    for (const [key, cell] of this.#cells) copy.set(key, cell.value[0] as number)
+    for (const [key, cell] of this.#cells) copy.set(key, cell.value)
     return copy
   }
 
@@ -89,19 +84,16 @@ export class LocalMetricMap implements MetricMap {
     const add = (delta: number): number => {
       assertDelta(delta)
       if (!cell.live) cell = this.#cell(key)
-      cell.value[0] = (cell.value[0] as number) + delta
-      return cell.value[0] as number
+      cell.value += delta
+      return cell.value
     }
     return {
       key,
       add,
-      // Not through `add`, whose returned number is itself a new heap number when it is not inlined.
       increment: (delta: number): void => {
-        assertDelta(delta)
-        if (!cell.live) cell = this.#cell(key)
-        cell.value[0] = (cell.value[0] as number) + delta
+        add(delta)
       },
-      get: (): number => (cell.live ? (cell.value[0] as number) : (this.#cells.get(key)?.value[0] ?? 0))
+      get: (): number => (cell.live ? cell.value : (this.#cells.get(key)?.value ?? 0))
     }
   }
 
@@ -109,7 +101,7 @@ export class LocalMetricMap implements MetricMap {
     let cell = this.#cells.get(key)
     if (cell === undefined) {
       assertKey(key)
-      cell = { value: new Float64Array(1), live: true }
+      cell = { value: 0, live: true }
       this.#cells.set(key, cell)
     }
     return cell

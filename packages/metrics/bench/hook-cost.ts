@@ -12,6 +12,7 @@ import { PerformanceObserver } from 'node:perf_hooks'
 import type { Connection, Metrics, MultiaddrConnection, Stream } from '@libp2p/interface'
 import { libp2pMetrics, type PeerscopeMetrics } from '../src/index.ts'
 import { controlMetrics } from './control-metrics.ts'
+import { median } from './median.ts'
 
 const TASKS = Number(process.env.BENCH_TASKS ?? 200_000)
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5)
@@ -120,14 +121,6 @@ if (totals.totalOut !== expected || totals.totalIn !== expected)
   throw new Error(`ours counted ${totals.totalOut} out / ${totals.totalIn} in, expected ${expected} each`)
 const wire = ours.bandwidth.forConnection('bench-connection')
 if (wire?.totalOut !== (ROUNDS + 1) * TASKS * WIRE) throw new Error('ours miscounted the wire bytes')
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b)
-  const mid = sorted.length >> 1
-  return sorted.length % 2 === 1
-    ? (sorted[mid] as number)
-    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2
-}
 
 const floor = median(times.bare as number[])
 const results: Record<string, { nsPerMessage: number; overBare: number; gcPer100kMessages: number }> = {}

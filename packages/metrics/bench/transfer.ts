@@ -6,6 +6,7 @@
 import { type ChildProcess, execFileSync, fork } from 'node:child_process'
 import { once } from 'node:events'
 import { loadavg } from 'node:os'
+import { median } from './median.ts'
 import type { MetricsKind, TransferResult, Workload } from './transfer-node.ts'
 
 const MiB = 1024 * 1024
@@ -123,14 +124,6 @@ async function runPair(variant: Variant): Promise<TransferResult[]> {
   } finally {
     await Promise.all([stop(sender), stop(receiver)])
   }
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b)
-  const mid = sorted.length >> 1
-  return sorted.length % 2 === 1
-    ? (sorted[mid] as number)
-    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2
 }
 
 const runs = new Map<string, TransferResult[]>() // `${variant}/${workload}` → one result per round

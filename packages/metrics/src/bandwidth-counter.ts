@@ -112,8 +112,7 @@ export class BandwidthCounter {
   /**
    * Channels holding counts not yet in the map (the first `#unflushedCount` slots), and whether a microtask will
    * add them. The array keeps its capacity between flushes: emptying it with `length = 0` would free its backing
-   * store, and allocating a new one at every task's first event adds young-generation garbage that, under a bulk
-   * transfer, makes the GC promote in-flight buffers sooner.
+   * store, and every task's first event would then allocate a new one (garbage on the per-message path).
    */
   readonly #unflushed: Array<(() => void) | undefined> = []
   #unflushedCount = 0

@@ -6,7 +6,7 @@
 //   counting: ours, but libp2p's own metrics go to the inert registry (ours - counting = our registry's share).
 //   quiet: ours with the `hooks` wrappers in place of its counting ones: everything ours sets up (registry, the
 //          counter and its timers, the connection listener) but nothing counted (ours - quiet = the counting).
-// `ours` minus `hooks` is then the counting itself.
+// `quiet` minus `hooks` is then what ours sets up; `ours` minus `quiet` the counting itself.
 import type { Metrics, MultiaddrConnection, Stream } from '@libp2p/interface'
 import { countStream } from '../src/libp2p/count-stream.ts'
 

@@ -3,8 +3,7 @@
 // `message` event and a stream `message` event), then yields, so a channel hands its counts to the map once per
 // message as it does in a node (the flush is inside the timed region). Objects are stand-ins with the fields the
 // hooks read; the cases alternate over rounds and the counted bytes are checked. Also counted: garbage collections
-// during each case, since garbage made per message (a boxed number, an emptied array) costs a bulk transfer more
-// than its time here: every young-generation collection can promote the transfer's in-flight buffers.
+// during each case, the garbage made per message (a boxed number, a re-allocated array) that time alone hides.
 //   bare:  the same calls on objects without hooks (the floor);
 //   hooks: the `send`/`dispatchEvent` wrappers with callbacks that do nothing (bench/control-metrics.ts);
 //   ours:  `libp2pMetrics()` with the connection opened and the stream attributed to its peer.
@@ -87,7 +86,9 @@ const gcStarts: number[] = []
 new PerformanceObserver((list) => {
   for (const entry of list.getEntries()) gcStarts.push(entry.startTime)
 }).observe({ entryTypes: ['gc'] })
-const windows: Record<string, Array<[number, number]>> = { bare: [], hooks: [], ours: [] }
+const windows: Record<string, Array<[number, number]>> = Object.fromEntries(
+  Object.keys(sides).map((n) => [n, []])
+)
 
 async function run(side: Side, name: string): Promise<number> {
   const t0 = performance.now()
@@ -103,9 +104,9 @@ async function run(side: Side, name: string): Promise<number> {
   return ((t1 - t0) * 1e6) / TASKS
 }
 
-const times: Record<string, number[]> = { bare: [], hooks: [], ours: [] }
+const names = Object.keys(sides)
+const times: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, []]))
 for (let round = 0; round < ROUNDS + 1; round++) {
-  const names = Object.keys(sides)
   for (let k = 0; k < names.length; k++) {
     const name = names[(k + round) % names.length] as string
     const ns = await run(sides[name] as Side, name)

@@ -227,8 +227,9 @@ const pairedRounds: Record<string, number[]> = {}
 for (const workload of workloads) {
   for (const variant of variants) {
     if (variant.name === 'none') continue
-    pairedRounds[`${variant.name}/${workload.name}`] = pairedRatios(variant.name, workload.name).map(round3)
-    const stats = bootstrapMedian(pairedRatios(variant.name, workload.name))
+    const perRound = pairedRatios(variant.name, workload.name)
+    pairedRounds[`${variant.name}/${workload.name}`] = perRound.map(round3)
+    const stats = bootstrapMedian(perRound)
     paired[`${variant.name}/${workload.name}`] = {
       median: round3(stats.median),
       low: round3(stats.low),

@@ -3,10 +3,9 @@
 // Variants: no metrics, ours (`libp2pMetrics()`), `@libp2p/prometheus-metrics` 5 (own prom-client Registry),
 // the last two also under 10 scrapes/s of their Prometheus text in the sender's process.
 // Rounds alternate the variants, the order rotated each round, so machine drift hits all of them alike.
-import { type ChildProcess, execFileSync, fork } from 'node:child_process'
-import { once } from 'node:events'
 import { loadavg } from 'node:os'
-import { median } from './median.ts'
+import { bootstrapMedian, median } from './median.ts'
+import { type Pinning, runPair } from './node-pair.ts'
 import type { MetricsKind, TransferResult, Workload } from './transfer-node.ts'
 
 const MiB = 1024 * 1024
@@ -14,9 +13,10 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5)
 const BULK_MIB = Number(process.env.BENCH_BULK_MIB ?? 256)
 const SMALL_MESSAGES = Number(process.env.BENCH_SMALL_MESSAGES ?? 100_000)
 const SCRAPES_PER_SECOND = 10
-// BENCH_WARMUP=<MiB> sets the untimed 64 KiB warm-up (default 64; runs G to M2 used 16); 0 times the processes
-// from a cold start (how runs A to F were measured).
-const WARMUP_MIB = Number(process.env.BENCH_WARMUP ?? 64)
+// BENCH_WARMUP=<MiB> sets the untimed 64 KiB warm-up (default 512; runs G to M2 used 16, N to R 64); 0 times the
+// processes from a cold start (how runs A to F were measured). A fresh pair keeps speeding up for its first 200 to
+// 300 MiB (bench/warm-up-curve.ts): a timed run inside that ramp compares how fast each variant warms up.
+const WARMUP_MIB = Number(process.env.BENCH_WARMUP ?? 512)
 const WARMUP = WARMUP_MIB > 0
 
 const workloads: Workload[] = [
@@ -60,71 +60,12 @@ const variants = [...allVariants, ...controlVariants].filter((v) =>
   only === undefined ? allVariants.includes(v) : v.name === 'none' || only.includes(v.name)
 )
 
-const nodeScript = new URL('./transfer-node.ts', import.meta.url).pathname
-
 // BENCH_PIN=1 pins the sender to CPU 0 and the receiver to CPU 1 (Linux `taskset`), so the scheduler does not
 // move them around each other between rounds. BENCH_PIN=same puts both on CPU 0: the transfer is then bound by
 // CPU alone, every cycle the metrics spend shows in the rate (no idle time absorbs it), and the rate no longer
 // depends on how two cores' wake-ups line up, which is most of the noise of the free-running runs.
-const PIN = process.env.BENCH_PIN === '1' ? 'split' : process.env.BENCH_PIN === 'same' ? 'same' : undefined
-
-function start(role: 'sender' | 'receiver', kind: MetricsKind): ChildProcess {
-  const child = fork(nodeScript, [role, kind], {
-    execPath: process.execPath,
-    execArgv: ['--conditions=@peerscope/source'],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc']
-  })
-  if (PIN !== undefined && child.pid !== undefined) {
-    const cpu = PIN === 'same' || role === 'sender' ? '0' : '1'
-    execFileSync('taskset', ['-a', '-p', '-c', cpu, String(child.pid)], {
-      stdio: 'ignore'
-    })
-  }
-  return child
-}
-
-type Reply =
-  | { type: 'ready'; addr: string }
-  | { type: 'results'; results: TransferResult[] }
-  | { type: 'error'; error: string }
-
-async function reply(child: ChildProcess): Promise<Reply> {
-  const [message] = (await Promise.race([
-    once(child, 'message'),
-    once(child, 'exit').then(([code]) => {
-      throw new Error(`a benchmark node exited early (code ${String(code)})`)
-    })
-  ])) as [Reply]
-  if (message.type === 'error') throw new Error(message.error)
-  return message
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return
-  const exited = once(child, 'exit')
-  child.send({ type: 'stop' })
-  await exited
-}
-
-/** One pair of fresh processes per variant and round; both workloads run on it, one after the other. */
-async function runPair(variant: Variant): Promise<TransferResult[]> {
-  const receiver = start('receiver', variant.kind)
-  const sender = start('sender', variant.kind)
-  try {
-    const ready = (await reply(receiver)) as { addr: string }
-    await reply(sender)
-    sender.send({
-      type: 'send',
-      addr: ready.addr,
-      warmup,
-      workloads,
-      scrapesPerSecond: variant.scrapes ? SCRAPES_PER_SECOND : 0
-    })
-    return ((await reply(sender)) as { results: TransferResult[] }).results
-  } finally {
-    await Promise.all([stop(sender), stop(receiver)])
-  }
-}
+const PIN: Pinning =
+  process.env.BENCH_PIN === '1' ? 'split' : process.env.BENCH_PIN === 'same' ? 'same' : undefined
 
 const runs = new Map<string, TransferResult[]>() // `${variant}/${workload}` → one result per round
 const loadBefore = loadavg()[0] as number
@@ -132,7 +73,14 @@ const started = performance.now()
 for (let round = 0; round < ROUNDS; round++) {
   const order = variants.map((_, i) => variants[(i + round) % variants.length] as Variant)
   for (const variant of order) {
-    for (const result of await runPair(variant)) {
+    const results = await runPair({
+      kind: variant.kind,
+      warmup,
+      workloads,
+      scrapesPerSecond: variant.scrapes ? SCRAPES_PER_SECOND : 0,
+      pin: PIN
+    })
+    for (const result of results) {
       const key = `${variant.name}/${result.workload}`
       runs.set(key, [...(runs.get(key) ?? []), result])
     }
@@ -199,26 +147,6 @@ function pairedRatios(variant: string, workload: string): number[] {
   return mine.map(
     (r, i) => r.bytes / r.ms / ((none[i] as TransferResult).bytes / (none[i] as TransferResult).ms)
   )
-}
-
-function bootstrapMedian(values: number[]): { median: number; low: number; high: number } {
-  let seed = 0x2545f491
-  const random = () => {
-    seed ^= seed << 13
-    seed ^= seed >>> 17
-    seed ^= seed << 5
-    return (seed >>> 0) / 2 ** 32
-  }
-  const medians: number[] = []
-  for (let b = 0; b < 4000; b++) {
-    medians.push(median(values.map(() => values[Math.floor(random() * values.length)] as number)))
-  }
-  medians.sort((a, b) => a - b)
-  return {
-    median: median(values),
-    low: medians[Math.floor(0.025 * medians.length)] as number,
-    high: medians[Math.ceil(0.975 * medians.length) - 1] as number
-  }
 }
 
 const paired: Record<string, { median: number; low: number; high: number }> = {}

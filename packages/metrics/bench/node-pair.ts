@@ -1,0 +1,74 @@
+// Starts and drives one sender/receiver pair of `transfer-node.ts` processes (shared by the transfer benchmarks).
+import { type ChildProcess, execFileSync, fork } from 'node:child_process'
+import { once } from 'node:events'
+import type { MetricsKind, TransferResult, Workload } from './transfer-node.ts'
+
+const nodeScript = new URL('./transfer-node.ts', import.meta.url).pathname
+
+/** `split`: sender on CPU 0, receiver on CPU 1; `same`: both on CPU 0 (Linux `taskset`). */
+export type Pinning = 'split' | 'same' | undefined
+
+type Reply =
+  | { type: 'ready'; addr: string }
+  | { type: 'results'; results: TransferResult[] }
+  | { type: 'error'; error: string }
+
+function start(role: 'sender' | 'receiver', kind: MetricsKind, pin: Pinning): ChildProcess {
+  const child = fork(nodeScript, [role, kind], {
+    execPath: process.execPath,
+    execArgv: ['--conditions=@peerscope/source'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc']
+  })
+  if (pin !== undefined && child.pid !== undefined) {
+    const cpu = pin === 'same' || role === 'sender' ? '0' : '1'
+    execFileSync('taskset', ['-a', '-p', '-c', cpu, String(child.pid)], { stdio: 'ignore' })
+  }
+  return child
+}
+
+async function reply(child: ChildProcess): Promise<Reply> {
+  const [message] = (await Promise.race([
+    once(child, 'message'),
+    once(child, 'exit').then(([code]) => {
+      throw new Error(`a benchmark node exited early (code ${String(code)})`)
+    })
+  ])) as [Reply]
+  if (message.type === 'error') throw new Error(message.error)
+  return message
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return
+  const exited = once(child, 'exit')
+  child.send({ type: 'stop' })
+  await exited
+}
+
+export interface PairRun {
+  kind: MetricsKind
+  /** Sent untimed first, on the same connection. */
+  warmup: Workload[]
+  workloads: Workload[]
+  scrapesPerSecond: number
+  pin?: Pinning
+}
+
+/** A fresh pair of processes: the sender dials the receiver and runs the workloads; both stop after. */
+export async function runPair(run: PairRun): Promise<TransferResult[]> {
+  const receiver = start('receiver', run.kind, run.pin)
+  const sender = start('sender', run.kind, run.pin)
+  try {
+    const ready = (await reply(receiver)) as { addr: string }
+    await reply(sender)
+    sender.send({
+      type: 'send',
+      addr: ready.addr,
+      warmup: run.warmup,
+      workloads: run.workloads,
+      scrapesPerSecond: run.scrapesPerSecond
+    })
+    return ((await reply(sender)) as { results: TransferResult[] }).results
+  } finally {
+    await Promise.all([stop(sender), stop(receiver)])
+  }
+}

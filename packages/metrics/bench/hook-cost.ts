@@ -6,15 +6,19 @@
 // during each case, the garbage made per message (a boxed number, a re-allocated array) that time alone hides.
 //   bare:  the same calls on objects without hooks (the floor);
 //   hooks: the `send`/`dispatchEvent` wrappers with callbacks that do nothing (bench/control-metrics.ts);
-//   ours:  `libp2pMetrics()` with the connection opened and the stream attributed to its peer.
+//   ours:  `libp2pMetrics()` with the connection opened and the stream attributed to its peer;
+//   prometheus-metrics: `@libp2p/prometheus-metrics` 5 with its own prom-client `Registry` (per protocol only).
 import { PerformanceObserver } from 'node:perf_hooks'
 import type { Connection, Metrics, MultiaddrConnection, Stream } from '@libp2p/interface'
+import { prometheusMetrics } from '@libp2p/prometheus-metrics'
+import { Registry } from 'prom-client'
 import { libp2pMetrics, type PeerscopeMetrics } from '../src/index.ts'
 import { controlMetrics } from './control-metrics.ts'
 import { median } from './median.ts'
 
 const TASKS = Number(process.env.BENCH_TASKS ?? 200_000)
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5)
+const PROTOCOL = '/peerscope-bench/sink/1.0.0'
 const PAYLOAD = 64 * 1024
 const WIRE = PAYLOAD + 12 + 16 + 2 // yamux header, noise tag and length prefix
 
@@ -48,7 +52,7 @@ function hooked(metrics: Metrics, onOpen?: (connection: Connection) => void): Si
   wire.timeline = timeline
   metrics.trackMultiaddrConnection(wire as unknown as MultiaddrConnection)
   const stream = standIn()
-  stream.protocol = '/peerscope-bench/sink/1.0.0'
+  stream.protocol = PROTOCOL
   const connection = {
     id: 'bench-connection',
     remotePeer: { toString: () => '12D3KooWKHjtaVndWEozKuAXaeQ9QNmg4Jw7ZvR8P3u2C8LRPqsj' },
@@ -69,12 +73,17 @@ const ours = libp2pMetrics({ idleTimeout: 0 })({ events, logger } as never) as P
   stop(): Promise<void>
 }
 ours.start()
+const registry = new Registry()
+const theirs = prometheusMetrics({ registry, preserveExistingMetrics: true, collectDefaultMetrics: false })({
+  logger
+} as never)
 const sides: Record<string, Side> = {
   bare: bare(),
   hooks: hooked(controlMetrics(true)),
   ours: hooked(ours, (connection) =>
     events.dispatchEvent(new CustomEvent('connection:open', { detail: connection }))
-  )
+  ),
+  'prometheus-metrics': hooked(theirs)
 }
 
 const payload = new Uint8Array(PAYLOAD)
@@ -122,6 +131,19 @@ if (totals.totalOut !== expected || totals.totalIn !== expected)
   throw new Error(`ours counted ${totals.totalOut} out / ${totals.totalIn} in, expected ${expected} each`)
 const wire = ours.bandwidth.forConnection('bench-connection')
 if (wire?.totalOut !== (ROUNDS + 1) * TASKS * WIRE) throw new Error('ours miscounted the wire bytes')
+// prometheus-metrics keeps its counts until a scrape: one scrape must show every byte, per protocol and wire.
+const text = await registry.metrics()
+for (const [label, bytes] of [
+  [`${PROTOCOL} sent`, expected],
+  [`${PROTOCOL} received`, expected],
+  ['global sent', (ROUNDS + 1) * TASKS * WIRE]
+] as const) {
+  const line = text
+    .split('\n')
+    .find((l) => l.startsWith(`libp2p_data_transfer_bytes_total{protocol="${label}"}`))
+  if (Number(line?.split(' ').pop()) !== bytes)
+    throw new Error(`prometheus-metrics counted ${String(line)}, expected ${bytes} for ${label}`)
+}
 
 const floor = median(times.bare as number[])
 const results: Record<string, { nsPerMessage: number; overBare: number; gcPer100kMessages: number }> = {}

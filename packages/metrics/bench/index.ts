@@ -3,4 +3,5 @@
 await import('./log-event.ts')
 await import('./hook-cost.ts')
 await import('./scrape.ts')
+await import('./warm-up-curve.ts')
 await import('./transfer.ts')

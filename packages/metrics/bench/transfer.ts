@@ -14,7 +14,7 @@ const BULK_MIB = Number(process.env.BENCH_BULK_MIB ?? 256)
 const SMALL_MESSAGES = Number(process.env.BENCH_SMALL_MESSAGES ?? 100_000)
 const SCRAPES_PER_SECOND = 10
 // BENCH_WARMUP=<MiB> sets the untimed 64 KiB warm-up (default 512; runs G to M2 used 16, N to R 64); 0 times the
-// processes from a cold start (how runs A to F were measured). A fresh pair keeps speeding up for its first 200 to
+// processes from a cold start (how runs A to F were measured). A fresh pair keeps speeding up for its first 100 to
 // 300 MiB (bench/warm-up-curve.ts): a timed run inside that ramp compares how fast each variant warms up.
 const WARMUP_MIB = Number(process.env.BENCH_WARMUP ?? 512)
 const WARMUP = WARMUP_MIB > 0

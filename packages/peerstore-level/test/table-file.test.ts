@@ -82,7 +82,7 @@ describe('mendTableFile', () => {
         for (const p of places) copy[p % copy.length]! ^= 0x5a
         const inspection = inspectTableFile('t.ldb', copy)
         const mend = mendTableFile(copy, inspection)
-        if (inspection.badBlocks === 0) {
+        if (inspection.badBlocks === 0 && !inspection.badStructure) {
           // A flip in the footer's padding or in a trailer's unused bits: nothing to mend.
           assert.equal(mend, undefined)
           return
@@ -115,7 +115,12 @@ describe('mendTableFile', () => {
         else if (mend.blankedBlocks === 0) assert.equal(read, RECORDS)
         else assert.ok(read < RECORDS && read >= RECORDS - mend.blankedBlocks * 200, `read ${read}`)
       }),
-      { numRuns: 60 }
+      {
+        numRuns: 60,
+        // Always tried first: a flip in the footer's index handle (every checksum still matches, but the footer
+        // points past the end of the file), found by a random run (seed -1241648434).
+        examples: [[[table.length - 44]]]
+      }
     )
   })
 })

@@ -1,7 +1,7 @@
 // Starts and drives one sender/receiver pair of `transfer-node.ts` processes (shared by the transfer benchmarks).
 import { type ChildProcess, execFileSync, fork } from 'node:child_process'
 import { once } from 'node:events'
-import type { MetricsKind, TransferResult, Workload } from './transfer-node.ts'
+import type { IdleCosts, MetricsKind, TransferResult, Workload } from './transfer-node.ts'
 
 const nodeScript = new URL('./transfer-node.ts', import.meta.url).pathname
 
@@ -10,7 +10,7 @@ export type Pinning = 'split' | 'same' | undefined
 
 type Reply =
   | { type: 'ready'; addr: string }
-  | { type: 'results'; results: TransferResult[] }
+  | { type: 'results'; results: TransferResult[]; idle?: IdleCosts }
   | { type: 'error'; error: string }
 
 function start(role: 'sender' | 'receiver', kind: MetricsKind, pin: Pinning): ChildProcess {
@@ -51,10 +51,17 @@ export interface PairRun {
   workloads: Workload[]
   scrapesPerSecond: number
   pin?: Pinning
+  /** Measure the idle sender's background work and scrape cost after the workloads (`IdleCosts`). */
+  idleCosts?: boolean
+}
+
+export interface PairResult {
+  results: TransferResult[]
+  idle?: IdleCosts
 }
 
 /** A fresh pair of processes: the sender dials the receiver and runs the workloads; both stop after. */
-export async function runPair(run: PairRun): Promise<TransferResult[]> {
+export async function runPair(run: PairRun): Promise<PairResult> {
   const receiver = start('receiver', run.kind, run.pin)
   const sender = start('sender', run.kind, run.pin)
   try {
@@ -65,9 +72,11 @@ export async function runPair(run: PairRun): Promise<TransferResult[]> {
       addr: ready.addr,
       warmup: run.warmup,
       workloads: run.workloads,
-      scrapesPerSecond: run.scrapesPerSecond
+      scrapesPerSecond: run.scrapesPerSecond,
+      idleCosts: run.idleCosts ?? false
     })
-    return ((await reply(sender)) as { results: TransferResult[] }).results
+    const { results, idle } = (await reply(sender)) as PairResult
+    return idle === undefined ? { results } : { results, idle }
   } finally {
     await Promise.all([stop(sender), stop(receiver)])
   }

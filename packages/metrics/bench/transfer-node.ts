@@ -2,7 +2,8 @@
 // so sender and receiver never share a thread). Talks to the parent over the IPC channel.
 //   receiver: handles the sink protocol, counts the bytes, answers with the total when the sender closes.
 //   sender:   sends each workload to the receiver, timing from the first send to the receiver's answer (after an
-//             untimed warm-up of each workload).
+//             untimed warm-up of each workload); then, if asked, measures what the metrics cost the idle node's
+//             thread: background work per second and one scrape.
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import type { Libp2p, Metrics, Stream } from '@libp2p/interface'
@@ -14,10 +15,19 @@ import { createLibp2p } from 'libp2p'
 import { pEvent } from 'p-event'
 import { Registry } from 'prom-client'
 import { controlMetrics, withInertRegistry, withoutCounting } from './control-metrics.ts'
+import { median } from './median.ts'
 
 export const SINK = '/peerscope-bench/sink/1.0.0'
 
-export type MetricsKind = 'none' | 'ours' | 'prometheus-metrics' | 'inert' | 'hooks' | 'counting' | 'quiet'
+export type MetricsKind =
+  | 'none'
+  | 'ours'
+  | 'prometheus-metrics'
+  | 'prometheus-metrics-lean'
+  | 'inert'
+  | 'hooks'
+  | 'counting'
+  | 'quiet'
 
 export interface Workload {
   name: string
@@ -38,9 +48,36 @@ export interface TransferResult {
   cpuMicros: number
 }
 
+/**
+ * What the metrics cost the sender's thread once the transfers are over, measured as the event loop's active time
+ * (`performance.eventLoopUtilization`: everything the thread does except wait in the poll phase), so a scrape
+ * served by a worker is charged only its part on this thread. Unlike the scrape latency under load, these do not
+ * include the transfer work that runs while a scrape awaits.
+ */
+export interface IdleCosts {
+  /** Active time of the idle node's thread per second (timers, sweeps, samplers, keep-alives). */
+  activeMsPerSecond: number
+  /** One scrape's active time on the node's thread: median and mean of `IDLE_SCRAPES` scrapes. */
+  scrapeThreadMs: number
+  scrapeThreadMeanMs: number
+  /** One scrape from start to text (includes a worker's time, where there is one). */
+  scrapeWallMs: number
+  scrapeBytes: number
+}
+
 type FromParent =
-  | { type: 'send'; addr: string; warmup: Workload[]; workloads: Workload[]; scrapesPerSecond: number }
+  | {
+      type: 'send'
+      addr: string
+      warmup: Workload[]
+      workloads: Workload[]
+      scrapesPerSecond: number
+      idleCosts: boolean
+    }
   | { type: 'stop' }
+
+const IDLE_WINDOW_MS = 1000
+const IDLE_SCRAPES = 20
 
 const [role, kind] = process.argv.slice(2) as ['sender' | 'receiver', MetricsKind]
 
@@ -63,10 +100,13 @@ function metricsOf(): { metrics?: (components: never) => Metrics; scrape: () => 
       scrape: () => (instance as PeerscopeMetrics).prometheus()
     }
   }
-  if (kind === 'prometheus-metrics') {
+  if (kind === 'prometheus-metrics' || kind === 'prometheus-metrics-lean') {
     const registry = new Registry()
+    // Its default collects Node's process metrics too (heap, GC, event-loop lag sampling), which ours does not
+    // export; `-lean` switches that off, to tell what that part costs from what its libp2p metrics cost.
+    const collectDefaultMetrics = kind === 'prometheus-metrics'
     return {
-      metrics: prometheusMetrics({ registry, preserveExistingMetrics: true }) as (
+      metrics: prometheusMetrics({ registry, preserveExistingMetrics: true, collectDefaultMetrics }) as (
         components: never
       ) => Metrics,
       scrape: () => registry.metrics()
@@ -147,6 +187,33 @@ async function runWorkload(
   }
 }
 
+const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+
+async function measureIdleCosts(): Promise<IdleCosts> {
+  await delay(200) // the last transfer's tail (stream close, a collection) is not charged to the idle window
+  const window0 = performance.eventLoopUtilization()
+  await delay(IDLE_WINDOW_MS)
+  const window = performance.eventLoopUtilization(window0)
+  const threadMs: number[] = []
+  const wallMs: number[] = []
+  let bytes = 0
+  for (let i = 0; i < IDLE_SCRAPES; i++) {
+    await delay(10)
+    const elu0 = performance.eventLoopUtilization()
+    const t0 = performance.now()
+    bytes = (await scrape()).length
+    wallMs.push(performance.now() - t0)
+    threadMs.push(performance.eventLoopUtilization(elu0).active)
+  }
+  return {
+    activeMsPerSecond: (window.active / (window.active + window.idle)) * 1000,
+    scrapeThreadMs: median(threadMs),
+    scrapeThreadMeanMs: threadMs.reduce((a, b) => a + b, 0) / threadMs.length,
+    scrapeWallMs: median(wallMs),
+    scrapeBytes: bytes
+  }
+}
+
 if (role === 'receiver') {
   await node.handle(SINK, async (stream: Stream) => {
     let total = 0
@@ -169,7 +236,8 @@ process.on('message', (message: FromParent) => {
     for (const workload of message.workloads) {
       results.push(await runWorkload(message.addr, workload, message.scrapesPerSecond))
     }
-    send({ type: 'results', results })
+    const idle = message.idleCosts ? await measureIdleCosts() : undefined
+    send({ type: 'results', results, idle })
   })().catch((err: unknown) => {
     send({ type: 'error', error: String((err as Error).stack ?? err) })
   })

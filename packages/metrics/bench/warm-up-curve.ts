@@ -22,7 +22,7 @@ const curves = new Map<MetricsKind, number[][]>() // kind → one curve (MiB/s p
 const started = performance.now()
 for (let round = 0; round < ROUNDS; round++) {
   for (const kind of kinds.map((_, i) => kinds[(i + round) % kinds.length] as MetricsKind)) {
-    const results = await runPair({ kind, warmup: [], workloads: segments, scrapesPerSecond: 0 })
+    const { results } = await runPair({ kind, warmup: [], workloads: segments, scrapesPerSecond: 0 })
     curves.set(kind, [...(curves.get(kind) ?? []), results.map((r) => r.bytes / MiB / (r.ms / 1000))])
   }
 }

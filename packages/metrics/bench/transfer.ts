@@ -157,7 +157,12 @@ function pairedRatios(variant: string, workload: string): number[] {
   )
 }
 
-const paired: Record<string, { median: number; low: number; high: number }> = {}
+interface Interval {
+  median: number
+  low: number
+  high: number
+}
+const paired: Record<string, Interval> = {}
 /** Every round's ratio, so runs made with the same settings can be pooled. */
 const pairedRounds: Record<string, number[]> = {}
 for (const workload of workloads) {
@@ -177,11 +182,10 @@ for (const workload of workloads) {
 // Below this many rounds a bootstrap interval is too coarse to judge by.
 const MIN_ROUNDS_TO_JUDGE = 10
 
-/** 'holds' when the whole interval is on the right side of the bound, 'missed' when all of it is not. */
-function judge(key: string, floor: number): string {
+/** 'holds' when the whole interval is at or above the bound, 'missed' when all of it is below, else `between`. */
+function verdict(interval: { low: number; high: number }, bound: number, between: string): string {
   if (ROUNDS < MIN_ROUNDS_TO_JUDGE) return 'too few rounds'
-  const p = paired[key] as { low: number; high: number }
-  return p.low >= floor ? 'holds' : p.high < floor ? 'missed' : 'undecided'
+  return interval.low >= bound ? 'holds' : interval.high < bound ? 'missed' : between
 }
 
 /** Each round's rate of `variant` over `rival`'s: above 1, `variant` moved the bytes faster in that round. */
@@ -195,8 +199,12 @@ const verdicts: Record<string, string> = {}
 // Judged only when every variant ran.
 for (const workload of allVariants.every((v) => variants.includes(v)) ? workloads : []) {
   const w = workload.name
-  verdicts[`${w}: ours cost <= 3%`] = judge(`ours/${w}`, 0.97)
-  verdicts[`${w}: ours cost <= 5% under 10 scrapes/s`] = judge(`ours+scrapes/${w}`, 0.95)
+  verdicts[`${w}: ours cost <= 3%`] = verdict(paired[`ours/${w}`] as Interval, 0.97, 'undecided')
+  verdicts[`${w}: ours cost <= 5% under 10 scrapes/s`] = verdict(
+    paired[`ours+scrapes/${w}`] as Interval,
+    0.95,
+    'undecided'
+  )
   for (const [variant, rival, name] of [
     ['ours', 'prometheus-metrics', `${w}: ours below prometheus-metrics`],
     ['ours+scrapes', 'prometheus-metrics+scrapes', `${w}: ours below prometheus-metrics under scrapes`]
@@ -205,14 +213,7 @@ for (const workload of allVariants.every((v) => variants.includes(v)) ? workload
     const stats = bootstrapMedian(headToHead(variant, rival, w))
     paired[key] = { median: round3(stats.median), low: round3(stats.low), high: round3(stats.high) }
     // 'tied': the interval holds 1, so this run cannot tell which costs more.
-    verdicts[name] =
-      ROUNDS < MIN_ROUNDS_TO_JUDGE
-        ? 'too few rounds'
-        : stats.low > 1
-          ? 'holds'
-          : stats.high < 1
-            ? 'missed'
-            : 'tied'
+    verdicts[name] = verdict(stats, 1, 'tied')
   }
 }
 

@@ -1,7 +1,7 @@
 // Starts and drives one sender/receiver pair of `transfer-node.ts` processes (shared by the transfer benchmarks).
 import { type ChildProcess, execFileSync, fork } from 'node:child_process'
 import { once } from 'node:events'
-import type { IdleCosts, MetricsKind, TransferResult, Workload } from './transfer-node.ts'
+import type { IdleCosts, IdleProbe, MetricsKind, TransferResult, Workload } from './transfer-node.ts'
 
 const nodeScript = new URL('./transfer-node.ts', import.meta.url).pathname
 
@@ -52,7 +52,7 @@ export interface PairRun {
   scrapesPerSecond: number
   pin?: Pinning
   /** Measure the idle sender's background work and scrape cost after the workloads (`IdleCosts`). */
-  idleCosts?: boolean
+  idleProbe?: IdleProbe
 }
 
 export interface PairResult {
@@ -73,7 +73,7 @@ export async function runPair(run: PairRun): Promise<PairResult> {
       warmup: run.warmup,
       workloads: run.workloads,
       scrapesPerSecond: run.scrapesPerSecond,
-      idleCosts: run.idleCosts ?? false
+      idleProbe: run.idleProbe
     })
     const { results, idle } = (await reply(sender)) as PairResult
     return idle === undefined ? { results } : { results, idle }

@@ -57,12 +57,18 @@ export interface TransferResult {
 export interface IdleCosts {
   /** Active time of the idle node's thread per second (timers, sweeps, samplers, keep-alives). */
   activeMsPerSecond: number
-  /** One scrape's active time on the node's thread: median and mean of `IDLE_SCRAPES` scrapes. */
+  /** One scrape's active time on the node's thread: median and mean of the probe's scrapes. */
   scrapeThreadMs: number
   scrapeThreadMeanMs: number
   /** One scrape from start to text (includes a worker's time, where there is one). */
   scrapeWallMs: number
   scrapeBytes: number
+}
+
+/** How the idle costs are measured: a window for background work, then scrapes 10 ms apart. */
+export interface IdleProbe {
+  windowMs: number
+  scrapes: number
 }
 
 type FromParent =
@@ -72,12 +78,9 @@ type FromParent =
       warmup: Workload[]
       workloads: Workload[]
       scrapesPerSecond: number
-      idleCosts: boolean
+      idleProbe: IdleProbe | undefined
     }
   | { type: 'stop' }
-
-const IDLE_WINDOW_MS = 1000
-const IDLE_SCRAPES = 20
 
 const [role, kind] = process.argv.slice(2) as ['sender' | 'receiver', MetricsKind]
 
@@ -189,15 +192,15 @@ async function runWorkload(
 
 const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
-async function measureIdleCosts(): Promise<IdleCosts> {
+async function measureIdleCosts(probe: IdleProbe): Promise<IdleCosts> {
   await delay(200) // the last transfer's tail (stream close, a collection) is not charged to the idle window
   const window0 = performance.eventLoopUtilization()
-  await delay(IDLE_WINDOW_MS)
+  await delay(probe.windowMs)
   const window = performance.eventLoopUtilization(window0)
   const threadMs: number[] = []
   const wallMs: number[] = []
   let bytes = 0
-  for (let i = 0; i < IDLE_SCRAPES; i++) {
+  for (let i = 0; i < probe.scrapes; i++) {
     await delay(10)
     const elu0 = performance.eventLoopUtilization()
     const t0 = performance.now()
@@ -236,7 +239,7 @@ process.on('message', (message: FromParent) => {
     for (const workload of message.workloads) {
       results.push(await runWorkload(message.addr, workload, message.scrapesPerSecond))
     }
-    const idle = message.idleCosts ? await measureIdleCosts() : undefined
+    const idle = message.idleProbe === undefined ? undefined : await measureIdleCosts(message.idleProbe)
     send({ type: 'results', results, idle })
   })().catch((err: unknown) => {
     send({ type: 'error', error: String((err as Error).stack ?? err) })

@@ -8,13 +8,14 @@
 import { loadavg } from 'node:os'
 import { bootstrapMedian, median } from './median.ts'
 import { type Pinning, runPair } from './node-pair.ts'
-import type { IdleCosts, MetricsKind, TransferResult, Workload } from './transfer-node.ts'
+import type { IdleCosts, IdleProbe, MetricsKind, TransferResult, Workload } from './transfer-node.ts'
 
 const MiB = 1024 * 1024
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5)
 const BULK_MIB = Number(process.env.BENCH_BULK_MIB ?? 256)
 const SMALL_MESSAGES = Number(process.env.BENCH_SMALL_MESSAGES ?? 100_000)
 const SCRAPES_PER_SECOND = 10
+const IDLE_PROBE: IdleProbe = { windowMs: 1000, scrapes: 20 }
 // BENCH_WARMUP=<MiB> sets the untimed 64 KiB warm-up (default 512; runs G to M2 used 16, N to R 64); 0 times the
 // processes from a cold start (how runs A to F were measured). A fresh pair keeps speeding up for its first 100 to
 // 300 MiB (bench/warm-up-curve.ts): a timed run inside that ramp compares how fast each variant warms up.
@@ -83,7 +84,7 @@ for (let round = 0; round < ROUNDS; round++) {
       workloads,
       scrapesPerSecond: variant.scrapes ? SCRAPES_PER_SECOND : 0,
       pin: PIN,
-      idleCosts: true
+      idleProbe: IDLE_PROBE
     })
     if (idle !== undefined) idleRuns.set(variant.name, [...(idleRuns.get(variant.name) ?? []), idle])
     for (const result of results) {
@@ -237,7 +238,6 @@ for (const [name, list] of idleRuns) {
   }
 }
 
-const IDLE_NOTE = 'a 1 s window for background work, then 20 scrapes 10 ms apart'
 const workloadText =
   `sender and receiver in separate processes, tcp+noise+yamux on 127.0.0.1; ${BULK_MIB} MiB in 64 KiB messages ` +
   `and ${SMALL_MESSAGES.toLocaleString('en-US')} x 100 B messages per run; ${ROUNDS} rounds, variants alternating ` +
@@ -258,7 +258,7 @@ for (const [key, p] of Object.entries(paired)) {
 }
 for (const [target, verdict] of Object.entries(verdicts)) console.log(`${verdict.padEnd(14)} ${target}`)
 console.log(
-  `the idle sender after its transfers (event loop active time: ${IDLE_NOTE}; medians over rounds):`
+  `the idle sender after its transfers (event loop active time: a ${IDLE_PROBE.windowMs} ms window for background work, then ${IDLE_PROBE.scrapes} scrapes 10 ms apart; medians over rounds):`
 )
 console.table(idleTable)
 console.log(

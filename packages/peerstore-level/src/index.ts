@@ -1,3 +1,4 @@
+export { checkTableFile, type TableFileCheck } from '@peerscope/leveldb-mend'
 export {
   AddressTTL,
   ConnectedAddrTTL,
@@ -22,7 +23,6 @@ export {
   openPeerStore,
   type PeerStoreLimits
 } from './store.ts'
-export { checkTableFile, type TableFileCheck } from './table-file.ts'
 export { EXPORT_VERSION, type ExportedPeer, type PeerStoreExport } from './transfer.ts'
 export type {
   AddrInfo,

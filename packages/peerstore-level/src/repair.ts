@@ -9,13 +9,13 @@ import { cp, mkdtemp, readdir, readFile, rename, rm, stat } from 'node:fs/promis
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import type { TableFileCheck } from '@peerscope/leveldb-mend'
 import { decodeRecord } from './codec.ts'
 import { PeerStoreError } from './errors.ts'
 import { JOURNAL_FILES } from './journal.ts'
 import { peerIdFromKey } from './peer-key.ts'
 import { assertNotLocked, mendDamagedTables, readAll } from './scan.ts'
 import { openPeerStore } from './store.ts'
-import type { TableFileCheck } from './table-file.ts'
 import {
   newEntry,
   type QuarantinedRecord,

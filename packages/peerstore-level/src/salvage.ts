@@ -3,8 +3,8 @@
 // into a fresh database. Reading never builds a table from the damaged data. Prints a `Salvage` as JSON.
 //   node salvage.js '["<damaged dir>", "<fresh dir>"]'
 import { Level } from 'level'
+import { readAll } from './read-all.ts'
 import type { Salvage } from './repair.ts'
-import { readAll } from './scan.ts'
 
 const [src, dest] = JSON.parse(process.argv[2] ?? '[]') as [string, string]
 // Raw bytes in and out: the salvage copies records, it never decodes them.

@@ -8,6 +8,7 @@ import { join } from 'node:path'
 import { before, describe, it } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import { multiaddr } from '@multiformats/multiaddr'
+import { inspectTableFile } from '@peerscope/leveldb-mend'
 import { Level } from 'level'
 import {
   checkTableFile,
@@ -17,7 +18,6 @@ import {
   repairPeerStore,
   verifyPeerStore
 } from '../src/index.ts'
-import { inspectTableFile } from '../src/table-file.ts'
 import { makePeers, makeSeededPeers, type TestPeer, tempDirs } from './suite/helpers.ts'
 import { compactAll, flipBytes } from './suite/level-files.ts'
 

@@ -1,6 +1,8 @@
 // What each kind of on-disk damage costs a 20,000-peer store: records kept by open and by repair, blocks mended,
 // and how long verify, open and repair take. The figures in the README's "Corruption and repair" come from here.
-// Not part of `pnpm bench` (it measures losses, not speed against a competitor); run it with
+// What the same damage costs a plain LevelDB, with and without mending its tables, is @peerscope/leveldb-mend's
+// bench/damage.ts (part of `pnpm bench`). This one is not (it measures a peer store's losses, not speed against
+// a competitor); run it with
 //   node --conditions=@peerscope/source bench/damage.ts
 import { cp, mkdtemp, readdir, readFile, rm, stat, truncate, unlink } from 'node:fs/promises'
 import { tmpdir } from 'node:os'

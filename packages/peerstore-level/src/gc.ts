@@ -66,7 +66,7 @@ export class GarbageCollector {
 
   /** Runs GC every `interval` ms (the timer does not keep the process alive); 0 = never. */
   start(interval: number): void {
-    if (interval <= 0 || this.#timer !== undefined) return
+    if (!(interval > 0) || this.#timer !== undefined) return
     this.#timer = setInterval(() => {
       this.run().catch(this.#init.onTimerError)
     }, interval)

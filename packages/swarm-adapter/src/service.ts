@@ -108,8 +108,8 @@ class PeerscopeServiceImpl implements PeerscopeService, Startable {
       deferredPeerStore(async () => (await this.#open()).api)
     )
     // Start opening at once so early calls wait on a store that is already on its way; a failure (e.g. the
-    // database is locked) surfaces from start().
-    this.#open().catch(() => {})
+    // database is locked) is thrown by start(), and logged here in case the node is never started.
+    this.#open().catch((err) => this.#log('opening the peer store failed; start() reports it - %e', err))
   }
 
   get lastGc(): LastGc | undefined {

@@ -1,3 +1,6 @@
+// The bandwidth counter: one class over one private table of series (per peer, protocol, peer and protocol,
+// connection) and their counter handles. The counting path (channels), the reads and the rate sweep all work on
+// that table; split into modules they would need it public. That is why this file is a little over 500 lines.
 import { type CounterHandle, LocalMetricMap, type MetricMap } from '@peerscope/metric-map'
 import { assertSize, MetricsError } from './errors.ts'
 import { MIN_SWEEP_INTERVAL_MS, RateMeter } from './rate.ts'

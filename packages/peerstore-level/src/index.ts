@@ -2,6 +2,7 @@ export { checkTableFile, type TableFileCheck } from '@peerscope/leveldb-mend'
 export {
   AddressTTL,
   ConnectedAddrTTL,
+  DEFAULT_GC_INTERVAL,
   LatencyEWMASmoothing,
   PermanentAddrTTL,
   RecentlyConnectedAddrTTL,
@@ -15,22 +16,26 @@ export {
   type MigrateReport,
   migrateFromLibp2pDatastore
 } from './migrate.ts'
+export { openReportWarnings } from './open-report.ts'
+export type { GcOptions, OpenPeerStoreInit, PeerStoreLimits } from './options.ts'
+export type { AddAddrsAccess, Libp2pViewAccess, PeerIndexAccess } from './peer-index-access.ts'
 export { type RepairReport, repairPeerStore, type VerifyReport, verifyPeerStore } from './repair.ts'
-export {
-  type GcOptions,
-  LevelPeerStore,
-  type OpenPeerStoreInit,
-  openPeerStore,
-  type PeerStoreLimits
-} from './store.ts'
+export { LevelPeerStore, openPeerStore } from './store.ts'
 export { EXPORT_VERSION, type ExportedPeer, type PeerStoreExport } from './transfer.ts'
 export type {
   AddrInfo,
+  BatchFailure,
   GcStats,
   JsonValue,
+  LastGc,
+  LevelPeerStoreEvents,
   MendedTable,
   MetadataValue,
   OpenReport,
+  PeerEntry,
   QuarantinedRecord,
+  RecordKind,
+  SignedRecord,
+  TagEntry,
   UnreadableRecords
 } from './types.ts'

@@ -8,7 +8,7 @@ import { CID } from 'multiformats/cid'
 import { reader } from 'protons-runtime'
 import { AddressTTL } from './constants.ts'
 import { PeerStoreError } from './errors.ts'
-import type { LevelPeerStore } from './store.ts'
+import type { PeerIndexAccess } from './peer-index-access.ts'
 import { editMetadata, editTags, keepAddrOrder, newEntry, type PeerEntry } from './types.ts'
 
 interface LegacyPair {
@@ -134,7 +134,7 @@ function decodePeer(entry: PeerEntry, buf: Uint8Array, now: number, ttl: number)
  * replace any entries of the same ids). Undecodable records are skipped and listed in the report.
  */
 export async function migrateFromLibp2pDatastore(
-  store: LevelPeerStore,
+  store: PeerIndexAccess,
   datastore: LegacyDatastore,
   options: MigrateOptions = {}
 ): Promise<MigrateReport> {

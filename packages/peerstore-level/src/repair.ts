@@ -1,6 +1,6 @@
 // `verifyPeerStore` and `repairPeerStore`: find and recover damage in a LevelDB peer store directory.
 //
-// LevelDB does not check block checksums here (see table-file.ts), so verify checks every block of every table
+// LevelDB does not check block checksums here (see @peerscope/leveldb-mend), so verify checks every block of every table
 // file itself, then mends and reads every record through LevelDB on a copy, so the directory it is given is never
 // written (opening a LevelDB writes: it replays its log into a new table).
 
@@ -10,10 +10,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { TableFileCheck } from '@peerscope/leveldb-mend'
-import { decodeRecord } from './codec.ts'
 import { PeerStoreError } from './errors.ts'
-import { JOURNAL_FILES } from './journal.ts'
-import { peerIdFromKey } from './peer-key.ts'
+import { decodeRecord } from './persistence/codec.ts'
+import { JOURNAL_FILES } from './persistence/journal.ts'
+import { peerIdFromKey } from './persistence/peer-key.ts'
 import { assertNotLocked, mendDamagedTables, readAll } from './scan.ts'
 import { openPeerStore } from './store.ts'
 import {
@@ -268,7 +268,7 @@ export async function repairPeerStore(path: string): Promise<RepairReport> {
   const backup = `${path}.backup-${stamp}`
   const fresh = `${path}.repair-${stamp}`
   await cp(path, backup, { recursive: true, errorOnExist: true, force: false })
-  // LevelDB must never parse a block that fails its checksum (see table-file.ts): mend them first.
+  // LevelDB must never parse a block that fails its checksum (see @peerscope/leveldb-mend): mend them first.
   await mendDamagedTables(path)
 
   let result: Salvage

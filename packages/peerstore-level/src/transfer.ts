@@ -1,10 +1,10 @@
 // Whole-store export/import (versioned JSON, lossless) and import of the libp2p-rs `ds_addr_book.txt`.
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
-import { decodeRecord, encodeRecord } from './codec.ts'
 import { PermanentAddrTTL } from './constants.ts'
 import { PeerStoreError } from './errors.ts'
-import type { LevelPeerStore } from './store.ts'
+import type { AddAddrsAccess, PeerIndexAccess } from './peer-index-access.ts'
+import { decodeRecord, encodeRecord } from './persistence/codec.ts'
 import { type JsonValue, newEntry, type PeerEntry, RECORD_KINDS, type RecordKind } from './types.ts'
 
 export const EXPORT_VERSION = 1
@@ -18,7 +18,7 @@ export interface PeerStoreExport {
   peers: ExportedPeer[]
 }
 
-export function exportStore(store: LevelPeerStore): PeerStoreExport {
+export function exportStore(store: PeerIndexAccess): PeerStoreExport {
   const peers: ExportedPeer[] = []
   for (const entry of store.entries()) {
     const peer: ExportedPeer = { id: entry.id.toString() }
@@ -40,7 +40,7 @@ function invalid(message: string, cause?: unknown): PeerStoreError {
 }
 
 /** Validates the whole document first, then replaces each listed peer in one atomic batch. */
-export async function importStore(store: LevelPeerStore, data: unknown): Promise<number> {
+export async function importStore(store: PeerIndexAccess, data: unknown): Promise<number> {
   const doc = data as Partial<PeerStoreExport> | null
   if (doc == null || typeof doc !== 'object' || doc.version !== EXPORT_VERSION || !Array.isArray(doc.peers)) {
     throw invalid(`expected a version ${EXPORT_VERSION} peer store export`)
@@ -73,7 +73,7 @@ interface RustAddr {
  * TTLs count from now (the file holds no expiry); a TTL at or past ConnectedAddrTTL becomes Permanent.
  * Addresses are added with AddAddrs rules. Returns the number of peers read.
  */
-export async function importRustAddrBook(store: LevelPeerStore, text: string): Promise<number> {
+export async function importRustAddrBook(store: AddAddrsAccess, text: string): Promise<number> {
   let doc: unknown
   try {
     doc = JSON.parse(text)

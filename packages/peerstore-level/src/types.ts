@@ -123,6 +123,11 @@ export interface GcStats {
   durationMs: number
 }
 
+/** A completed GC run, with the time it started (epoch ms, by the store's clock). */
+export interface LastGc extends GcStats {
+  at: number
+}
+
 export interface QuarantinedRecord {
   kind: string
   key: string
@@ -165,4 +170,22 @@ export interface OpenReport {
   unreadable: UnreadableRecords[]
   /** Table files whose damaged blocks were replaced by empty ones before loading (see README). */
   mended: MendedTable[]
+}
+
+/** A LevelDB batch that failed. */
+export interface BatchFailure {
+  error: unknown
+  /** Peers whose records the batch held. */
+  peers: number
+  /** True when the records stay in the journal and are written again by the next flush (or the next open). */
+  retried: boolean
+}
+
+export interface LevelPeerStoreEvents {
+  /**
+   * A LevelDB batch failed (disk full, I/O error, ...). With a journal (a store opened by `path`) the writes are
+   * safe in it and written again by the next flush or the next open; without one, the writes waiting on the batch
+   * rejected.
+   */
+  'flush-error': CustomEvent<BatchFailure>
 }

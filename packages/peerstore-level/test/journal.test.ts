@@ -9,7 +9,7 @@ import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { AddressTTL, openPeerStore, repairPeerStore } from '@peerscope/peerstore-level'
-import { JOURNAL_FILES } from '../src/journal.ts'
+import { JOURNAL_FILES } from '../src/persistence/journal.ts'
 import { tempDirs } from './suite/helpers.ts'
 
 const { path: tempPath } = tempDirs('peerscope-journal-')

@@ -10,7 +10,13 @@ import { peerIdFromMultihash, peerIdFromPrivateKey, peerIdFromString } from '@li
 import fc from 'fast-check'
 import { base58btc } from 'multiformats/bases/base58'
 import * as Digest from 'multiformats/hashes/digest'
-import { ED25519_FIRST, ED25519_LAST, peerIdFromKey, RSA_FIRST, RSA_LAST } from '../src/peer-key.ts'
+import {
+  ED25519_FIRST,
+  ED25519_LAST,
+  peerIdFromKey,
+  RSA_FIRST,
+  RSA_LAST
+} from '../src/persistence/peer-key.ts'
 
 const ED25519_HEADER = [0x00, 0x24, 0x08, 0x01, 0x12, 0x20]
 const RSA_HEADER = [0x12, 0x20]

@@ -10,10 +10,15 @@ import { isMultiaddr, type Multiaddr, multiaddr } from '@multiformats/multiaddr'
 import fc from 'fast-check'
 import { Level } from 'level'
 import { base58btc } from 'multiformats/bases/base58'
-import { decodeRecord, encodeRecord } from '../src/codec.ts'
 import { openPeerStore } from '../src/index.ts'
-import { decodeBase58, peerIdFromKey } from '../src/peer-key.ts'
-import { isCommonMultiaddrText, StoredMultiaddr, storedMultiaddr } from '../src/stored-multiaddr.ts'
+import { decodeBase58 } from '../src/persistence/base58.ts'
+import { decodeRecord, encodeRecord } from '../src/persistence/codec.ts'
+import { peerIdFromKey } from '../src/persistence/peer-key.ts'
+import {
+  isCommonMultiaddrText,
+  StoredMultiaddr,
+  storedMultiaddr
+} from '../src/persistence/stored-multiaddr.ts'
 import { newEntry } from '../src/types.ts'
 import { makePeers, tempDirs } from './suite/helpers.ts'
 

@@ -1,3 +1,5 @@
+// The peer store's GC interval and run record, re-exported where the service's options name them.
+export { DEFAULT_GC_INTERVAL, type LastGc } from '@peerscope/peerstore-level'
 export * from './http/index.ts'
 export { loadOrCreatePrivateKey } from './identity.ts'
 export { interposedStore, interposePeerStore, PEER_STORE_METHODS } from './peer-store/interpose.ts'
@@ -5,9 +7,7 @@ export { defaultPeerStorePath, type PeerStoreOptions } from './peer-store/open.t
 export { type Peerscope, type PeerscopeInit, peerscope } from './peerscope.ts'
 export type { HttpOptions } from './service.ts'
 export {
-  DEFAULT_GC_INTERVAL,
   DEFAULT_LATENCY_SAMPLE_INTERVAL,
-  type LastGc,
   type PeerscopeService,
   type PeerscopeServiceComponents,
   type PeerscopeServiceInit,

@@ -16,21 +16,22 @@ import type { AddressManager, ConnectionManager } from '@libp2p/interface-intern
 import type { PeerscopeMetrics } from '@peerscope/metrics'
 import {
   type GcStats,
+  type LastGc,
   type LevelPeerStore,
   Libp2pPeerStore,
+  openReportWarnings,
   PeerStoreError
 } from '@peerscope/peerstore-level'
 import { type HttpServer, type HttpServerOptions, startHttpServer } from './http/server.ts'
 import { deferredPeerStore } from './peer-store/deferred.ts'
 import { interposePeerStore } from './peer-store/interpose.ts'
-import { openConfiguredStore, type PeerStoreOptions } from './peer-store/open.ts'
+import { configuredStorePath, openConfiguredStore, type PeerStoreOptions } from './peer-store/open.ts'
 import { AddressTtlRules } from './swarm/address-ttl.ts'
 import { syncKadPin } from './swarm/kad-pins.ts'
 import { LatencySampler } from './swarm/latency.ts'
 import { KeyedSerialQueue } from './swarm/serial.ts'
 import { liveView } from './view/live-view.ts'
 
-export const DEFAULT_GC_INTERVAL = 10 * 60_000
 export const DEFAULT_LATENCY_SAMPLE_INTERVAL = 10_000
 
 /** The HTTP API and dashboard; off unless given. */
@@ -55,16 +56,13 @@ export interface PeerscopeServiceComponents {
   metrics?: unknown
 }
 
-export interface LastGc extends GcStats {
-  at: number
-}
-
 /** What a running node exposes to the HTTP view and to users: `node.services.peerscope`. */
 export interface PeerscopeService {
   /** The persistent TTL peer store behind `node.peerStore`; rejects while it cannot be opened. */
   store(): Promise<LevelPeerStore>
-  /** Runs the address GC now. */
+  /** Runs the address GC now (the store also runs it every `peerStore.gcInterval` ms). */
   gc(): Promise<GcStats>
+  /** The store's last completed GC run, by its timer or by `gc()`. */
   readonly lastGc: LastGc | undefined
   /** Resolves when every swarm event received so far has been applied to the store (for tests and tools). */
   settled(): Promise<void>
@@ -89,10 +87,10 @@ class PeerscopeServiceImpl implements PeerscopeService, Startable {
   readonly #log: Logger
   readonly #queue: KeyedSerialQueue
   #opening: Promise<{ store: LevelPeerStore; api: Libp2pPeerStore }> | undefined
+  /** The store opened last (still readable after it closed: its last GC run). */
+  #store: LevelPeerStore | undefined
   #rules: AddressTtlRules | undefined
   #latency: LatencySampler | undefined
-  #gcTimer: ReturnType<typeof setInterval> | undefined
-  #lastGc: LastGc | undefined
   #http: HttpServer | undefined
   #running = false
   /** Set once the store is closed at stop, until the next start: nothing may reopen it in between. */
@@ -110,12 +108,12 @@ class PeerscopeServiceImpl implements PeerscopeService, Startable {
       deferredPeerStore(async () => (await this.#open()).api)
     )
     // Start opening at once so early calls wait on a store that is already on its way; a failure (e.g. the
-    // database is locked) surfaces from start().
-    this.#open().catch(() => {})
+    // database is locked) is thrown by start(), and logged here in case the node is never started.
+    this.#open().catch((err) => this.#log('opening the peer store failed; start() reports it - %e', err))
   }
 
   get lastGc(): LastGc | undefined {
-    return this.#lastGc
+    return this.#store?.lastGc
   }
 
   async store(): Promise<LevelPeerStore> {
@@ -133,25 +131,11 @@ class PeerscopeServiceImpl implements PeerscopeService, Startable {
     this.#opening ??= (async () => {
       const { peerId, privateKey, events } = this.#components
       const options = this.#init.peerStore ?? {}
-      const store = await openConfiguredStore(options, { peerId, privateKey })
-      const { mended, unreadable, quarantined } = store.openReport
-      for (const m of mended) {
-        this.#log.error(
-          'peer store table %s was damaged: %d of %d blocks mended (their records are lost), original kept at %s',
-          m.file,
-          m.badBlocks,
-          m.blocks,
-          m.original
-        )
+      const store = await openConfiguredStore(options, { peerId, privateKey }, this.#components.logger)
+      this.#store = store
+      for (const line of openReportWarnings(store.openReport, configuredStorePath(options, peerId))) {
+        this.#log.error('peer store: %s', line)
       }
-      if (unreadable.length > 0) {
-        this.#log.error(
-          'peer store: some records are unreadable (%s); run `peerscope repair`',
-          unreadable[0]!.message
-        )
-      }
-      if (quarantined.length > 0)
-        this.#log.error('peer store: %d damaged record(s) quarantined', quarantined.length)
       const api = new Libp2pPeerStore(store, {
         peerId,
         events,
@@ -176,13 +160,6 @@ class PeerscopeServiceImpl implements PeerscopeService, Startable {
     events.addEventListener('peer:disconnect', this.#onDisconnect)
     events.addEventListener('peer:update', this.#onPeerUpdate)
     this.#latency?.start(this.#init.latencySampleInterval ?? DEFAULT_LATENCY_SAMPLE_INTERVAL)
-    const gcInterval = this.#init.peerStore?.gcInterval ?? DEFAULT_GC_INTERVAL
-    if (gcInterval > 0) {
-      this.#gcTimer = setInterval(() => {
-        this.gc().catch((err) => this.#log.error('peer store GC failed - %e', err))
-      }, gcInterval)
-      this.#gcTimer.unref()
-    }
     this.#running = true
   }
 
@@ -198,7 +175,7 @@ class PeerscopeServiceImpl implements PeerscopeService, Startable {
       connections: () => connectionManager.getConnections(),
       store: () => this.store(),
       metrics: isPeerscopeMetrics(metrics) ? metrics : undefined,
-      lastGc: () => this.#lastGc
+      lastGc: () => this.lastGc
     })
     this.#http = await startHttpServer({ ...http, view, logger: this.#log })
     this.#log('HTTP API and dashboard at %s', this.#http.url)
@@ -226,8 +203,6 @@ class PeerscopeServiceImpl implements PeerscopeService, Startable {
     events.removeEventListener('peer:disconnect', this.#onDisconnect)
     events.removeEventListener('peer:update', this.#onPeerUpdate)
     this.#latency?.stop()
-    if (this.#gcTimer !== undefined) clearInterval(this.#gcTimer)
-    this.#gcTimer = undefined
   }
 
   /** Other components may still write while they stop, so the store closes only after every one has. */
@@ -241,10 +216,7 @@ class PeerscopeServiceImpl implements PeerscopeService, Startable {
 
   async gc(): Promise<GcStats> {
     const { store } = await this.#open()
-    const at = Date.now()
-    const stats = await store.gc()
-    this.#lastGc = { ...stats, at }
-    return stats
+    return store.gc()
   }
 
   settled(): Promise<void> {

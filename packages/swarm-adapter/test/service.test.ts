@@ -1,8 +1,15 @@
 import assert from 'node:assert/strict'
 import { after, describe, test } from 'node:test'
+import { identify } from '@libp2p/identify'
+import type { ComponentLogger } from '@libp2p/interface'
+import { defaultLogger } from '@libp2p/logger'
+import { ping } from '@libp2p/ping'
 import { ConnectedAddrTTL, PeerStoreError, RecentlyConnectedAddrTTL } from '@peerscope/peerstore-level'
+import { createLibp2p } from 'libp2p'
 import { pEvent } from 'p-event'
+import { peerscopeService } from '../src/service.ts'
 import {
+  baseOptions,
   dialAndIdentify,
   eventually,
   newKey,
@@ -113,6 +120,29 @@ describe('peerscope service: swarm behaviour', () => {
     await node.start()
     cleanup.push(() => node.stop())
     assert.ok(await node.peerStore.has(node.peerId))
+  })
+
+  test('the store runs GC on its own timer and logs through the node logger; service.lastGc reads its runs', async () => {
+    const components: string[] = []
+    const logger: ComponentLogger = {
+      forComponent(name) {
+        components.push(name)
+        return defaultLogger().forComponent(name)
+      }
+    }
+    const node: ScopedNode = await createLibp2p({
+      ...baseOptions(),
+      logger,
+      services: {
+        identify: identify(),
+        ping: ping(),
+        peerscope: peerscopeService({ peerStore: { memory: true, gcInterval: 20 } })
+      }
+    })
+    cleanup.push(() => node.stop())
+    assert.ok(components.includes('peerscope:peer-store'), components.join(', '))
+    await eventually('a GC run by the store timer', () => node.services.peerscope.lastGc !== undefined)
+    assert.equal(typeof node.services.peerscope.lastGc?.at, 'number')
   })
 
   test('ping RTTs measured by the connection monitor feed the latency EWMA', async () => {

@@ -23,7 +23,7 @@ import { isMultiaddr } from '@multiformats/multiaddr'
 import { equals } from 'uint8arrays'
 import { AddressTTL, neverExpires, PermanentAddrTTL } from '../constants.ts'
 import { internNames } from '../intern.ts'
-import type { LevelPeerStore } from '../store.ts'
+import type { Libp2pViewAccess } from '../peer-index-access.ts'
 import {
   type AddrInfo,
   editMetadata,
@@ -126,7 +126,7 @@ function copyPeer(peer: Peer): Peer {
 }
 
 export class Libp2pPeerStore implements PeerStore {
-  readonly #store: LevelPeerStore
+  readonly #store: Libp2pViewAccess
   readonly #self: PeerId | undefined
   readonly #selfText: string | undefined
   readonly #events: PeerUpdateEvents | undefined
@@ -135,7 +135,7 @@ export class Libp2pPeerStore implements PeerStore {
   // store's change hook, and `validUntil` (the nearest address or tag expiry) retires it on time.
   readonly #views = new WeakMap<PeerEntry, { peer: Peer; validUntil: number }>()
 
-  constructor(store: LevelPeerStore, init: Libp2pPeerStoreInit = {}) {
+  constructor(store: Libp2pViewAccess, init: Libp2pPeerStoreInit = {}) {
     this.#store = store
     this.#self = init.peerId ?? store.selfId
     this.#selfText = this.#self?.toString()

@@ -5,6 +5,7 @@ import {
   type LevelPeerStore,
   migrateFromLibp2pDatastore,
   openPeerStore,
+  openReportWarnings,
   type RepairReport,
   repairPeerStore,
   type VerifyReport,
@@ -76,22 +77,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   let store: LevelPeerStore | undefined
   try {
     store = await openPeerStore({ path: values.db, gc: { interval: 0 } })
-    const report = store.openReport
-    if (report.quarantined.length > 0) {
-      io.err(`warning: ${report.quarantined.length} damaged record(s) were quarantined on open\n`)
-    }
-    for (const m of report.mended) {
-      io.err(
-        `warning: damaged table file ${m.file}: ${m.badBlocks} of ${m.blocks} blocks failed their checksum and were ` +
-          `mended (their records are lost); the original is at ${m.original}\n`
-      )
-    }
-    if (report.unreadable.length > 0) {
-      io.err(
-        `warning: damaged table file: some ${report.unreadable.map((u) => u.kind).join(', ')} records ` +
-          `could not be read (${report.unreadable[0]!.message}); run \`peerscope repair ${values.db}\`\n`
-      )
-    }
+    for (const line of openReportWarnings(store.openReport, values.db)) io.err(`warning: ${line}\n`)
     switch (command) {
       case 'peers': {
         const page = peerPage(

@@ -1,6 +1,6 @@
 import { homedir } from 'node:os'
 import { join } from 'node:path'
-import type { PeerId, PrivateKey } from '@libp2p/interface'
+import type { ComponentLogger, PeerId, PrivateKey } from '@libp2p/interface'
 import { type LevelPeerStore, openPeerStore, type PeerStoreLimits } from '@peerscope/peerstore-level'
 import type { AbstractLevel } from 'abstract-level'
 
@@ -17,7 +17,7 @@ export interface PeerStoreOptions {
   memory?: boolean
   /** TTL in ms of addresses written through libp2p's PeerStore API (discovery, routing); default 1 h. */
   addressTtl?: number
-  /** Period of the address GC in ms; default 10 minutes, 0 disables the periodic run. */
+  /** Period of the store's address GC in ms; default `DEFAULT_GC_INTERVAL` (10 minutes), 0 disables it. */
   gcInterval?: number
   limits?: PeerStoreLimits
 }
@@ -27,17 +27,29 @@ export function defaultPeerStorePath(peerId: PeerId): string {
   return join(home, 'peers', peerId.toString())
 }
 
-/** Opens the store the options describe. The service owns GC, so the store's own timer stays off. */
+/** The directory of the LevelDB the options describe; undefined when the store is not a LevelDB directory. */
+export function configuredStorePath(options: PeerStoreOptions, peerId: PeerId): string | undefined {
+  if (options.db !== undefined || options.memory === true) return undefined
+  return options.path ?? defaultPeerStorePath(peerId)
+}
+
+/** Opens the store the options describe. The store runs its own GC timer, every `gcInterval` ms. */
 export async function openConfiguredStore(
   options: PeerStoreOptions,
-  self: { peerId: PeerId; privateKey: PrivateKey }
+  self: { peerId: PeerId; privateKey: PrivateKey },
+  logger?: ComponentLogger
 ): Promise<LevelPeerStore> {
-  const common = { peerId: self.peerId, privateKey: self.privateKey, gc: { interval: 0 } }
+  const common = {
+    peerId: self.peerId,
+    privateKey: self.privateKey,
+    ...(options.gcInterval === undefined ? {} : { gc: { interval: options.gcInterval } }),
+    ...(logger === undefined ? {} : { logger })
+  }
   const limits = options.limits === undefined ? {} : { limits: options.limits }
   if (options.db !== undefined) return openPeerStore({ ...common, ...limits, db: options.db })
   if (options.memory === true) {
     const { MemoryLevel } = await import('memory-level')
     return openPeerStore({ ...common, ...limits, db: new MemoryLevel<string, string>() })
   }
-  return openPeerStore({ ...common, ...limits, path: options.path ?? defaultPeerStorePath(self.peerId) })
+  return openPeerStore({ ...common, ...limits, path: configuredStorePath(options, self.peerId) })
 }

@@ -1,9 +1,8 @@
 import type { Connection, PeerId } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import type { PeerscopeMetrics, Stats } from '@peerscope/metrics'
-import type { LevelPeerStore } from '@peerscope/peerstore-level'
+import type { LastGc, LevelPeerStore } from '@peerscope/peerstore-level'
 import type { BandwidthStats, ConnectionView, PeerscopeView } from '../http/view.ts'
-import type { LastGc } from '../service.ts'
 import { peerStoreGauges } from './offline-view.ts'
 import { type LiveFacts, peerDetail, peerPage, peerStoreStats } from './peer-store-view.ts'
 

@@ -1,7 +1,6 @@
 import { peerIdFromString } from '@libp2p/peer-id'
-import type { LevelPeerStore } from '@peerscope/peerstore-level'
+import type { LastGc, LevelPeerStore } from '@peerscope/peerstore-level'
 import type { BandwidthStats, PeerscopeView } from '../http/view.ts'
-import type { LastGc } from '../service.ts'
 import { OFFLINE, peerDetail, peerPage, peerStoreStats } from './peer-store-view.ts'
 
 const ZERO: BandwidthStats = { totalIn: 0, totalOut: 0, packetsIn: 0, packetsOut: 0, rateIn: 0, rateOut: 0 }

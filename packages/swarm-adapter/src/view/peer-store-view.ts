@@ -3,12 +3,12 @@ import type { PeerId } from '@libp2p/interface'
 import {
   type AddrInfo,
   ConnectedAddrTTL,
+  type LastGc,
   type LevelPeerStore,
   type MetadataValue,
   PermanentAddrTTL
 } from '@peerscope/peerstore-level'
 import type { AddressView, Page, PeerDetail, PeerStoreStatsView, PeerSummary } from '../http/view.ts'
-import type { LastGc } from '../service.ts'
 
 /** What the store does not know but a live node does; an offline database has none of it. */
 export interface LiveFacts {

@@ -12,7 +12,7 @@
 // newline and was never acknowledged: it is ignored.
 import { closeSync, ftruncateSync, openSync, readFileSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
-import { RECORD_KINDS, type RecordKind } from './types.ts'
+import { RECORD_KINDS, type RecordKind } from '../types.ts'
 
 export const JOURNAL_FILES = ['peerscope-journal-a', 'peerscope-journal-b'] as const
 

@@ -4,9 +4,8 @@ import { publicKeyFromProtobuf, publicKeyToProtobuf } from '@libp2p/crypto/keys'
 import { peerIdFromPublicKey } from '@libp2p/peer-id'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import { toString as bytesToString, fromString } from 'uint8arrays'
-import { neverExpires } from './constants.ts'
-import { internNames } from './intern.ts'
-import { storedMultiaddr } from './stored-multiaddr.ts'
+import { neverExpires } from '../constants.ts'
+import { internNames } from '../intern.ts'
 import {
   type AddrInfo,
   type JsonValue,
@@ -16,7 +15,8 @@ import {
   type RecordKind,
   type SignedRecord,
   type TagEntry
-} from './types.ts'
+} from '../types.ts'
+import { storedMultiaddr } from './stored-multiaddr.ts'
 
 type EncodedAddr = [string, number, number | null, 0 | 1]
 interface EncodedAddrs {

@@ -8,7 +8,7 @@ import { CID } from 'multiformats/cid'
 import * as Digest from 'multiformats/hashes/digest'
 import type { MultihashDigest } from 'multiformats/hashes/interface'
 import { equals as bytesEqual } from 'uint8arrays/equals'
-import { decodeBase58 } from './peer-key.ts'
+import { decodeBase58 } from './base58.ts'
 
 const LIBP2P_KEY_CODE = 0x72
 const inspect = Symbol.for('nodejs.util.inspect.custom')

@@ -1,0 +1,348 @@
+// The address book, with go-libp2p's TTL rules: `AddAddrs` never lowers a stored TTL or expiry, `SetAddrs`
+// overwrites them, `UpdateAddrs` moves addresses from one TTL class to another, expired addresses are invisible to
+// reads (GC removes them later). Connected and Permanent addresses never expire. Also here: the address stream,
+// signed peer records (their addresses are certified), and the limits: `maxAddrsPerPeer` unconnected addresses per
+// peer (the nearest expiry is evicted) and `maxAddrs` in the whole store.
+
+import type { PeerId } from '@libp2p/interface'
+import { peerIdFromPublicKey } from '@libp2p/peer-id'
+import { PeerRecord, RecordEnvelope } from '@libp2p/peer-record'
+import { isMultiaddr, type Multiaddr } from '@multiformats/multiaddr'
+import { neverExpires } from '../constants.ts'
+import { PeerStoreError } from '../errors.ts'
+import { isBare, type PeerIndex, peerKey } from '../peer-index.ts'
+import { type AddrInfo, keepAddrOrder, type PeerEntry, type RecordKind } from '../types.ts'
+import { AddrStreams } from './addr-stream.ts'
+import type { BookContext } from './context.ts'
+
+const ADDRS: readonly RecordKind[] = ['addrs']
+
+export interface AddrLimits {
+  /** Unconnected addresses per peer; 0 = no limit. */
+  maxAddrsPerPeer: number
+  /** Unconnected addresses in the whole store. */
+  maxAddrs: number
+}
+
+export function checkTtl(ttl: number): void {
+  if (typeof ttl !== 'number' || Number.isNaN(ttl)) {
+    throw new PeerStoreError('ERR_INVALID_TTL', `TTL must be a number of ms, got ${String(ttl)}`)
+  }
+}
+
+/** A peer that loses its last address loses its signed record too (go's rule). */
+export function forgetRecordWithoutAddrs(entry: PeerEntry): void {
+  if (entry.addrs.size === 0) entry.record = undefined
+}
+
+function expiry(now: number, ttl: number): number {
+  return neverExpires(ttl) ? Number.POSITIVE_INFINITY : now + ttl
+}
+
+function alive(a: AddrInfo, now: number): boolean {
+  return now < a.expiresAt
+}
+
+/** Strips our own `/p2p/<id>` suffix; undefined for nil addrs or addrs naming another peer. */
+function normalize(peer: PeerId, ma: Multiaddr | null | undefined): Multiaddr | undefined {
+  if (ma == null) return undefined
+  if (!isMultiaddr(ma)) throw new PeerStoreError('ERR_INVALID_MULTIADDR', `not a multiaddr: ${String(ma)}`)
+  const components = ma.getComponents()
+  const last = components[components.length - 1]
+  if (last?.name !== 'p2p') return ma
+  if (last.value !== peer.toString()) return undefined
+  return ma.decapsulateCode(421)
+}
+
+function normalizeAll(peer: PeerId, addrs: ReadonlyArray<Multiaddr | null | undefined>): Multiaddr[] {
+  if (!Array.isArray(addrs)) throw new PeerStoreError('ERR_INVALID_MULTIADDR', 'addrs must be an array')
+  const out: Multiaddr[] = []
+  for (const ma of addrs) {
+    const n = normalize(peer, ma)
+    if (n != null) out.push(n)
+  }
+  return out
+}
+
+export class AddrBook {
+  readonly #ctx: BookContext
+  readonly #index: PeerIndex
+  readonly #limits: AddrLimits
+  readonly #streams = new AddrStreams()
+
+  constructor(ctx: BookContext, limits: AddrLimits) {
+    this.#ctx = ctx
+    this.#index = ctx.index
+    this.#limits = limits
+  }
+
+  /** go `AddAddrs`: never lowers a stored TTL or expiry; `ttl <= 0` is a no-op. */
+  async addAddrs(
+    peer: PeerId,
+    addrs: ReadonlyArray<Multiaddr | null | undefined>,
+    ttl: number
+  ): Promise<void> {
+    this.#ctx.assertOpen()
+    const key = peerKey(peer)
+    checkTtl(ttl)
+    const list = normalizeAll(peer, addrs)
+    if (ttl <= 0 || list.length === 0) return Promise.resolve()
+    return this.#addAddrs(key, peer, list, ttl, false)
+  }
+
+  #addAddrs(key: string, peer: PeerId, list: Multiaddr[], ttl: number, certified: boolean): Promise<void> {
+    const index = this.#index
+    const now = this.#ctx.now()
+    const existing = index.get(key)
+    if (!neverExpires(ttl)) {
+      let fresh = 0
+      for (const ma of list) if (existing?.addrs.has(ma.toString()) !== true) fresh++
+      if (index.unconnected + fresh > this.#limits.maxAddrs) {
+        throw new PeerStoreError(
+          'ERR_TOO_MANY_ADDRS',
+          `the store holds its limit of ${this.#limits.maxAddrs} addrs`
+        )
+      }
+    }
+    const entry = index.entry(key, peer)
+    const expiresAt = expiry(now, ttl)
+    let changed = false
+    for (const ma of list) {
+      const k = ma.toString()
+      const old = entry.addrs.get(k)
+      if (old != null && alive(old, now)) {
+        const next = Math.max(old.ttl, ttl)
+        const nextExpiry = Math.max(old.expiresAt, expiresAt)
+        if (next !== old.ttl || nextExpiry !== old.expiresAt || (certified && !old.certified)) {
+          index.setAddr(entry, k, {
+            multiaddr: old.multiaddr,
+            ttl: next,
+            expiresAt: nextExpiry,
+            certified: old.certified || certified
+          })
+          changed = true
+        }
+        continue
+      }
+      if (old != null) index.deleteAddr(entry, k)
+      if (!neverExpires(ttl) && !this.#makeRoom(entry, now)) continue
+      index.setAddr(entry, k, { multiaddr: ma, ttl, expiresAt, certified })
+      changed = true
+      this.#streams.announce(key, ma)
+    }
+    if (!changed) {
+      if (isBare(entry)) index.delete(key)
+      return Promise.resolve()
+    }
+    return this.#ctx.commit(key, ADDRS)
+  }
+
+  /** go `SetAddrs`: overwrites TTL and expiry (may lower them); `ttl <= 0` deletes the addrs. */
+  async setAddrs(
+    peer: PeerId,
+    addrs: ReadonlyArray<Multiaddr | null | undefined>,
+    ttl: number
+  ): Promise<void> {
+    this.#ctx.assertOpen()
+    const key = peerKey(peer)
+    checkTtl(ttl)
+    const list = normalizeAll(peer, addrs)
+    if (list.length === 0) return Promise.resolve()
+    const index = this.#index
+    const now = this.#ctx.now()
+    const entry = index.entry(key, peer)
+    for (const ma of list) {
+      const k = ma.toString()
+      const old = entry.addrs.get(k)
+      if (ttl <= 0) {
+        index.deleteAddr(entry, k)
+        continue
+      }
+      if (old == null && !neverExpires(ttl) && !this.#makeRoom(entry, now)) continue
+      index.setAddr(entry, k, {
+        multiaddr: old?.multiaddr ?? ma,
+        ttl,
+        expiresAt: expiry(now, ttl),
+        certified: old?.certified ?? false
+      })
+      if (old == null || !alive(old, now)) this.#streams.announce(key, ma)
+    }
+    forgetRecordWithoutAddrs(entry)
+    return this.#ctx.commit(key, ADDRS)
+  }
+
+  /** go `UpdateAddrs`: only addrs whose stored TTL equals `oldTtl`; `newTtl <= 0` deletes them. */
+  async updateAddrs(peer: PeerId, oldTtl: number, newTtl: number): Promise<void> {
+    this.#ctx.assertOpen()
+    const key = peerKey(peer)
+    checkTtl(oldTtl)
+    checkTtl(newTtl)
+    const index = this.#index
+    const entry = index.get(key)
+    if (entry == null) return Promise.resolve()
+    const now = this.#ctx.now()
+    let changed = false
+    for (const [k, a] of [...entry.addrs]) {
+      if (a.ttl !== oldTtl) continue
+      changed = true
+      if (newTtl <= 0) index.deleteAddr(entry, k)
+      else index.setAddr(entry, k, { ...a, ttl: newTtl, expiresAt: expiry(now, newTtl) })
+    }
+    if (!changed) return Promise.resolve()
+    forgetRecordWithoutAddrs(entry)
+    return this.#ctx.commit(key, ADDRS)
+  }
+
+  /** Deletes every address of the peer and its signed record. */
+  async clearAddrs(peer: PeerId): Promise<void> {
+    this.#ctx.assertOpen()
+    const key = peerKey(peer)
+    const entry = this.#index.get(key)
+    if (entry == null || (entry.addrs.size === 0 && entry.record == null)) return Promise.resolve()
+    this.deleteAll(entry)
+    entry.record = undefined
+    return this.#ctx.commit(key, ADDRS)
+  }
+
+  /** Unexpired addresses with their TTL, expiry and certified flag, in insertion order. */
+  addrInfos(peer: PeerId): AddrInfo[] {
+    const entry = this.#index.get(peerKey(peer))
+    if (entry == null) return []
+    const now = this.#ctx.now()
+    const out: AddrInfo[] = []
+    for (const a of entry.addrs.values()) if (alive(a, now)) out.push({ ...a })
+    return out
+  }
+
+  /** Unexpired addresses, in insertion order. */
+  addrs(peer: PeerId): Multiaddr[] {
+    return this.addrInfos(peer).map((a) => a.multiaddr)
+  }
+
+  /** Peers with at least one unexpired address. */
+  peersWithAddrs(): PeerId[] {
+    const now = this.#ctx.now()
+    const out: PeerId[] = []
+    for (const entry of this.#index.values()) {
+      for (const a of entry.addrs.values()) {
+        if (alive(a, now)) {
+          out.push(entry.id)
+          break
+        }
+      }
+    }
+    return out
+  }
+
+  /**
+   * Current addrs (loopback, then non-TCP, then TCP), then each new one as it is added, each at most once,
+   * until `signal` aborts.
+   */
+  addrStream(peer: PeerId, options: { signal?: AbortSignal } = {}): AsyncGenerator<Multiaddr> {
+    const ctx = this.#ctx
+    return this.#streams.stream(
+      peer,
+      () => this.addrs(peer),
+      () => ctx.isClosed(),
+      options
+    )
+  }
+
+  /** Ends every address stream (the store is closing). */
+  closeStreams(): void {
+    this.#streams.wakeAll()
+  }
+
+  /**
+   * Verifies a signed peer record envelope and stores its addresses as certified at `ttl`. A lower
+   * sequence number than the stored one returns false; an equal one is accepted (it refreshes the TTL).
+   * Certified addrs missing from a newer record are dropped unless connected (go-libp2p master, #3487).
+   */
+  async consumePeerRecord(envelope: Uint8Array, ttl: number, expectedPeer?: PeerId): Promise<boolean> {
+    this.#ctx.assertOpen()
+    checkTtl(ttl)
+    let record: PeerRecord
+    let signer: PeerId
+    try {
+      const env = await RecordEnvelope.openAndCertify(envelope, PeerRecord.DOMAIN)
+      signer = peerIdFromPublicKey(env.publicKey)
+      record = PeerRecord.createFromProtobuf(env.payload)
+    } catch (err) {
+      throw new PeerStoreError('ERR_INVALID_PEER_RECORD', 'unable to process envelope: not a PeerRecord', {
+        cause: err
+      })
+    }
+    if (!record.peerId.equals(signer)) {
+      throw new PeerStoreError('ERR_INVALID_PEER_RECORD', 'signing key does not match PeerID in PeerRecord')
+    }
+    if (expectedPeer != null && !expectedPeer.equals(signer)) return false
+    const index = this.#index
+    const key = signer.toString()
+    const stored = index.get(key)?.record
+    if (stored != null && stored.seq > record.seqNumber) return false
+    const entry = index.entry(key, signer)
+    const list = record.multiaddrs.map((ma) => normalize(signer, ma)).filter((ma) => ma != null)
+    const wanted = new Set(list.map((ma) => ma.toString()))
+    for (const [k, a] of [...entry.addrs]) {
+      if (a.certified && !wanted.has(k) && !neverExpires(a.ttl)) index.deleteAddr(entry, k)
+    }
+    entry.record = { seq: record.seqNumber, envelope: envelope.slice() }
+    if (ttl > 0) await this.#addAddrs(key, signer, list, ttl, true)
+    forgetRecordWithoutAddrs(entry)
+    await this.#ctx.commit(key, ADDRS)
+    return true
+  }
+
+  /** The stored signed envelope, or undefined when the peer has no unexpired address. */
+  peerRecord(peer: PeerId): Uint8Array | undefined {
+    const entry = this.#index.get(peerKey(peer))
+    if (entry?.record == null) return undefined
+    return this.addrs(peer).length === 0 ? undefined : entry.record.envelope.slice()
+  }
+
+  /** The stored record's sequence number. */
+  peerRecordSeq(peer: PeerId): bigint | undefined {
+    return this.#index.get(peerKey(peer))?.record?.seq
+  }
+
+  /** Deletes every address of an entry (the signed record is the caller's to drop). */
+  deleteAll(entry: PeerEntry): void {
+    for (const k of [...entry.addrs.keys()]) this.#index.deleteAddr(entry, k)
+  }
+
+  /**
+   * Takes in an entry whose addresses a caller edited directly (`mutate`, the libp2p view): puts them back in
+   * order, recounts them, announces the new ones, and drops the signed record if none is left.
+   */
+  adoptEdited(key: string, entry: PeerEntry, before: ReadonlyMap<string, AddrInfo>): void {
+    keepAddrOrder(entry.addrs)
+    this.#index.adoptAddrs(entry, before)
+    for (const [k, a] of entry.addrs) if (before.get(k) !== a) this.#streams.announce(key, a.multiaddr)
+    forgetRecordWithoutAddrs(entry)
+  }
+
+  /** Makes room under the per-peer cap; false when the new address must be dropped. */
+  #makeRoom(entry: PeerEntry, now: number): boolean {
+    const max = this.#limits.maxAddrsPerPeer
+    if (max <= 0) return true
+    let count = 0
+    let victim: string | undefined
+    let victimExpiry = Number.POSITIVE_INFINITY
+    for (const [key, a] of entry.addrs) {
+      if (neverExpires(a.ttl)) continue
+      if (!alive(a, now)) {
+        this.#index.deleteAddr(entry, key)
+        continue
+      }
+      count++
+      if (a.expiresAt < victimExpiry) {
+        victimExpiry = a.expiresAt
+        victim = key
+      }
+    }
+    if (count < max) return true
+    if (victim == null) return false
+    this.#index.deleteAddr(entry, victim)
+    return true
+  }
+}

@@ -1,0 +1,23 @@
+// What every book works on. The books (addresses, keys, protocols, metadata and latency, tags and pins) hold the
+// rules of their part of the API; they share one peer index and one write path, which the store owns.
+
+import type { PeerIndex } from '../peer-index.ts'
+import type { RecordKind } from '../types.ts'
+
+export interface BookContext {
+  readonly index: PeerIndex
+  /** The store's clock, epoch ms. */
+  now(): number
+  /** True once the store is closed. */
+  isClosed(): boolean
+  /** Throws `ERR_CLOSED` once the store is closed: every write checks it first. */
+  assertOpen(): void
+  /**
+   * Drops the peer's entry if it holds nothing, marks `kinds` dirty and makes the change durable (see
+   * persistence/write-path.ts). Rejects only when a LevelDB batch fails, which the store has reported then.
+   */
+  commit(key: string, kinds: readonly RecordKind[]): Promise<void>
+}
+
+/** For a write nobody waits on: a failed batch is reported by the store when it fails (`flush-error`). */
+export function reportedByStore(): void {}

@@ -1,0 +1,102 @@
+// Metadata (any key to bytes or a JSON value, persisted) and latency (an EWMA of RTT samples, in memory only: a
+// latency from before a restart says nothing about the network now).
+
+import type { PeerId } from '@libp2p/interface'
+import { LatencyEWMASmoothing } from '../constants.ts'
+import { PeerStoreError } from '../errors.ts'
+import { type PeerIndex, peerKey } from '../peer-index.ts'
+import {
+  editMetadata,
+  type JsonValue,
+  type MetadataValue,
+  noEntries,
+  type PeerEntry,
+  type RecordKind
+} from '../types.ts'
+import type { BookContext } from './context.ts'
+
+const META: readonly RecordKind[] = ['meta']
+
+/**
+ * Metadata values are bytes or JSON: anything else (functions, symbols, cycles, BigInt) is refused. The value
+ * kept is the JSON round trip, which is exactly what a reopened store reads back (NaN and Infinity become null).
+ */
+function jsonCopy(value: unknown): JsonValue {
+  let text: string | undefined
+  try {
+    text = JSON.stringify(value)
+  } catch (err) {
+    throw new PeerStoreError('ERR_INVALID_ARGUMENT', 'metadata value is not JSON-serialisable', {
+      cause: err
+    })
+  }
+  if (text === undefined)
+    throw new PeerStoreError('ERR_INVALID_ARGUMENT', 'metadata value is not JSON-serialisable')
+  return JSON.parse(text) as JsonValue
+}
+
+export class MetadataBook {
+  readonly #ctx: BookContext
+  readonly #index: PeerIndex
+
+  constructor(ctx: BookContext) {
+    this.#ctx = ctx
+    this.#index = ctx.index
+  }
+
+  getMetadata(peer: PeerId, key: string): MetadataValue | undefined {
+    const v = this.#index.get(peerKey(peer))?.metadata.get(key)
+    return v instanceof Uint8Array ? v.slice() : v === undefined ? undefined : structuredClone(v)
+  }
+
+  /** The metadata keys stored for a peer, sorted; empty for an unknown peer. */
+  metadataKeys(peer: PeerId): string[] {
+    const metadata = this.#index.get(peerKey(peer))?.metadata
+    return metadata == null ? [] : [...metadata.keys()].sort()
+  }
+
+  /** Stores a value as given (bytes or any JSON value). */
+  async putMetadata(peer: PeerId, key: string, value: MetadataValue): Promise<void> {
+    this.#ctx.assertOpen()
+    const k = peerKey(peer)
+    if (typeof key !== 'string')
+      throw new PeerStoreError('ERR_INVALID_ARGUMENT', 'metadata key must be a string')
+    if (value === undefined) throw new PeerStoreError('ERR_INVALID_ARGUMENT', 'metadata value is undefined')
+    editMetadata(this.#index.entry(k, peer)).set(
+      key,
+      value instanceof Uint8Array ? value.slice() : jsonCopy(value)
+    )
+    return this.#ctx.commit(k, META)
+  }
+
+  async deleteMetadata(peer: PeerId, key: string): Promise<void> {
+    this.#ctx.assertOpen()
+    const k = peerKey(peer)
+    const entry = this.#index.get(k)
+    if (entry == null || !entry.metadata.has(key)) return Promise.resolve()
+    editMetadata(entry).delete(key)
+    return this.#ctx.commit(k, META)
+  }
+
+  /** Feeds an RTT sample (ms) into the EWMA (smoothing 0.1). Latency lives in memory only. */
+  recordLatency(peer: PeerId, ms: number): void {
+    const key = peerKey(peer)
+    if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0) {
+      throw new PeerStoreError('ERR_INVALID_ARGUMENT', `latency must be a non-negative number, got ${ms}`)
+    }
+    const entry = this.#index.entry(key, peer)
+    entry.latency =
+      entry.latency == null ? ms : (1 - LatencyEWMASmoothing) * entry.latency + LatencyEWMASmoothing * ms
+  }
+
+  /** The latency EWMA in ms; 0 for an unknown peer. */
+  latencyEWMA(peer: PeerId): number {
+    return this.#index.get(peerKey(peer))?.latency ?? 0
+  }
+
+  /** go `RemovePeer`'s part in the metadata book: forgets the metadata and the latency. */
+  forget(entry: PeerEntry): void {
+    entry.metadata = noEntries()
+    entry.latency = undefined
+  }
+}

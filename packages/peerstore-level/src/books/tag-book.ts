@@ -1,0 +1,57 @@
+// Tags and pins: what keeps a peer through GC. Tags (a value and an optional expiry) are written through the libp2p
+// view (`save`/`patch`/`merge`) or an import; expired ones are invisible to reads and removed by GC. A pin, named by
+// its reason, keeps a peer and everything it holds out of GC until it is unpinned; owners pin independently.
+
+import type { PeerId } from '@libp2p/interface'
+import { PeerStoreError } from '../errors.ts'
+import { type PeerIndex, peerKey } from '../peer-index.ts'
+import { editPins, type RecordKind, type TagEntry } from '../types.ts'
+import type { BookContext } from './context.ts'
+
+const PINS: readonly RecordKind[] = ['pins']
+
+export class TagBook {
+  readonly #ctx: BookContext
+  readonly #index: PeerIndex
+
+  constructor(ctx: BookContext) {
+    this.#ctx = ctx
+    this.#index = ctx.index
+  }
+
+  /** Live tags: expired ones are filtered at read. */
+  getTags(peer: PeerId): Map<string, { value: number; expiresAt: number }> {
+    const now = this.#ctx.now()
+    const out = new Map<string, TagEntry>()
+    for (const [name, t] of this.#index.get(peerKey(peer))?.tags ?? []) {
+      if (now < t.expiresAt) out.set(name, { ...t })
+    }
+    return out
+  }
+
+  /** Pins a peer for `reason`: a pinned peer survives GC. Pinning a peer not yet stored creates it. */
+  async pin(peer: PeerId, reason: string): Promise<void> {
+    this.#ctx.assertOpen()
+    const key = peerKey(peer)
+    if (typeof reason !== 'string' || reason === '') {
+      throw new PeerStoreError('ERR_INVALID_ARGUMENT', 'a pin needs a non-empty reason')
+    }
+    const entry = this.#index.entry(key, peer)
+    if (entry.pins.has(reason)) return Promise.resolve()
+    editPins(entry).add(reason)
+    return this.#ctx.commit(key, PINS)
+  }
+
+  async unpin(peer: PeerId, reason: string): Promise<void> {
+    this.#ctx.assertOpen()
+    const key = peerKey(peer)
+    const entry = this.#index.get(key)
+    if (entry == null || !entry.pins.has(reason)) return Promise.resolve()
+    editPins(entry).delete(reason)
+    return this.#ctx.commit(key, PINS)
+  }
+
+  pins(peer: PeerId): string[] {
+    return [...(this.#index.get(peerKey(peer))?.pins ?? [])].sort()
+  }
+}

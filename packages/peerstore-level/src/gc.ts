@@ -1,0 +1,168 @@
+// Garbage collection: expired addresses and tags go, then (unless `removeBarePeers` is off) every peer left with
+// no unexpired address, no live tag and no pin, except the local peer. Pinned peers are not touched. A run scans
+// the index in slices of at most `sliceMs` and yields to the event loop between them; each slice's changes are
+// written before the next slice starts, so a slow disk cannot let batches (and their encode time) pile up. The
+// collector owns the store's one GC timer and remembers the last run (`LastGc`) for status views.
+
+import type { PeerId } from '@libp2p/interface'
+import { forgetRecordWithoutAddrs } from './books/addr-book.ts'
+import { isBare, type PeerIndex, presentKinds } from './peer-index.ts'
+import { editTags, type GcStats, type LastGc, type RecordKind } from './types.ts'
+
+/** What GC needs of the write path. */
+export interface GcWrites {
+  readonly pendingPeers: number
+  markDirty(key: string, kinds: readonly RecordKind[]): void
+  flush(): Promise<void>
+}
+
+export interface GarbageCollectorInit {
+  index: PeerIndex
+  writes: GcWrites
+  now: () => number
+  selfId: PeerId | undefined
+  /** Longest synchronous slice in ms before a run yields to the event loop. */
+  sliceMs: number
+  removeBarePeers: boolean
+  /** True once the store is closed: a run stops at its next slice. */
+  isClosed: () => boolean
+  /** A run the timer started failed (a run someone called rejects to them instead). */
+  onTimerError: (err: unknown) => void
+}
+
+/** Dirty peers past which a slice ends early, bounding the batch it leaves to encode. */
+const GC_MAX_DIRTY = 256
+
+const ADDRS: readonly RecordKind[] = ['addrs']
+const TAGS: readonly RecordKind[] = ['tags']
+
+const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
+
+/** Waits for a run without taking over its failure, which its caller (or the timer) reports. */
+function reportedByCaller(): void {}
+
+export class GarbageCollector {
+  readonly #init: GarbageCollectorInit
+  #run: Promise<GcStats> | undefined
+  #timer: ReturnType<typeof setInterval> | undefined
+  #last: LastGc | undefined
+
+  constructor(init: GarbageCollectorInit) {
+    this.#init = init
+  }
+
+  /** The last run that completed, with its start time (the store's clock). */
+  get last(): LastGc | undefined {
+    return this.#last
+  }
+
+  /** Starts a run, or joins the one in progress. */
+  run(): Promise<GcStats> {
+    this.#run ??= this.#collect().finally(() => {
+      this.#run = undefined
+    })
+    return this.#run
+  }
+
+  /** Runs GC every `interval` ms (the timer does not keep the process alive); 0 = never. */
+  start(interval: number): void {
+    if (!(interval > 0) || this.#timer !== undefined) return
+    this.#timer = setInterval(() => {
+      this.run().catch(this.#init.onTimerError)
+    }, interval)
+    this.#timer.unref()
+  }
+
+  stop(): void {
+    if (this.#timer !== undefined) clearInterval(this.#timer)
+    this.#timer = undefined
+  }
+
+  /** Resolves once no run is in progress. */
+  async idle(): Promise<void> {
+    await this.#run?.catch(reportedByCaller)
+  }
+
+  async #collect(): Promise<GcStats> {
+    const { index, writes, sliceMs, isClosed } = this.#init
+    const at = this.#init.now()
+    const started = performance.now()
+    const stats: GcStats = {
+      peersScanned: 0,
+      addrsRemoved: 0,
+      tagsRemoved: 0,
+      peersRemoved: 0,
+      slices: 0,
+      longestSliceMs: 0,
+      durationMs: 0
+    }
+    const keys = [...index.keys()]
+    let i = 0
+    while (i < keys.length) {
+      const sliceStart = performance.now()
+      stats.slices++
+      while (i < keys.length) {
+        const key = keys[i++]!
+        this.#collectPeer(key, stats)
+        // Bound both the scan and the batch it produces, which is encoded synchronously on flush.
+        if (
+          (i & 31) === 0 &&
+          (writes.pendingPeers >= GC_MAX_DIRTY || performance.now() - sliceStart >= sliceMs)
+        ) {
+          break
+        }
+      }
+      stats.longestSliceMs = Math.max(stats.longestSliceMs, performance.now() - sliceStart)
+      await yieldToLoop()
+      if (isClosed()) break
+      // One slice's batch at a time, so a slow disk cannot let batches (and their encode time) pile up.
+      if (writes.pendingPeers > 0) {
+        const flushStart = performance.now()
+        const written = writes.flush()
+        stats.longestSliceMs = Math.max(stats.longestSliceMs, performance.now() - flushStart)
+        await written
+      }
+    }
+    stats.durationMs = performance.now() - started
+    this.#last = { ...stats, at }
+    return stats
+  }
+
+  #collectPeer(key: string, stats: GcStats): void {
+    const { index, writes, selfId, removeBarePeers } = this.#init
+    const entry = index.get(key)
+    if (entry == null) return
+    stats.peersScanned++
+    if (entry.pins.size > 0) return
+    const now = this.#init.now()
+    let addrsChanged = false
+    for (const [k, a] of entry.addrs) {
+      if (now >= a.expiresAt) {
+        index.deleteAddr(entry, k)
+        stats.addrsRemoved++
+        addrsChanged = true
+      }
+    }
+    let tagsChanged = false
+    for (const [name, t] of entry.tags) {
+      if (now >= t.expiresAt) {
+        editTags(entry).delete(name)
+        stats.tagsRemoved++
+        tagsChanged = true
+      }
+    }
+    if (addrsChanged) {
+      forgetRecordWithoutAddrs(entry)
+      writes.markDirty(key, ADDRS)
+    }
+    if (tagsChanged) writes.markDirty(key, TAGS)
+    const isSelf = selfId?.equals(entry.id) === true
+    if (removeBarePeers && !isSelf && entry.addrs.size === 0 && entry.tags.size === 0) {
+      writes.markDirty(key, presentKinds(entry))
+      index.delete(key)
+      stats.peersRemoved++
+    } else if (isBare(entry)) {
+      index.delete(key)
+    }
+  }
+}

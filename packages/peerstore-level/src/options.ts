@@ -1,0 +1,37 @@
+// The options of `openPeerStore`.
+
+import type { ComponentLogger, PeerId, PrivateKey } from '@libp2p/interface'
+import type { AnyLevel } from './persistence/open.ts'
+
+export interface PeerStoreLimits {
+  /** Distinct protocols per peer (default 128). */
+  maxProtocols?: number
+  /** Unconnected addresses per peer; the nearest expiry is evicted (default 64, 0 = off). */
+  maxAddrsPerPeer?: number
+  /** Unconnected addresses in the whole store; past it `addAddrs` throws `ERR_TOO_MANY_ADDRS` (default 1e6). */
+  maxAddrs?: number
+}
+
+export interface GcOptions {
+  /** Period of the background GC in ms (default 10 min, 0 = no background GC). */
+  interval?: number
+  /** Longest synchronous slice in ms before GC yields to the event loop (default 4). */
+  sliceMs?: number
+  /** Remove peers that have nothing left to keep them (default true); see README "GC rule". */
+  removeBarePeers?: boolean
+}
+
+export interface OpenPeerStoreInit {
+  /** Directory of a LevelDB database (opened with `level`). Ignored when `db` is given. */
+  path?: string
+  /** Any abstract-level database, e.g. `new MemoryLevel()`. The store opens it and closes it on `close()`. */
+  db?: AnyLevel
+  /** Epoch ms; injectable for tests. */
+  clock?: () => number
+  peerId?: PeerId
+  privateKey?: PrivateKey
+  limits?: PeerStoreLimits
+  gc?: GcOptions
+  /** libp2p's component logger (a node passes `components.logger`); default `defaultLogger()` of @libp2p/logger. */
+  logger?: ComponentLogger
+}

@@ -1,0 +1,186 @@
+// Opening a store's storage, in order: the mend hook (a store opened by path has its damaged table files mended
+// before LevelDB reads them), LevelDB's open (a locked or damaged database fails with a typed error), the journal
+// (what it holds is written into LevelDB first), then every record loaded into a new peer index: undecodable
+// records are quarantined, and Connected addresses are downgraded (the connections died with the process).
+
+import type { AbstractLevel, AbstractSublevel } from 'abstract-level'
+import { ConnectedAddrTTL, RecentlyConnectedAddrTTL } from '../constants.ts'
+import { PeerStoreError } from '../errors.ts'
+import { PeerIndex } from '../peer-index.ts'
+import { assertNotOrphaned, corruptOnOpen, mendDamagedTables, readAll } from '../scan.ts'
+import { type MendedTable, newEntry, type OpenReport, RECORD_KINDS, type RecordKind } from '../types.ts'
+import { decodeRecord } from './codec.ts'
+import { Journal } from './journal.ts'
+import { peerIdFromKey } from './peer-key.ts'
+import type { RecordDatabase } from './write-path.ts'
+
+// biome-ignore lint/suspicious/noExplicitAny: abstract-level's generics differ per backend
+export type AnyLevel = AbstractLevel<any, string, string>
+export type Sub = AbstractSublevel<AnyLevel, string | Buffer | Uint8Array, string, string>
+
+export interface OpenStorageInit {
+  /** Directory of a LevelDB database (opened with `level`). Ignored when `db` is given. */
+  path?: string | undefined
+  /** Any abstract-level database; opened here. */
+  db?: AnyLevel | undefined
+  /** The store's clock, epoch ms: downgraded addresses expire counting from the load. */
+  clock: () => number
+}
+
+export interface OpenedStorage {
+  db: AnyLevel
+  /** The write-ahead journal; only a database opened by path has one (LevelDB's lock makes it ours alone). */
+  journal: Journal | undefined
+  /** Where each record kind lives, and batches: what the write path writes to. */
+  records: RecordDatabase<Sub>
+  quarantine: Sub
+  index: PeerIndex
+  /** Peers whose addresses were downgraded while loading: their address records must be written again. */
+  downgradedPeers: string[]
+  report: OpenReport
+}
+
+/**
+ * The mend hook: refuses a directory LevelDB would mistreat, then mends damaged table files. LevelDB must never
+ * parse a block that fails its checksum: it can abort the process (see @peerscope/leveldb-mend).
+ */
+async function mendBeforeOpen(path: string): Promise<MendedTable[]> {
+  await assertNotOrphaned(path)
+  return (await mendDamagedTables(path)).mended
+}
+
+/** LevelDB's open, with its failures as typed errors. */
+async function openLevel(db: AnyLevel, where: string): Promise<void> {
+  try {
+    await db.open()
+  } catch (err) {
+    const e = err as { code?: string; cause?: { code?: string } }
+    if (e.cause?.code === 'LEVEL_LOCKED' || e.code === 'LEVEL_LOCKED') {
+      throw new PeerStoreError('ERR_DB_LOCKED', `peer store at ${where} is locked by another process`, {
+        cause: err
+      })
+    }
+    const corrupt = corruptOnOpen(err, where)
+    if (corrupt != null) throw corrupt
+    throw new PeerStoreError('ERR_DB_OPEN', `cannot open peer store at ${where}`, { cause: err })
+  }
+}
+
+function sublevel(db: AnyLevel, name: string): Sub {
+  return db.sublevel<string, string>(name, { keyEncoding: 'utf8', valueEncoding: 'utf8' }) as Sub
+}
+
+/** Opens the database (and its journal) and loads it; closes what it opened when a step fails. */
+export async function openStorage(init: OpenStorageInit): Promise<OpenedStorage> {
+  let db = init.db
+  let mended: MendedTable[] = []
+  if (db == null) {
+    if (init.path == null) {
+      throw new PeerStoreError('ERR_INVALID_ARGUMENT', 'openPeerStore needs `path` or `db`')
+    }
+    mended = await mendBeforeOpen(init.path)
+    const { Level } = await import('level')
+    db = new Level<string, string>(init.path) as unknown as AnyLevel
+  }
+  await openLevel(db, init.path ?? 'the given database')
+  let journal: Journal | undefined
+  try {
+    journal = init.db == null && init.path != null ? new Journal(init.path) : undefined
+  } catch (err) {
+    await db.close()
+    throw new PeerStoreError('ERR_DB_OPEN', `cannot open the journal of the peer store at ${init.path}`, {
+      cause: err
+    })
+  }
+  const sublevels = {} as Record<RecordKind, Sub>
+  for (const kind of RECORD_KINDS) sublevels[kind] = sublevel(db, kind)
+  const opened = db
+  const records: RecordDatabase<Sub> = { sublevels, batch: (ops) => opened.batch(ops) }
+  const quarantine = sublevel(db, 'quarantine')
+  try {
+    const now = init.clock()
+    await replayJournal(journal, records)
+    const loaded = await loadIndex(records, quarantine, db, now)
+    return {
+      db,
+      journal,
+      records,
+      quarantine,
+      index: loaded.index,
+      downgradedPeers: loaded.downgradedPeers,
+      report: { ...loaded.report, mended }
+    }
+  } catch (err) {
+    journal?.close()
+    await db.close()
+    throw err
+  }
+}
+
+/** Writes what the journal holds (writes acknowledged before a crash) into LevelDB, then empties it. */
+async function replayJournal(journal: Journal | undefined, records: RecordDatabase<Sub>): Promise<void> {
+  if (journal == null) return
+  const ops = journal
+    .pending()
+    .map(({ kind, key, value }) =>
+      value == null
+        ? { type: 'del' as const, sublevel: records.sublevels[kind], key }
+        : { type: 'put' as const, sublevel: records.sublevels[kind], key, value }
+    )
+  if (ops.length > 0) await records.batch(ops)
+  journal.clear()
+}
+
+/** Reads every sublevel into a new index; moves undecodable records to `quarantine`; downgrades Connected addrs. */
+async function loadIndex(
+  records: RecordDatabase<Sub>,
+  quarantine: Sub,
+  db: AnyLevel,
+  now: number
+): Promise<{ index: PeerIndex; downgradedPeers: string[]; report: Omit<OpenReport, 'mended'> }> {
+  const index = new PeerIndex()
+  const quarantined: OpenReport['quarantined'] = []
+  const bad: Array<{ kind: RecordKind; key: string; value: string }> = []
+  const unreadable: OpenReport['unreadable'] = []
+  for (const kind of RECORD_KINDS) {
+    // Read in chunks of 1000; a damaged table file costs only the records LevelDB cannot read.
+    const damage = await readAll<string, string>(kind, records.sublevels[kind], (chunk) => {
+      for (const [key, value] of chunk) {
+        let entry = index.get(key)
+        try {
+          if (entry == null) entry = newEntry(peerIdFromKey(key))
+          decodeRecord(kind, value, entry)
+          index.add(key, entry)
+        } catch (err) {
+          quarantined.push({ kind, key, reason: (err as Error).message })
+          bad.push({ kind, key, value })
+        }
+      }
+    })
+    if (damage != null) unreadable.push(damage)
+  }
+  let downgraded = 0
+  const downgradedPeers: string[] = []
+  for (const [key, entry] of index.entries()) {
+    let changed = false
+    for (const a of entry.addrs.values()) {
+      // The connections died with the process that held them.
+      if (a.ttl === ConnectedAddrTTL) {
+        a.ttl = RecentlyConnectedAddrTTL
+        a.expiresAt = now + RecentlyConnectedAddrTTL
+        downgraded++
+        changed = true
+      }
+    }
+    if (changed) downgradedPeers.push(key)
+  }
+  index.countLoaded()
+  if (bad.length > 0) {
+    const ops = bad.flatMap(({ kind, key, value }) => [
+      { type: 'put' as const, sublevel: quarantine, key: `${kind}/${key}`, value },
+      { type: 'del' as const, sublevel: records.sublevels[kind], key }
+    ])
+    await db.batch(ops)
+  }
+  return { index, downgradedPeers, report: { peers: index.size, quarantined, downgraded, unreadable } }
+}

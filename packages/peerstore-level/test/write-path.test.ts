@@ -1,0 +1,244 @@
+// The write path alone, driven with a fake database: what each batch holds, how writes share batches, how a large
+// backlog is cut into batches, what the journal is given, and what happens when a batch fails.
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import type { JournaledRecord } from '../src/persistence/journal.ts'
+import {
+  type RecordDatabase,
+  type RecordOp,
+  type WriteJournal,
+  WritePath
+} from '../src/persistence/write-path.ts'
+import { type BatchFailure, newEntry, type PeerEntry, type RecordKind } from '../src/types.ts'
+import { makeSeededPeers } from './suite/helpers.ts'
+
+type Op = RecordOp<string>
+
+/** A database that records every batch; a batch can be held (slow disk) or made to fail. */
+class FakeDatabase implements RecordDatabase<string> {
+  readonly sublevels = {
+    addrs: 'addrs',
+    keys: 'keys',
+    protos: 'protos',
+    meta: 'meta',
+    tags: 'tags',
+    pins: 'pins'
+  }
+  readonly batches: Op[][] = []
+  failures = 0
+  #held: PromiseWithResolvers<void> | undefined
+
+  /** Batches from now on wait until `release()`. */
+  hold(): void {
+    this.#held = Promise.withResolvers<void>()
+  }
+
+  release(): void {
+    const held = this.#held
+    this.#held = undefined
+    held?.resolve()
+  }
+
+  async batch(ops: Op[]): Promise<void> {
+    this.batches.push(ops)
+    await this.#held?.promise
+    if (this.failures > 0) {
+      this.failures--
+      throw new Error('disk full')
+    }
+  }
+}
+
+/** A journal that records what it is given; `backlog` is set by the test. */
+class FakeJournal implements WriteJournal {
+  readonly appended: JournaledRecord[] = []
+  backlog = 0
+  rotations = 0
+  released = 0
+
+  append(records: readonly JournaledRecord[]): void {
+    this.appended.push(...records)
+  }
+
+  rotate(): () => void {
+    this.rotations++
+    return () => {
+      this.released++
+    }
+  }
+}
+
+const PROTOS: RecordKind[] = ['protos']
+
+async function entries(n: number): Promise<Map<string, PeerEntry>> {
+  const index = new Map<string, PeerEntry>()
+  for (const peer of await makeSeededPeers(n, 20)) {
+    const entry = newEntry(peer.id)
+    entry.protocols = ['/a']
+    index.set(peer.id.toString(), entry)
+  }
+  return index
+}
+
+function keysOf(ops: Op[]): string[] {
+  return [...new Set(ops.map((op) => op.key))]
+}
+
+describe('write path (fake database)', () => {
+  it('without a journal a write resolves once its batch is written; a missing entry is a delete', async () => {
+    const index = await entries(2)
+    const [a, b] = [...index.keys()] as [string, string]
+    const db = new FakeDatabase()
+    const writes = new WritePath({ db, index })
+    db.hold()
+    let resolved = false
+    const written = writes.commit(a, PROTOS).then(() => {
+      resolved = true
+    })
+    await new Promise((resolve) => setImmediate(resolve))
+    assert.equal(resolved, false, 'not before the batch is written')
+    db.release()
+    await written
+    assert.deepEqual(db.batches, [[{ type: 'put', sublevel: 'protos', key: a, value: '["/a"]' }]])
+    index.delete(b)
+    await writes.commit(b, ['protos', 'keys'])
+    assert.deepEqual(db.batches[1], [
+      { type: 'del', sublevel: 'keys', key: b },
+      { type: 'del', sublevel: 'protos', key: b }
+    ])
+    assert.equal(writes.pendingPeers, 0)
+  })
+
+  it('writes made while a batch is in flight share the next batch, and all of them resolve', async () => {
+    const index = await entries(5)
+    const keys = [...index.keys()]
+    const db = new FakeDatabase()
+    const writes = new WritePath({ db, index })
+    db.hold()
+    const first = writes.commit(keys[0]!, PROTOS)
+    await new Promise((resolve) => setImmediate(resolve))
+    const rest = keys.slice(1).map((key) => writes.commit(key, PROTOS))
+    // The same peer twice: one op in the batch.
+    rest.push(writes.commit(keys[1]!, PROTOS))
+    db.release()
+    await Promise.all([first, ...rest])
+    assert.equal(db.batches.length, 2)
+    assert.deepEqual(keysOf(db.batches[0]!), [keys[0]])
+    assert.deepEqual(keysOf(db.batches[1]!).sort(), keys.slice(1).sort())
+    assert.equal(db.batches[1]!.length, 4)
+  })
+
+  it('a backlog is written in batches of at most peersPerBatch peers, one peer never split', async () => {
+    const index = await entries(25)
+    const db = new FakeDatabase()
+    const writes = new WritePath({ db, index, peersPerBatch: 10 })
+    for (const key of index.keys()) writes.markDirty(key, ['protos', 'addrs'])
+    await writes.flush()
+    assert.deepEqual(
+      db.batches.map((ops) => keysOf(ops).length),
+      [10, 10, 5]
+    )
+    const seen = db.batches.flatMap((ops) => keysOf(ops))
+    assert.equal(new Set(seen).size, 25, 'each peer in exactly one batch')
+    for (const ops of db.batches) assert.equal(ops.length, 2 * keysOf(ops).length)
+  })
+
+  it('with a journal a write resolves at once, the journal gets the new values, and the flush reuses them', async () => {
+    const index = await entries(1)
+    const [key] = [...index.keys()] as [string]
+    const db = new FakeDatabase()
+    const journal = new FakeJournal()
+    const writes = new WritePath({ db, journal, index })
+    db.hold()
+    await writes.commit(key, PROTOS)
+    assert.deepEqual(journal.appended, [{ kind: 'protos', key, value: '["/a"]' }])
+    assert.equal(db.batches.length, 1, 'the batch is under way')
+    // Changed without a write: the batch carries what the journal was given, not this.
+    index.get(key)!.protocols = ['/b']
+    db.release()
+    assert.equal(await writes.drain(), true)
+    assert.deepEqual(db.batches[0], [{ type: 'put', sublevel: 'protos', key, value: '["/a"]' }])
+    assert.equal(journal.rotations, 1)
+    assert.equal(journal.released, 1, 'the journal file the batch covered is emptied once it landed')
+  })
+
+  it('past the backlog limit a journaled write waits for LevelDB again', async () => {
+    const index = await entries(1)
+    const [key] = [...index.keys()] as [string]
+    const db = new FakeDatabase()
+    const journal = new FakeJournal()
+    const writes = new WritePath({ db, journal, index, backlogLimit: 100 })
+    journal.backlog = 101
+    db.hold()
+    let resolved = false
+    const written = writes.commit(key, PROTOS).then(() => {
+      resolved = true
+    })
+    await new Promise((resolve) => setImmediate(resolve))
+    assert.equal(resolved, false)
+    db.release()
+    await written
+  })
+
+  it('a failed batch with a journal is reported at once, kept dirty, and written by the next flush', async () => {
+    const index = await entries(3)
+    const keys = [...index.keys()]
+    const db = new FakeDatabase()
+    const journal = new FakeJournal()
+    const failures: BatchFailure[] = []
+    const writes = new WritePath({ db, journal, index, onBatchError: (f) => failures.push(f) })
+    for (const key of keys) writes.markDirty(key, PROTOS)
+    db.failures = 1
+    await assert.rejects(writes.flush(), /disk full/)
+    assert.deepEqual(
+      failures.map((f) => [f.peers, f.retried]),
+      [[3, true]]
+    )
+    assert.equal(writes.pendingPeers, 3, 'every record not written is dirty again')
+    assert.equal(journal.released, 0, 'the journal keeps what did not land')
+    await writes.flush()
+    assert.equal(writes.pendingPeers, 0)
+    assert.deepEqual(keysOf(db.batches.at(-1)!).sort(), [...keys].sort())
+    assert.ok(journal.released >= 1)
+    assert.equal(await writes.drain(), true)
+  })
+
+  it('a failed batch without a journal rejects the waiting writes, is reported, and is not retried', async () => {
+    const index = await entries(1)
+    const [key] = [...index.keys()] as [string]
+    const db = new FakeDatabase()
+    const failures: BatchFailure[] = []
+    const writes = new WritePath({ db, index, onBatchError: (f) => failures.push(f) })
+    db.failures = 1
+    await assert.rejects(writes.commit(key, PROTOS), /disk full/)
+    assert.deepEqual(
+      failures.map((f) => [f.peers, f.retried]),
+      [[1, false]]
+    )
+    assert.equal(writes.pendingPeers, 0)
+  })
+
+  it('drain() says whether anything is left unwritten (with a journal, a last failed batch leaves it dirty)', async () => {
+    const index = await entries(2)
+    const keys = [...index.keys()]
+    const db = new FakeDatabase()
+    const journal = new FakeJournal()
+    const writes = new WritePath({ db, journal, index, onBatchError: () => {} })
+    for (const key of keys) writes.markDirty(key, PROTOS)
+    db.failures = 1
+    assert.equal(await writes.drain(), false)
+    assert.equal(writes.pendingPeers, 2)
+    assert.equal(await writes.drain(), true)
+  })
+
+  it('every mark is announced, so read caches can drop the entry', async () => {
+    const index = await entries(1)
+    const [key] = [...index.keys()] as [string]
+    const marked: string[] = []
+    const writes = new WritePath({ db: new FakeDatabase(), index, onMarked: (k) => marked.push(k) })
+    await writes.commit(key, PROTOS)
+    writes.markDirty(key, ['addrs'])
+    assert.deepEqual(marked, [key, key])
+    await writes.drain()
+  })
+})

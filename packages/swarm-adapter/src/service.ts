@@ -20,6 +20,8 @@ import {
   Libp2pPeerStore,
   PeerStoreError
 } from '@peerscope/peerstore-level'
+import { History, type HistoryOptions } from './history/history.ts'
+import { HistorySampler } from './history/sampler.ts'
 import { type HttpServer, type HttpServerOptions, startHttpServer } from './http/server.ts'
 import { deferredPeerStore } from './peer-store/deferred.ts'
 import { interposePeerStore } from './peer-store/interpose.ts'
@@ -28,6 +30,7 @@ import { AddressTtlRules } from './swarm/address-ttl.ts'
 import { syncKadPin } from './swarm/kad-pins.ts'
 import { LatencySampler } from './swarm/latency.ts'
 import { KeyedSerialQueue } from './swarm/serial.ts'
+import { StreamTally } from './swarm/stream-tally.ts'
 import { liveView } from './view/live-view.ts'
 
 export const DEFAULT_GC_INTERVAL = 10 * 60_000
@@ -41,6 +44,8 @@ export interface PeerscopeServiceInit {
   http?: HttpOptions | false
   /** How often ping RTTs measured by libp2p's connection monitor are read into the store (ms, default 10 s). */
   latencySampleInterval?: number
+  /** The samples the dashboard charts (kept only with `http` on); `false` keeps none. See `HistoryOptions`. */
+  history?: HistoryOptions | false
 }
 
 export interface PeerscopeServiceComponents {
@@ -94,6 +99,10 @@ class PeerscopeServiceImpl implements PeerscopeService, Startable {
   #gcTimer: ReturnType<typeof setInterval> | undefined
   #lastGc: LastGc | undefined
   #http: HttpServer | undefined
+  /** Dashboard history and stream counts: only with `http` on. */
+  readonly #history: History | undefined
+  readonly #streams: StreamTally | undefined
+  #sampler: HistorySampler | undefined
   #running = false
   /** Set once the store is closed at stop, until the next start: nothing may reopen it in between. */
   #closed = false
@@ -112,6 +121,11 @@ class PeerscopeServiceImpl implements PeerscopeService, Startable {
     // Start opening at once so early calls wait on a store that is already on its way; a failure (e.g. the
     // database is locked) surfaces from start().
     this.#open().catch(() => {})
+    const dashboard = init.http !== undefined && init.http !== false
+    this.#history = dashboard && init.history !== false ? new History(init.history) : undefined
+    this.#streams = dashboard
+      ? StreamTally.install(components.metrics, () => components.connectionManager.getConnections())
+      : undefined
   }
 
   get lastGc(): LastGc | undefined {
@@ -191,14 +205,28 @@ class PeerscopeServiceImpl implements PeerscopeService, Startable {
     const http = this.#init.http
     if (http === undefined || http === false) return
     const { peerId, addressManager, nodeInfo, connectionManager, metrics } = this.#components
+    const peerscopeMetrics = isPeerscopeMetrics(metrics) ? metrics : undefined
+    if (this.#history !== undefined) {
+      this.#sampler = new HistorySampler({
+        history: this.#history,
+        bandwidth: peerscopeMetrics?.bandwidth,
+        connections: () => connectionManager.getConnections(),
+        store: await this.store(),
+        lastGc: () => gcEvent(this.#lastGc),
+        streams: this.#streams
+      })
+      this.#sampler.start()
+    }
     const view = liveView({
       peerId,
       addresses: () => addressManager.getAddresses().map(String),
       agent: nodeInfo.userAgent,
       connections: () => connectionManager.getConnections(),
       store: () => this.store(),
-      metrics: isPeerscopeMetrics(metrics) ? metrics : undefined,
-      lastGc: () => this.#lastGc
+      metrics: peerscopeMetrics,
+      lastGc: () => this.#lastGc,
+      history: this.#history,
+      streams: this.#streams
     })
     this.#http = await startHttpServer({ ...http, view, logger: this.#log })
     this.#log('HTTP API and dashboard at %s', this.#http.url)
@@ -218,6 +246,7 @@ class PeerscopeServiceImpl implements PeerscopeService, Startable {
     }
     for (const peer of connected.values()) this.#apply(peer, (rules) => rules.onLastDisconnect(peer))
     this.#running = false
+    this.#sampler?.stop()
     await this.#http?.close()
     this.#http = undefined
     const { events } = this.#components
@@ -281,6 +310,16 @@ class PeerscopeServiceImpl implements PeerscopeService, Startable {
     void this.#queue.run(peer.toString(), () => task(rules))
   }
 }
+
+const gcEvent = (gc: LastGc | undefined) =>
+  gc === undefined
+    ? undefined
+    : {
+        at: gc.at,
+        durationMs: gc.durationMs,
+        peersRemoved: gc.peersRemoved,
+        addressesRemoved: gc.addrsRemoved
+      }
 
 export function peerscopeService(
   init: PeerscopeServiceInit = {}

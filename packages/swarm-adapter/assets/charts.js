@@ -59,6 +59,7 @@
     const empty = document.createElement('div')
     empty.className = 'chart-empty muted'
     empty.hidden = true
+    plot.append(tip)
     host.replaceChildren(legend, plot, reset, empty)
 
     const hidden = new Set()

@@ -716,7 +716,15 @@
   }
 
   const route = () => loop(true)
-  window.addEventListener('hashchange', route)
+  let lastView = ''
+  window.addEventListener('hashchange', () => {
+    // A new view (or another peer) starts at its top; re-sorting or paging the list keeps its place.
+    const r = currentRoute()
+    const name = r.name === 'peer' ? `peer:${r.id}` : r.name
+    if (name !== lastView) scrollTo(0, 0)
+    lastView = name
+    route()
+  })
   window.addEventListener('popstate', route)
 
   for (const input of $('range').querySelectorAll('input')) {

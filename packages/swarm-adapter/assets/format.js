@@ -75,7 +75,7 @@
     const scaled = value / unit
     const exp = 10 ** Math.floor(Math.log10(scaled))
     for (const step of [1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10]) {
-      if (step * exp >= scaled * 1.0000001) return step * exp * unit
+      if (step * exp >= scaled * (1 - 1e-9)) return Number((step * exp).toPrecision(12)) * unit
     }
     return 10 * exp * unit
   }

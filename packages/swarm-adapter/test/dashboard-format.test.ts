@@ -41,7 +41,13 @@ describe('dashboard formatting (assets/format.js)', () => {
   })
 
   it('byte axes use one 1024-based unit and the decimals their step needs', () => {
-    assert.deepEqual(F.byteTicks([0, 512, 1024, 1536, 2048]), ['0 KiB', '0.5 KiB', '1.0 KiB', '1.5 KiB', '2.0 KiB'])
+    assert.deepEqual(F.byteTicks([0, 512, 1024, 1536, 2048]), [
+      '0 KiB',
+      '0.5 KiB',
+      '1.0 KiB',
+      '1.5 KiB',
+      '2.0 KiB'
+    ])
     assert.deepEqual(F.byteTicks([0, 1048576, 2097152]), ['0 MiB', '1 MiB', '2 MiB'])
     assert.equal(F.niceTop(1500, true), 1.5 * 1024)
     assert.equal(F.niceTop(5 * 1024 * 1024 + 1, true), 6 * 1024 * 1024)

@@ -2,12 +2,7 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
-import {
-  DEFAULT_HISTORY,
-  History,
-  type HistoryOptions,
-  HistoryOptionsError
-} from '../src/history/history.ts'
+import { DEFAULT_HISTORY, History, type HistoryOptions, HistoryOptionsError } from '../src/history/history.ts'
 import { KeyTable } from '../src/history/key-table.ts'
 import { SCALAR_FIELDS, type Sample, type Scalars, Tier } from '../src/history/tier.ts'
 
@@ -56,7 +51,9 @@ describe('History', () => {
         ['/b', [5, null], [5, null]]
       ]
     )
-    assert.deepEqual(page.peers, [{ id: 'P1', rateIn: [3, null], rateOut: [4, null], latencyMs: [12.5, null] }])
+    assert.deepEqual(page.peers, [
+      { id: 'P1', rateIn: [3, null], rateOut: [4, null], latencyMs: [12.5, null] }
+    ])
     assert.deepEqual(h.query({ resolution: 'fine', since: 1000, peers: 8, protocols: 1 }).t, [2000])
     assert.equal(h.query({ resolution: 'fine', since: 0, peers: 8, protocols: 1 }).protocols.length, 1)
   })
@@ -91,7 +88,12 @@ describe('History', () => {
     for (let t = 0; t < 10_000; t += 1000) {
       h.record(
         sample(base + t + 1000, {
-          scalars: scalars({ rateIn: t / 1000, totalIn: t, streamsOpened: 2, latencyMs: t < 3000 ? null : 10 }),
+          scalars: scalars({
+            rateIn: t / 1000,
+            totalIn: t,
+            streamsOpened: 2,
+            latencyMs: t < 3000 ? null : 10
+          }),
           protocols: t < 2000 ? [{ key: '/p', rateIn: 5, rateOut: 0 }] : []
         })
       )
@@ -140,7 +142,9 @@ describe('History', () => {
       assert.throws(
         () => new History(options),
         (err: unknown) =>
-          err instanceof HistoryOptionsError && err.code === 'ERR_INVALID_HISTORY_OPTIONS' && message.test(err.message)
+          err instanceof HistoryOptionsError &&
+          err.code === 'ERR_INVALID_HISTORY_OPTIONS' &&
+          message.test(err.message)
       )
     }
   })
@@ -155,7 +159,9 @@ describe('History memory bound', () => {
     assert.equal(rings, 5040 * 768, 'rings: 5,040 samples of 768 bytes')
     assert.ok(bound > rings + KeyTable.bound(DEFAULT_HISTORY.maxKeys, DEFAULT_HISTORY.maxKeyLength))
     // The figure the README states.
-    console.log(`default history memory bound: ${(bound / 2 ** 20).toFixed(2)} MiB (rings ${(rings / 2 ** 20).toFixed(2)} MiB)`)
+    console.log(
+      `default history memory bound: ${(bound / 2 ** 20).toFixed(2)} MiB (rings ${(rings / 2 ** 20).toFixed(2)} MiB)`
+    )
     assert.ok(bound < 8 * 2 ** 20, `${bound} bytes`)
   })
 

@@ -14,7 +14,8 @@ describe('peer list: search, filter, sort, pages', () => {
     const res = await fetch(new URL(`api/v1/${path}`, server.url))
     return { status: res.status, body: await res.json() }
   }
-  const all = async (query: string): Promise<PeerSummary[]> => (await get(`peers?limit=1000&${query}`)).body.items
+  const all = async (query: string): Promise<PeerSummary[]> =>
+    (await get(`peers?limit=1000&${query}`)).body.items
 
   before(async () => {
     view = await MemoryView.create({ peers: 120, connected: 9 })
@@ -54,8 +55,14 @@ describe('peer list: search, filter, sort, pages', () => {
   it('sorts by rate, most first, and by latency with unknown values last in either order', async () => {
     const byRate = await all('sort=rate')
     const rates = byRate.slice(0, 9).map((p) => (p.bandwidth?.rateIn ?? 0) + (p.bandwidth?.rateOut ?? 0))
-    assert.deepEqual(rates, [...rates].sort((a, b) => b - a))
-    assert.ok(byRate.slice(9).every((p) => p.bandwidth === null), 'peers without traffic come last')
+    assert.deepEqual(
+      rates,
+      [...rates].sort((a, b) => b - a)
+    )
+    assert.ok(
+      byRate.slice(9).every((p) => p.bandwidth === null),
+      'peers without traffic come last'
+    )
     for (const order of ['asc', 'desc']) {
       const list = await all(`sort=latency&order=${order}`)
       const known = list.filter((p) => p.latencyMs !== null).map((p) => p.latencyMs as number)
@@ -148,8 +155,11 @@ describe('history routes', () => {
     const fine = (await get('history')).body
     const minute = Math.floor(start / 60_000) * 60_000
     assert.equal(body.t[0], minute)
-    const inFirst = fine.t.map((t: number, i: number) => [t, i]).filter(([t]: number[]) => (t ?? 0) < minute + 60_000)
-    const mean = inFirst.reduce((s: number, [, i]: number[]) => s + fine.totals.rateIn[i ?? 0], 0) / inFirst.length
+    const inFirst = fine.t
+      .map((t: number, i: number) => [t, i])
+      .filter(([t]: number[]) => (t ?? 0) < minute + 60_000)
+    const mean =
+      inFirst.reduce((s: number, [, i]: number[]) => s + fine.totals.rateIn[i ?? 0], 0) / inFirst.length
     // Rates of 1,000 B/s and more are answered in whole bytes.
     assert.ok(Math.abs(body.totals.rateIn[0] - mean) <= 0.5, `${body.totals.rateIn[0]} vs ${mean}`)
   })

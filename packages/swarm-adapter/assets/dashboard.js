@@ -517,7 +517,7 @@
     if ($('peers-search') !== document.activeElement) $('peers-search').value = query.q
     $('peers-filter').value = query.connected
     $('peers-limit').value = String(query.limit)
-    $('peers-count').textContent = `${page.total.toLocaleString('en-US')} peers`
+    $('peers-count').textContent = `${page.total.toLocaleString('en-US')} peer${page.total === 1 ? '' : 's'}`
     renderPeerTable($('peers-list'), page, query)
   }
 

@@ -4,7 +4,7 @@ import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import { DEFAULT_HISTORY, History, type HistoryOptions, HistoryOptionsError } from '../src/history/history.ts'
 import { KeyTable } from '../src/history/key-table.ts'
-import { SCALAR_FIELDS, type Sample, type Scalars, Tier } from '../src/history/tier.ts'
+import { type Sample, SCALAR_FIELDS, type Scalars, Tier } from '../src/history/tier.ts'
 
 function scalars(values: Partial<Scalars> = {}): Scalars {
   const out = Object.fromEntries(SCALAR_FIELDS.map((f) => [f, 0])) as Scalars

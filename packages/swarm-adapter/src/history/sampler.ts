@@ -32,6 +32,7 @@ export class HistorySampler {
   #timer: ReturnType<typeof setInterval> | undefined
   #storeAt = Number.NEGATIVE_INFINITY
   #storeSize: { peers: number; addresses: number } | undefined
+  #storeConnections = -1
   #streamsSeen: number
 
   constructor(sources: SamplerSources) {
@@ -100,7 +101,7 @@ export class HistorySampler {
 
     const gc = this.#src.lastGc()
     if (gc !== undefined) history.recordGc(gc)
-    const size = this.#storeSizeAt(now, gc)
+    const size = this.#storeSizeAt(now, gc, connections.length)
 
     const sample: Sample = {
       t: now,
@@ -133,10 +134,21 @@ export class HistorySampler {
     }
   }
 
-  /** Peers and unexpired addresses; recounted every `PEER_STORE_SAMPLE_INTERVAL` and right after a GC. */
-  #storeSizeAt(now: number, gc: GcEvent | undefined): { peers: number; addresses: number } {
-    const stale = this.#storeSize === undefined || now - this.#storeAt >= PEER_STORE_SAMPLE_INTERVAL
+  /**
+   * Peers and unexpired addresses; recounted every `PEER_STORE_SAMPLE_INTERVAL`, right after a GC and when the
+   * number of connections changed (a new peer is usually a new connection).
+   */
+  #storeSizeAt(
+    now: number,
+    gc: GcEvent | undefined,
+    connections: number
+  ): { peers: number; addresses: number } {
+    const stale =
+      this.#storeSize === undefined ||
+      now - this.#storeAt >= PEER_STORE_SAMPLE_INTERVAL ||
+      connections !== this.#storeConnections
     if (stale || (gc !== undefined && gc.at > this.#storeAt)) {
+      this.#storeConnections = connections
       const { store } = this.#src
       const self = store.selfId
       let peers = 0

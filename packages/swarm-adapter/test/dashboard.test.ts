@@ -14,6 +14,9 @@ const TOKEN = 'dashboard-token'
 const skip = chromiumSkip
 const PHONE = { width: 390, height: 844 }
 
+// The browser's location, for functions passed to page.waitForFunction (the project has no DOM library).
+declare const location: { hash: string }
+
 function watchProblems(page: Page): string[] {
   const problems: string[] = []
   page.on('console', (message) => {

@@ -1,3 +1,10 @@
+export {
+  DEFAULT_HISTORY,
+  History,
+  type HistoryOptions,
+  HistoryOptionsError,
+  type HistoryTierOptions
+} from './history/history.ts'
 export * from './http/index.ts'
 export { loadOrCreatePrivateKey } from './identity.ts'
 export { interposedStore, interposePeerStore, PEER_STORE_METHODS } from './peer-store/interpose.ts'
@@ -14,4 +21,4 @@ export {
   peerscopeService
 } from './service.ts'
 export { KAD_PEER_TAG, KAD_PIN_REASON } from './swarm/kad-pins.ts'
-export { offlineView } from './view/offline-view.ts'
+export { emptyHistory, emptyPeerHistory, offlineView } from './view/offline-view.ts'

@@ -212,7 +212,7 @@ class PeerscopeServiceImpl implements PeerscopeService, Startable {
         bandwidth: peerscopeMetrics?.bandwidth,
         connections: () => connectionManager.getConnections(),
         store: await this.store(),
-        lastGc: () => gcEvent(this.#lastGc),
+        lastGc: () => this.#lastGc,
         streams: this.#streams
       })
       this.#sampler.start()
@@ -310,16 +310,6 @@ class PeerscopeServiceImpl implements PeerscopeService, Startable {
     void this.#queue.run(peer.toString(), () => task(rules))
   }
 }
-
-const gcEvent = (gc: LastGc | undefined) =>
-  gc === undefined
-    ? undefined
-    : {
-        at: gc.at,
-        durationMs: gc.durationMs,
-        peersRemoved: gc.peersRemoved,
-        addressesRemoved: gc.addrsRemoved
-      }
 
 export function peerscopeService(
   init: PeerscopeServiceInit = {}

@@ -14,7 +14,8 @@ export interface SamplerSources {
   bandwidth: BandwidthCounter | undefined
   connections(): Connection[]
   store: LevelPeerStore
-  lastGc(): GcEvent | undefined
+  /** The last GC run, as the service keeps it. */
+  lastGc(): { at: number; durationMs: number; peersRemoved: number; addrsRemoved: number } | undefined
   streams: StreamTally | undefined
   clock?: () => number
 }
@@ -99,7 +100,16 @@ export class HistorySampler {
     const streamsOpened = opened === undefined ? null : opened - this.#streamsSeen
     if (opened !== undefined) this.#streamsSeen = opened
 
-    const gc = this.#src.lastGc()
+    const last = this.#src.lastGc()
+    const gc: GcEvent | undefined =
+      last === undefined
+        ? undefined
+        : {
+            at: last.at,
+            durationMs: last.durationMs,
+            peersRemoved: last.peersRemoved,
+            addressesRemoved: last.addrsRemoved
+          }
     if (gc !== undefined) history.recordGc(gc)
     const size = this.#storeSizeAt(now, gc, connections.length)
 

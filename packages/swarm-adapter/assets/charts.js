@@ -104,7 +104,12 @@
             scale: 'y',
             size: 76,
             incrs: KINDS[spec.kind].incrs,
-            values: (_u, splits) => KINDS[spec.kind].ticks(splits)
+            values: (_u, splits) => {
+              const ticks = KINDS[spec.kind].ticks(splits)
+              // The labels drawn on the canvas, readable by tests and assistive tools.
+              host.dataset.yTicks = ticks.join('|')
+              return ticks
+            }
           },
           ...(y2
             ? [

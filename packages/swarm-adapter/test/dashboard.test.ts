@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { copyFile, mkdir } from 'node:fs/promises'
 import { after, before, describe, it } from 'node:test'
 import type { BrowserContext, Page } from 'playwright-core'
+import { SCALAR_FIELDS, type Scalars } from '../src/history/tier.ts'
 import { type HttpServer, startHttpServer } from '../src/http/index.ts'
 import { MemoryView } from './fixtures/memory-view.ts'
 import { chromiumSkip, launchChromium } from './helpers/chromium.ts'
@@ -338,6 +339,50 @@ describe('dashboard in headless Chromium', () => {
     await page.screenshot({ path: new URL('dashboard-phone-peers.png', RESULTS).pathname })
     assert.deepEqual(problems, [])
     await page.close()
+  })
+
+  it('axes read right at zero traffic and at tiny rates', { skip }, async () => {
+    const quiet = await MemoryView.create({ peers: 20, connected: 3 })
+    const start = Date.now() - 30_000
+    for (let i = 0; i < 10; i++) quiet.grow(0, { at: start + i * 1000 })
+    const quietServer = await startHttpServer({ view: quiet })
+    const page = await context.newPage()
+    try {
+      await page.goto(quietServer.url)
+      await nextUpdates(page, 2)
+      const zero = ((await page.getAttribute('#chart-bandwidth', 'data-y-ticks')) ?? '').split('|')
+      assert.equal(zero[0], '0 B/s')
+      assert.equal(new Set(zero).size, zero.length, `distinct ticks: ${zero}`)
+      assert.ok(
+        zero.every((t) => /^(0|0\.\d+|1\.0) B\/s$/.test(t)),
+        zero.join(', ')
+      )
+      // Rates of a few hundredths of a byte per second (a peer pinged now and then) keep their scale.
+      for (let i = 10; i < 20; i++) {
+        const scalars = Object.fromEntries(SCALAR_FIELDS.map((f) => [f, 0])) as Scalars
+        quiet.historyStore.record({
+          t: start + i * 1000,
+          scalars: { ...scalars, rateIn: 0.02 + (i % 3) * 0.005, rateOut: 0.03 },
+          protocols: [],
+          peers: []
+        })
+      }
+      await nextUpdates(page, 2)
+      const tiny = ((await page.getAttribute('#chart-bandwidth', 'data-y-ticks')) ?? '').split('|')
+      assert.equal(tiny[0], '0 B/s')
+      assert.equal(new Set(tiny).size, tiny.length, `distinct ticks: ${tiny}`)
+      assert.ok(
+        tiny.some((t) => /^0\.0[1-4]\d? B\/s$/.test(t)),
+        tiny.join(', ')
+      )
+      assert.ok(
+        tiny.every((t) => t === '0 B/s' || /^0\.0\d+ B\/s$/.test(t)),
+        tiny.join(', ')
+      )
+    } finally {
+      await page.close()
+      await quietServer.close()
+    }
   })
 
   it('without the token the page is refused and the API answers 401', { skip }, async () => {

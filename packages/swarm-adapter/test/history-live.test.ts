@@ -44,10 +44,13 @@ describe('history and stream counts of a real node', () => {
       // Identify and 12 pings, each closed again at once: `streams` (open now) misses them, the tally does not.
       assert.ok((connections[0]?.streamsOpened ?? 0) >= 13, JSON.stringify(connections[0]))
       assert.ok((connections[0]?.streams ?? 0) < (connections[0]?.streamsOpened ?? 0))
-      await eventually(
-        'a coarse sample',
-        async () => (await get<HistoryPage>('history?resolution=coarse')).t.length >= 1
-      )
+      await eventually('a coarse sample and five fine ones', async () => {
+        const [fine, coarse] = await Promise.all([
+          get<HistoryPage>('history'),
+          get<HistoryPage>('history?resolution=coarse')
+        ])
+        return fine.t.length >= 5 && coarse.t.length >= 1
+      })
       const fine = await get<HistoryPage>('history')
       assert.equal(fine.intervalMs, 200)
       assert.equal(fine.capacity, 50)

@@ -7,7 +7,7 @@ import { ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
 import { createLibp2p } from 'libp2p'
 import type { HistoryOptions } from '../src/history/history.ts'
-import type { ConnectionView, HistoryPage } from '../src/http/view.ts'
+import type { ConnectionView, HistoryPage, PeerDetail } from '../src/http/view.ts'
 import { peerscope } from '../src/index.ts'
 import { eventually, plainNode } from './helpers/nodes.ts'
 
@@ -44,6 +44,12 @@ describe('history and stream counts of a real node', () => {
       // Identify and 12 pings, each closed again at once: `streams` (open now) misses them, the tally does not.
       assert.ok((connections[0]?.streamsOpened ?? 0) >= 13, JSON.stringify(connections[0]))
       assert.ok((connections[0]?.streams ?? 0) < (connections[0]?.streamsOpened ?? 0))
+      const detail = await get<PeerDetail>(`peers/${b.peerId}`)
+      assert.ok((detail.protocolBandwidth['/ipfs/ping/1.0.0']?.totalOut ?? 0) >= 12 * 32, 'its ping traffic')
+      assert.deepEqual(
+        detail.connections.map((c) => c.id),
+        [connections[0]?.id]
+      )
       await eventually('a coarse sample and five fine ones', async () => {
         const [fine, coarse] = await Promise.all([
           get<HistoryPage>('history'),

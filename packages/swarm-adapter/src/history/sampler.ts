@@ -62,20 +62,22 @@ export class HistorySampler {
     const totals = bandwidth?.totals()
     const topPeers = history.options.shape.topPeers
 
+    const byProtocol = bandwidth?.byProtocol()
     const peers: PeerEntry[] = []
-    if (bandwidth !== undefined && topPeers > 0) {
+    if (bandwidth !== undefined && byProtocol !== undefined && topPeers > 0) {
       const busiest = [...bandwidth.byPeer()]
         .filter(([key, s]) => key !== OVERFLOW_PEER && s.rateIn + s.rateOut > 0)
         .map(([key, s]) => rates(key, s))
         .sort((a, b) => busy(b) - busy(a))
         .slice(0, topPeers)
-      const pairs = busiest.length === 0 ? new Map() : bandwidth.byPeerProtocol()
       for (const entry of busiest) {
-        peers.push({
-          ...entry,
-          latencyMs: this.#latency(entry.key),
-          protocols: [...(pairs.get(entry.key) ?? new Map<string, Stats>())].map(([p, s]) => rates(p, s))
-        })
+        // One lookup per (kept peer, protocol): never a walk over every pair of every peer.
+        const protocols: RateEntry[] = []
+        for (const protocol of byProtocol.keys()) {
+          const s = bandwidth.forPeerProtocol(entry.key, protocol)
+          if (s !== undefined) protocols.push(rates(protocol, s))
+        }
+        peers.push({ ...entry, latencyMs: this.#latency(entry.key), protocols })
       }
     }
 
@@ -129,7 +131,7 @@ export class HistorySampler {
         addresses: size.addresses,
         latencyMs: latencies === 0 ? null : latencySum / latencies
       },
-      protocols: bandwidth === undefined ? [] : [...bandwidth.byProtocol()].map(([k, s]) => rates(k, s)),
+      protocols: byProtocol === undefined ? [] : [...byProtocol].map(([k, s]) => rates(k, s)),
       peers
     }
     history.record(sample)

@@ -64,6 +64,16 @@ export function liveView(sources: LiveSources): PeerscopeView {
     connected: () => new Set(sources.connections().map((c) => c.remotePeer.toString())),
     bandwidth: (peer) => bandwidth?.forPeer(peer)
   }
+  // One lookup per protocol, not a walk over every (peer, protocol) pair of the node.
+  const protocolsOf = (peer: string): Record<string, BandwidthStats> => {
+    const out: Record<string, BandwidthStats> = {}
+    if (bandwidth === undefined) return out
+    for (const protocol of bandwidth.byProtocol().keys()) {
+      const stats = bandwidth.forPeerProtocol(peer, protocol)
+      if (stats !== undefined) out[protocol] = stats
+    }
+    return out
+  }
   const connections = (filter?: string): ConnectionView[] =>
     sources
       .connections()
@@ -84,7 +94,7 @@ export function liveView(sources: LiveSources): PeerscopeView {
       return {
         ...detail,
         bandwidth: bandwidth?.forPeer(id) ?? null,
-        protocolBandwidth: record(bandwidth?.byPeerProtocol().get(id) ?? new Map()),
+        protocolBandwidth: protocolsOf(id),
         connections: connections(id)
       }
     },

@@ -9,7 +9,7 @@ import { createLibp2p } from 'libp2p'
 import type { HistoryOptions } from '../src/history/history.ts'
 import type { ConnectionView, HistoryPage, PeerDetail } from '../src/http/view.ts'
 import { peerscope } from '../src/index.ts'
-import { eventually, plainNode } from './helpers/nodes.ts'
+import { eventually, plainNode, scopedNode } from './helpers/nodes.ts'
 
 function node(history?: HistoryOptions | false) {
   const ps = peerscope({
@@ -93,5 +93,29 @@ describe('history and stream counts of a real node', () => {
       await a.stop()
     }
     await assert.rejects(node({ fine: { samples: 0 } }), { code: 'ERR_INVALID_HISTORY_OPTIONS' })
+  })
+
+  test('a node without metrics: no stream counts and no rates, the rest is still sampled', async () => {
+    const a = await scopedNode({ peerStore: { memory: true }, http: { port: 0 } })
+    const b = await plainNode()
+    const get = async <T>(path: string): Promise<T> =>
+      (await (await fetch(new URL(`api/v1/${path}`, a.services.peerscope.httpUrl))).json()) as T
+    try {
+      await a.dial(b.getMultiaddrs()[0]!)
+      await a.services.ping.ping(b.peerId)
+      const { connections } = await get<{ connections: ConnectionView[] }>('connections')
+      assert.equal(connections[0]?.streamsOpened, null)
+      await eventually('a sample with the connection', async () => {
+        const h = await get<HistoryPage>('history')
+        return h.totals.connections.at(-1) === 1
+      })
+      const h = await get<HistoryPage>('history')
+      assert.equal(h.totals.rateIn.at(-1), null)
+      assert.equal(h.totals.streamsOpened.at(-1), null)
+      assert.deepEqual([h.protocols, h.peers], [[], []])
+    } finally {
+      await a.stop()
+      await b.stop()
+    }
   })
 })

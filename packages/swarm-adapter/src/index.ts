@@ -1,5 +1,12 @@
 // The peer store's GC interval and run record, re-exported where the service's options name them.
 export { DEFAULT_GC_INTERVAL, type LastGc } from '@peerscope/peerstore-level'
+export {
+  DEFAULT_HISTORY,
+  History,
+  type HistoryOptions,
+  HistoryOptionsError,
+  type HistoryTierOptions
+} from './history/history.ts'
 export * from './http/index.ts'
 export { loadOrCreatePrivateKey } from './identity.ts'
 export { interposedStore, interposePeerStore, PEER_STORE_METHODS } from './peer-store/interpose.ts'
@@ -14,4 +21,4 @@ export {
   peerscopeService
 } from './service.ts'
 export { KAD_PEER_TAG, KAD_PIN_REASON } from './swarm/kad-pins.ts'
-export { offlineView } from './view/offline-view.ts'
+export { emptyHistory, emptyPeerHistory, offlineView } from './view/offline-view.ts'

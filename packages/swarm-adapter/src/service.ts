@@ -22,6 +22,8 @@ import {
   openReportWarnings,
   PeerStoreError
 } from '@peerscope/peerstore-level'
+import { History, type HistoryOptions } from './history/history.ts'
+import { HistorySampler } from './history/sampler.ts'
 import { type HttpServer, type HttpServerOptions, startHttpServer } from './http/server.ts'
 import { deferredPeerStore } from './peer-store/deferred.ts'
 import { interposePeerStore } from './peer-store/interpose.ts'
@@ -30,6 +32,7 @@ import { AddressTtlRules } from './swarm/address-ttl.ts'
 import { syncKadPin } from './swarm/kad-pins.ts'
 import { LatencySampler } from './swarm/latency.ts'
 import { KeyedSerialQueue } from './swarm/serial.ts'
+import { StreamTally } from './swarm/stream-tally.ts'
 import { liveView } from './view/live-view.ts'
 
 export const DEFAULT_LATENCY_SAMPLE_INTERVAL = 10_000
@@ -42,6 +45,8 @@ export interface PeerscopeServiceInit {
   http?: HttpOptions | false
   /** How often ping RTTs measured by libp2p's connection monitor are read into the store (ms, default 10 s). */
   latencySampleInterval?: number
+  /** The samples the dashboard charts (kept only with `http` on); `false` keeps none. See `HistoryOptions`. */
+  history?: HistoryOptions | false
 }
 
 export interface PeerscopeServiceComponents {
@@ -92,6 +97,10 @@ class PeerscopeServiceImpl implements PeerscopeService, Startable {
   #rules: AddressTtlRules | undefined
   #latency: LatencySampler | undefined
   #http: HttpServer | undefined
+  /** Dashboard history and stream counts: only with `http` on. */
+  readonly #history: History | undefined
+  readonly #streams: StreamTally | undefined
+  #sampler: HistorySampler | undefined
   #running = false
   /** Set once the store is closed at stop, until the next start: nothing may reopen it in between. */
   #closed = false
@@ -110,6 +119,11 @@ class PeerscopeServiceImpl implements PeerscopeService, Startable {
     // Start opening at once so early calls wait on a store that is already on its way; a failure (e.g. the
     // database is locked) is thrown by start(), and logged here in case the node is never started.
     this.#open().catch((err) => this.#log('opening the peer store failed; start() reports it - %e', err))
+    const dashboard = init.http !== undefined && init.http !== false
+    this.#history = dashboard && init.history !== false ? new History(init.history) : undefined
+    this.#streams = dashboard
+      ? StreamTally.install(components.metrics, () => components.connectionManager.getConnections())
+      : undefined
   }
 
   get lastGc(): LastGc | undefined {
@@ -168,14 +182,28 @@ class PeerscopeServiceImpl implements PeerscopeService, Startable {
     const http = this.#init.http
     if (http === undefined || http === false) return
     const { peerId, addressManager, nodeInfo, connectionManager, metrics } = this.#components
+    const peerscopeMetrics = isPeerscopeMetrics(metrics) ? metrics : undefined
+    if (this.#history !== undefined) {
+      this.#sampler = new HistorySampler({
+        history: this.#history,
+        bandwidth: peerscopeMetrics?.bandwidth,
+        connections: () => connectionManager.getConnections(),
+        store: await this.store(),
+        lastGc: () => this.lastGc,
+        streams: this.#streams
+      })
+      this.#sampler.start()
+    }
     const view = liveView({
       peerId,
       addresses: () => addressManager.getAddresses().map(String),
       agent: nodeInfo.userAgent,
       connections: () => connectionManager.getConnections(),
       store: () => this.store(),
-      metrics: isPeerscopeMetrics(metrics) ? metrics : undefined,
-      lastGc: () => this.lastGc
+      metrics: peerscopeMetrics,
+      lastGc: () => this.lastGc,
+      history: this.#history,
+      streams: this.#streams
     })
     this.#http = await startHttpServer({ ...http, view, logger: this.#log })
     this.#log('HTTP API and dashboard at %s', this.#http.url)
@@ -195,6 +223,7 @@ class PeerscopeServiceImpl implements PeerscopeService, Startable {
     }
     for (const peer of connected.values()) this.#apply(peer, (rules) => rules.onLastDisconnect(peer))
     this.#running = false
+    this.#sampler?.stop()
     await this.#http?.close()
     this.#http = undefined
     const { events } = this.#components

@@ -63,3 +63,37 @@ export function protocolParam(raw: string): string {
   }
   return raw
 }
+
+function single(query: Query, name: string): string | undefined {
+  const values = query.get(name)
+  if (values === undefined) return undefined
+  if (values.length > 1) throw badParameter(`"${name}" is given more than once`)
+  return values[0] ?? ''
+}
+
+/** One of `allowed`, or the default when absent. */
+export function enumParam<T extends string>(
+  query: Query,
+  name: string,
+  allowed: readonly T[]
+): T | undefined {
+  const text = single(query, name)
+  if (text === undefined) return undefined
+  if (!(allowed as readonly string[]).includes(text)) {
+    throw badParameter(`"${name}" must be one of ${allowed.join(', ')}`)
+  }
+  return text as T
+}
+
+/** Free text of at most `maxLength` characters (code points); absent is `''`. */
+export function textParam(query: Query, name: string, maxLength: number): string {
+  const text = single(query, name) ?? ''
+  if ([...text].length > maxLength) throw badParameter(`"${name}" is limited to ${maxLength} characters`)
+  return text
+}
+
+/** `true` or `false`; absent is `undefined`. */
+export function booleanParam(query: Query, name: string): boolean | undefined {
+  const text = enumParam(query, name, ['true', 'false'])
+  return text === undefined ? undefined : text === 'true'
+}

@@ -1,10 +1,25 @@
+import { MAX_PEER_SEARCH_LENGTH, PEER_ORDERS, PEER_SORTS } from '../view/peer-query.ts'
 import { notFound } from './errors.ts'
-import { integerParam, MAX_PROTOCOL_LENGTH, peerIdParam, protocolParam, type Query } from './params.ts'
+import {
+  booleanParam,
+  enumParam,
+  integerParam,
+  MAX_PROTOCOL_LENGTH,
+  peerIdParam,
+  protocolParam,
+  type Query,
+  textParam
+} from './params.ts'
 import { schemaRef } from './schemas.ts'
-import type { PeerscopeView } from './view.ts'
+import type { PeerscopeView, Resolution } from './view.ts'
 
 export const PEERS_DEFAULT_LIMIT = 100
 export const PEERS_MAX_LIMIT = 1000
+/** Series a history answer carries at most, per kind. */
+export const HISTORY_MAX_SERIES = 64
+const HISTORY_DEFAULT_PEERS = 8
+const HISTORY_DEFAULT_PROTOCOLS = 12
+const RESOLUTIONS: readonly Resolution[] = ['fine', 'coarse']
 
 export interface StaticFile {
   contentType: string
@@ -75,11 +90,46 @@ const tokenQuery: RouteParam = {
   schema: { type: 'string' }
 }
 
+const resolutionQuery: RouteParam = {
+  name: 'resolution',
+  in: 'query',
+  description: '`fine` (default: 1 s samples for 1 h) or `coarse` (1 min samples for 24 h)',
+  schema: { enum: RESOLUTIONS, default: 'fine' }
+}
+const sinceQuery: RouteParam = {
+  name: 'since',
+  in: 'query',
+  description: 'Only samples newer than this time (epoch ms); polls pass the last time they have',
+  schema: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER, default: 0 }
+}
+const seriesQuery = (name: string, what: string, fallback: number): RouteParam => ({
+  name,
+  in: 'query',
+  description: `Most ${what} series returned, the busiest over the samples returned (default ${fallback})`,
+  schema: { type: 'integer', minimum: 0, maximum: HISTORY_MAX_SERIES, default: fallback }
+})
+
+const JS = 'text/javascript; charset=utf-8'
 /** Dashboard files served under `/assets/`; nothing else is read from disk. */
 export const ASSET_TYPES: Record<string, string> = {
-  'dashboard.js': 'text/javascript; charset=utf-8',
+  'dashboard.js': JS,
+  'charts.js': JS,
+  'format.js': JS,
   'dashboard.css': 'text/css; charset=utf-8',
-  'favicon.svg': 'image/svg+xml'
+  'favicon.svg': 'image/svg+xml',
+  'uplot.js': JS,
+  'uplot.css': 'text/css; charset=utf-8',
+  'uplot-LICENSE.txt': 'text/plain; charset=utf-8'
+}
+
+/**
+ * Dashboard files served from the `uplot` package as installed (the chart library, its style sheet and its
+ * MIT licence), so they are the exact published files and are updated with the lockfile.
+ */
+export const VENDOR_ASSETS: Record<string, string> = {
+  'uplot.js': 'uplot/dist/uPlot.iife.min.js',
+  'uplot.css': 'uplot/dist/uPlot.min.css',
+  'uplot-LICENSE.txt': 'uplot/LICENSE'
 }
 
 /**
@@ -202,6 +252,30 @@ export const routes: Route[] = [
         in: 'query',
         description: 'Peers to skip',
         schema: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER, default: 0 }
+      },
+      {
+        name: 'q',
+        in: 'query',
+        description: 'Case-insensitive text to find in the peer id, agent, an address or a protocol',
+        schema: { type: 'string', maxLength: MAX_PEER_SEARCH_LENGTH }
+      },
+      {
+        name: 'sort',
+        in: 'query',
+        description: '`rate`: bytes/s now; `traffic`: bytes so far (in and out together). Default `id`',
+        schema: { enum: PEER_SORTS, default: 'id' }
+      },
+      {
+        name: 'order',
+        in: 'query',
+        description: 'Default `asc` for id and agent, `desc` for the others; unknown values sort last',
+        schema: { enum: PEER_ORDERS }
+      },
+      {
+        name: 'connected',
+        in: 'query',
+        description: 'Only connected peers (`true`) or only stored, unconnected ones (`false`)',
+        schema: { enum: ['true', 'false'] }
       }
     ],
     produces: jsonRoute('PeerPage'),
@@ -210,7 +284,20 @@ export const routes: Route[] = [
     handle: async ({ view, query }) => {
       const limit = integerParam(query, 'limit', PEERS_DEFAULT_LIMIT, 1, PEERS_MAX_LIMIT)
       const offset = integerParam(query, 'offset', 0, 0, Number.MAX_SAFE_INTEGER)
-      return json(await view.peers({ limit, offset }))
+      const search = textParam(query, 'q', MAX_PEER_SEARCH_LENGTH)
+      const sort = enumParam(query, 'sort', PEER_SORTS)
+      const order = enumParam(query, 'order', PEER_ORDERS)
+      const connected = booleanParam(query, 'connected')
+      return json(
+        await view.peers({
+          limit,
+          offset,
+          ...(search === '' ? {} : { search }),
+          ...(sort === undefined ? {} : { sort }),
+          ...(order === undefined ? {} : { order }),
+          ...(connected === undefined ? {} : { connected })
+        })
+      )
     }
   },
   {
@@ -238,6 +325,55 @@ export const routes: Route[] = [
     errors: [],
     queryToken: false,
     handle: async ({ view }) => json(await view.peerStoreStats())
+  },
+  {
+    path: '/api/v1/history',
+    operationId: 'getHistory',
+    summary: 'Samples the node kept: totals, connections, streams, peer store, busiest protocols and peers',
+    tag: 'history',
+    params: [
+      resolutionQuery,
+      sinceQuery,
+      seriesQuery('peers', 'peer', HISTORY_DEFAULT_PEERS),
+      seriesQuery('protocols', 'protocol', HISTORY_DEFAULT_PROTOCOLS)
+    ],
+    produces: jsonRoute('History'),
+    errors: [400],
+    queryToken: false,
+    handle: async ({ view, query }) =>
+      json(
+        view.history({
+          resolution: enumParam(query, 'resolution', RESOLUTIONS) ?? 'fine',
+          since: integerParam(query, 'since', 0, 0, Number.MAX_SAFE_INTEGER),
+          peers: integerParam(query, 'peers', HISTORY_DEFAULT_PEERS, 0, HISTORY_MAX_SERIES),
+          protocols: integerParam(query, 'protocols', HISTORY_DEFAULT_PROTOCOLS, 0, HISTORY_MAX_SERIES)
+        })
+      )
+  },
+  {
+    path: '/api/v1/history/peers/{peerId}',
+    operationId: 'getPeerHistory',
+    summary: 'One peer over time (null where it was not among the busiest peers of a sample)',
+    tag: 'history',
+    params: [
+      peerIdPath,
+      resolutionQuery,
+      sinceQuery,
+      seriesQuery('protocols', 'protocol', HISTORY_DEFAULT_PROTOCOLS)
+    ],
+    produces: jsonRoute('PeerHistory'),
+    errors: [400],
+    queryToken: false,
+    handle: async ({ view, params, query }) => {
+      const peerId = peerIdParam(params.peerId ?? '')
+      return json(
+        view.peerHistory(peerId, {
+          resolution: enumParam(query, 'resolution', RESOLUTIONS) ?? 'fine',
+          since: integerParam(query, 'since', 0, 0, Number.MAX_SAFE_INTEGER),
+          protocols: integerParam(query, 'protocols', HISTORY_DEFAULT_PROTOCOLS, 0, HISTORY_MAX_SERIES)
+        })
+      )
+    }
   },
   {
     path: '/api/v1/node',

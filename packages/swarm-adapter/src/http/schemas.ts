@@ -2,6 +2,8 @@
  * JSON Schemas (2020-12, as OpenAPI 3.1 uses them) of everything the API returns. They mirror the types in
  * `view.ts`; the tests validate live responses against them, so a drift between the two shows up there.
  */
+import { SCALAR_FIELDS } from '../history/tier.ts'
+
 type Schema = Record<string, unknown>
 
 const integer = { type: 'integer', minimum: 0 }
@@ -57,6 +59,12 @@ export const schemas: Record<string, Schema> = {
       'status',
       'openedAt',
       'streams',
+      'streamsOpened',
+      'transport',
+      'encryption',
+      'muxer',
+      'rttMs',
+      'limited',
       'bytesIn',
       'bytesOut'
     ],
@@ -68,7 +76,20 @@ export const schemas: Record<string, Schema> = {
       direction: { enum: ['inbound', 'outbound'] },
       status: { type: 'string' },
       openedAt: { ...integer, description: 'Epoch ms' },
-      streams: integer,
+      streams: { ...integer, description: 'Streams open now' },
+      streamsOpened: {
+        type: ['integer', 'null'],
+        minimum: 0,
+        description: 'Streams opened over its life, short-lived ones included; null without metrics'
+      },
+      transport: {
+        type: 'string',
+        description: 'tcp, ws, wss, quic-v1, webtransport, webrtc, circuit-relay…'
+      },
+      encryption: { type: ['string', 'null'] },
+      muxer: { type: ['string', 'null'] },
+      rttMs: { type: ['number', 'null'], minimum: 0 },
+      limited: { type: 'boolean', description: 'A relayed connection with data or time limits' },
       bytesIn: integer,
       bytesOut: integer
     }
@@ -96,15 +117,28 @@ export const schemas: Record<string, Schema> = {
   },
   PeerSummary: {
     type: 'object',
-    required: ['peerId', 'addresses', 'protocols', 'pinned', 'connected', 'latencyMs'],
+    required: [
+      'peerId',
+      'addresses',
+      'protocols',
+      'pinned',
+      'pins',
+      'connected',
+      'latencyMs',
+      'agent',
+      'bandwidth'
+    ],
     additionalProperties: false,
     properties: {
       peerId: { type: 'string' },
       addresses: integer,
       protocols: integer,
       pinned: { type: 'boolean' },
+      pins: { type: 'array', items: { type: 'string' } },
       connected: { type: 'boolean' },
-      latencyMs: { type: ['number', 'null'] }
+      latencyMs: { type: ['number', 'null'] },
+      agent: { type: ['string', 'null'], description: 'AgentVersion from identify' },
+      bandwidth: { oneOf: [ref('BandwidthStats'), { type: 'null' }] }
     }
   },
   PeerPage: {
@@ -128,8 +162,11 @@ export const schemas: Record<string, Schema> = {
       'metadata',
       'pins',
       'latencyMs',
+      'agent',
       'connected',
-      'bandwidth'
+      'bandwidth',
+      'protocolBandwidth',
+      'connections'
     ],
     additionalProperties: false,
     properties: {
@@ -144,8 +181,76 @@ export const schemas: Record<string, Schema> = {
       },
       pins: { type: 'array', items: { type: 'string' } },
       latencyMs: { type: ['number', 'null'] },
+      agent: { type: ['string', 'null'] },
       connected: { type: 'boolean' },
-      bandwidth: { oneOf: [ref('BandwidthStats'), { type: 'null' }] }
+      bandwidth: { oneOf: [ref('BandwidthStats'), { type: 'null' }] },
+      protocolBandwidth: { type: 'object', additionalProperties: ref('BandwidthStats') },
+      connections: { type: 'array', items: ref('Connection') }
+    }
+  },
+  Column: {
+    type: 'array',
+    items: { type: ['number', 'null'] },
+    description: 'One value per time in `t`; null where nothing was known'
+  },
+  RateSeries: {
+    type: 'object',
+    required: ['id', 'rateIn', 'rateOut'],
+    additionalProperties: false,
+    properties: { id: { type: 'string' }, rateIn: ref('Column'), rateOut: ref('Column') }
+  },
+  PeerSeries: {
+    type: 'object',
+    required: ['id', 'rateIn', 'rateOut', 'latencyMs'],
+    additionalProperties: false,
+    properties: {
+      id: { type: 'string' },
+      rateIn: ref('Column'),
+      rateOut: ref('Column'),
+      latencyMs: ref('Column')
+    }
+  },
+  History: {
+    type: 'object',
+    required: ['resolution', 'intervalMs', 'capacity', 't', 'totals', 'protocols', 'peers', 'gcs'],
+    additionalProperties: false,
+    properties: {
+      resolution: { enum: ['fine', 'coarse'] },
+      intervalMs: { ...integer, description: 'ms between samples (0: no history kept)' },
+      capacity: { ...integer, description: 'Samples the ring keeps' },
+      t: { type: 'array', items: integer, description: 'Epoch ms of each sample, oldest first' },
+      totals: {
+        type: 'object',
+        required: [...SCALAR_FIELDS],
+        additionalProperties: false,
+        properties: Object.fromEntries(SCALAR_FIELDS.map((field) => [field, ref('Column')]))
+      },
+      protocols: { type: 'array', items: ref('RateSeries') },
+      peers: { type: 'array', items: ref('PeerSeries') },
+      gcs: {
+        type: 'array',
+        items: {
+          type: 'object',
+          required: ['at', 'durationMs', 'peersRemoved', 'addressesRemoved'],
+          additionalProperties: false,
+          properties: { at: integer, durationMs: number, peersRemoved: integer, addressesRemoved: integer }
+        }
+      }
+    }
+  },
+  PeerHistory: {
+    type: 'object',
+    required: ['peerId', 'resolution', 'intervalMs', 't', 'rateIn', 'rateOut', 'latencyMs', 'protocols'],
+    additionalProperties: false,
+    properties: {
+      peerId: { type: 'string' },
+      resolution: { enum: ['fine', 'coarse'] },
+      intervalMs: integer,
+      t: { type: 'array', items: integer },
+      rateIn: ref('Column'),
+      rateOut: ref('Column'),
+      latencyMs: ref('Column'),
+      protocols: { type: 'array', items: ref('RateSeries') }
     }
   },
   PeerStoreStats: {

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import { createRequire } from 'node:module'
 import type { AddressInfo, Socket } from 'node:net'
 import { logger as createLogger } from '@libp2p/logger'
 import { bearerToken, createTokenCheck } from './auth.ts'
@@ -7,7 +8,7 @@ import { errorBody, HttpError, InvalidHttpOptionsError } from './errors.ts'
 import { defaultAllowedHosts, hostName } from './hosts.ts'
 import { openapiDocument } from './openapi.ts'
 import { decodeComponent, parseQuery } from './params.ts'
-import { ASSET_TYPES, matchRoute, type Reply, routes, type StaticFile } from './routes.ts'
+import { ASSET_TYPES, matchRoute, type Reply, routes, type StaticFile, VENDOR_ASSETS } from './routes.ts'
 import type { PeerscopeView } from './view.ts'
 
 /** Request limits; every one is enforced by the server or by Node's HTTP parser. */
@@ -67,6 +68,7 @@ export interface HttpServer {
 
 const ALLOW = 'GET, HEAD'
 const ASSETS_DIR = new URL('../../assets/', import.meta.url)
+const require = createRequire(import.meta.url)
 const VERSION = '1.0.0'
 
 const COMMON_HEADERS = {
@@ -274,7 +276,9 @@ async function loadAssets(log: HttpLogger): Promise<Map<string, StaticFile>> {
   const assets = new Map<string, StaticFile>()
   for (const [name, contentType] of Object.entries(files)) {
     try {
-      assets.set(name, { contentType, body: await readFile(new URL(name, ASSETS_DIR)) })
+      const vendored = VENDOR_ASSETS[name]
+      const path = vendored === undefined ? new URL(name, ASSETS_DIR) : require.resolve(vendored)
+      assets.set(name, { contentType, body: await readFile(path) })
     } catch (err) {
       // A package installed without its assets still serves the API; the dashboard routes answer 404.
       log.error('dashboard file %s is missing: %e', name, err)

@@ -1,4 +1,16 @@
 import type { Stats } from '@peerscope/metrics'
+import type { HistoryPage, HistoryQuery, PeerHistoryPage } from '../history/history.ts'
+
+export type {
+  Column,
+  GcEvent,
+  HistoryPage,
+  HistoryQuery,
+  PeerHistoryPage,
+  PeerSeries,
+  RateSeries,
+  Resolution
+} from '../history/history.ts'
 
 /** go-libp2p's `Stats` plus packets: the shape `@peerscope/metrics` reports (bytes, bytes per second). */
 export type BandwidthStats = Stats
@@ -10,7 +22,20 @@ export interface ConnectionView {
   direction: 'inbound' | 'outbound'
   status: string
   openedAt: number
+  /** Streams open now. */
   streams: number
+  /** Streams opened over the connection's life, short-lived ones included; `null` when the node has no metrics. */
+  streamsOpened: number | null
+  /** Named from the remote address: `tcp`, `ws`, `wss`, `quic-v1`, `webtransport`, `webrtc`, `circuit-relay`… */
+  transport: string
+  /** Connection encrypter protocol (e.g. `/noise`), `null` when not upgraded (QUIC, WebRTC encrypt on their own). */
+  encryption: string | null
+  /** Stream muxer protocol (e.g. `/yamux/1.0.0`), `null` when the transport multiplexes on its own. */
+  muxer: string | null
+  /** Round-trip time libp2p measured on the connection, ms. */
+  rttMs: number | null
+  /** A relayed connection with data or time limits. */
+  limited: boolean
   bytesIn: number
   bytesOut: number
 }
@@ -30,8 +55,13 @@ export interface PeerSummary {
   addresses: number
   protocols: number
   pinned: boolean
+  pins: string[]
   connected: boolean
   latencyMs: number | null
+  /** `AgentVersion` from identify, when known. */
+  agent: string | null
+  /** `null` when no traffic was counted for the peer (or over an offline database). */
+  bandwidth: BandwidthStats | null
 }
 
 export interface PeerDetail {
@@ -44,8 +74,39 @@ export interface PeerDetail {
   metadata: Record<string, string>
   pins: string[]
   latencyMs: number | null
+  agent: string | null
   connected: boolean
   bandwidth: BandwidthStats | null
+  /** Its traffic per protocol (empty offline). */
+  protocolBandwidth: Record<string, BandwidthStats>
+  /** Its open connections (empty offline). */
+  connections: ConnectionView[]
+}
+
+/** What the peer list can be sorted by (`rate`: bytes/s now, `traffic`: bytes so far, in and out together). */
+export type PeerSort =
+  | 'id'
+  | 'connected'
+  | 'rate'
+  | 'traffic'
+  | 'latency'
+  | 'addresses'
+  | 'protocols'
+  | 'agent'
+  | 'pins'
+export type PeerOrder = 'asc' | 'desc'
+
+export interface PeerQuery {
+  limit: number
+  offset: number
+  /** Case-insensitive text to find in the peer id, agent, an address or a protocol; empty for all. */
+  search?: string
+  /** Default `id`. */
+  sort?: PeerSort
+  /** Default `asc` for `id` and `agent`, `desc` (most first) for the others. */
+  order?: PeerOrder
+  /** Only connected (`true`) or only stored, not connected (`false`) peers. */
+  connected?: boolean
 }
 
 export interface PeerStoreStatsView {
@@ -76,10 +137,14 @@ export interface PeerscopeView {
   bandwidthByProtocol(): Record<string, BandwidthStats>
   bandwidthForProtocol(protocol: string): BandwidthStats | undefined
   connections(): ConnectionView[]
-  peers(page: { limit: number; offset: number }): Promise<Page<PeerSummary>>
+  /** Searched, filtered, sorted, one page; see `PeerQuery`. */
+  peers(query: PeerQuery): Promise<Page<PeerSummary>>
   /** `undefined` when the store does not know the peer. */
   peer(peerId: string): Promise<PeerDetail | undefined>
   peerStoreStats(): Promise<PeerStoreStatsView>
   /** Prometheus text exposition format 0.0.4. */
   prometheus(): Promise<string>
+  /** Samples the node kept (empty columns over an offline database or with history off). */
+  history(query: HistoryQuery): HistoryPage
+  peerHistory(peerId: string, query: Omit<HistoryQuery, 'peers'>): PeerHistoryPage
 }

@@ -1,6 +1,13 @@
 import { peerIdFromString } from '@libp2p/peer-id'
 import type { LastGc, LevelPeerStore } from '@peerscope/peerstore-level'
-import type { BandwidthStats, PeerscopeView } from '../http/view.ts'
+import { SCALAR_FIELDS, type ScalarField } from '../history/tier.ts'
+import type {
+  BandwidthStats,
+  HistoryPage,
+  HistoryQuery,
+  PeerHistoryPage,
+  PeerscopeView
+} from '../http/view.ts'
 import { OFFLINE, peerDetail, peerPage, peerStoreStats } from './peer-store-view.ts'
 
 const ZERO: BandwidthStats = { totalIn: 0, totalOut: 0, packetsIn: 0, packetsOut: 0, rateIn: 0, rateOut: 0 }
@@ -21,13 +28,44 @@ export function offlineView(
     bandwidthByProtocol: () => ({}),
     bandwidthForProtocol: () => undefined,
     connections: () => [],
-    peers: async (page) => peerPage(store, page, OFFLINE),
+    peers: async (query) => peerPage(store, query, OFFLINE),
     peer: async (id) => {
       const detail = peerDetail(store, peerIdFromString(id), OFFLINE)
-      return detail === undefined ? undefined : { ...detail, bandwidth: null }
+      return detail === undefined
+        ? undefined
+        : { ...detail, bandwidth: null, protocolBandwidth: {}, connections: [] }
     },
     peerStoreStats: async () => peerStoreStats(store, lastGc()),
-    prometheus: async () => peerStoreGauges(peerStoreStats(store, lastGc()))
+    prometheus: async () => peerStoreGauges(peerStoreStats(store, lastGc())),
+    history: emptyHistory,
+    peerHistory: emptyPeerHistory
+  }
+}
+
+/** A history with no samples: what a database without a running node (or a node with history off) has. */
+export function emptyHistory(query: HistoryQuery): HistoryPage {
+  return {
+    resolution: query.resolution,
+    intervalMs: 0,
+    capacity: 0,
+    t: [],
+    totals: Object.fromEntries(SCALAR_FIELDS.map((f) => [f, []])) as unknown as Record<ScalarField, []>,
+    protocols: [],
+    peers: [],
+    gcs: []
+  }
+}
+
+export function emptyPeerHistory(peerId: string, query: Omit<HistoryQuery, 'peers'>): PeerHistoryPage {
+  return {
+    peerId,
+    resolution: query.resolution,
+    intervalMs: 0,
+    t: [],
+    rateIn: [],
+    rateOut: [],
+    latencyMs: [],
+    protocols: []
   }
 }
 

@@ -8,14 +8,28 @@ import {
   type MetadataValue,
   PermanentAddrTTL
 } from '@peerscope/peerstore-level'
-import type { AddressView, Page, PeerDetail, PeerStoreStatsView, PeerSummary } from '../http/view.ts'
+import type {
+  AddressView,
+  BandwidthStats,
+  Page,
+  PeerDetail,
+  PeerQuery,
+  PeerStoreStatsView,
+  PeerSummary
+} from '../http/view.ts'
+import { haystack, needsAllRows, type PeerRow, queryPeers } from './peer-query.ts'
 
 /** What the store does not know but a live node does; an offline database has none of it. */
 export interface LiveFacts {
-  isConnected(peer: PeerId): boolean
+  /** Canonical ids of the peers with an open connection; read once per request. */
+  connected(): ReadonlySet<string>
+  bandwidth(peerId: string): BandwidthStats | undefined
 }
 
-export const OFFLINE: LiveFacts = { isConnected: () => false }
+export const OFFLINE: LiveFacts = { connected: () => new Set(), bandwidth: () => undefined }
+
+/** The metadata key identify stores the remote agent under. */
+const AGENT_KEY = 'AgentVersion'
 
 /** The JSON shape of one stored address; the two never-expiring TTLs are named, not written as numbers. */
 export function addressView(info: AddrInfo): AddressView {
@@ -45,31 +59,63 @@ function latency(store: LevelPeerStore, peer: PeerId): number | null {
   return ms > 0 ? ms : null
 }
 
-export function peerSummary(store: LevelPeerStore, peer: PeerId, live: LiveFacts): PeerSummary {
+function agent(store: LevelPeerStore, peer: PeerId): string | null {
+  const value = store.getMetadata(peer, AGENT_KEY)
+  return value === undefined ? null : metadataText(value)
+}
+
+export function peerSummary(
+  store: LevelPeerStore,
+  peer: PeerId,
+  connected: ReadonlySet<string>,
+  live: LiveFacts
+): PeerSummary {
+  const id = peer.toString()
+  const pins = store.pins(peer)
   return {
-    peerId: peer.toString(),
+    peerId: id,
     addresses: store.addrInfos(peer).length,
     protocols: store.getProtocols(peer).length,
-    pinned: store.pins(peer).length > 0,
-    connected: live.isConnected(peer),
-    latencyMs: latency(store, peer)
+    pinned: pins.length > 0,
+    pins,
+    connected: connected.has(id),
+    latencyMs: latency(store, peer),
+    agent: agent(store, peer),
+    bandwidth: live.bandwidth(id) ?? null
   }
 }
 
-/** Peers in a stable order (by id), so pages do not shift between requests when nothing changed. */
-export function peerPage(
-  store: LevelPeerStore,
-  page: { limit: number; offset: number },
-  live: LiveFacts
-): Page<PeerSummary> {
+/**
+ * One page of the stored peers (the local peer left out). Without a search, filter or sort the order is by
+ * id and only the page's peers are read; otherwise every peer's summary is built (O(peers) per request).
+ */
+export function peerPage(store: LevelPeerStore, query: PeerQuery, live: LiveFacts): Page<PeerSummary> {
   const self = store.selfId
+  const connected = live.connected()
   const ids = store
     .peers()
     .filter((id) => self === undefined || !id.equals(self))
     .map((id) => [id.toString(), id] as const)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-  const items = ids.slice(page.offset, page.offset + page.limit).map(([, id]) => peerSummary(store, id, live))
-  return { total: ids.length, limit: page.limit, offset: page.offset, items }
+  if (!needsAllRows(query)) {
+    ids.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    const items = ids
+      .slice(query.offset, query.offset + query.limit)
+      .map(([, id]) => peerSummary(store, id, connected, live))
+    return { total: ids.length, limit: query.limit, offset: query.offset, items }
+  }
+  const searching = (query.search ?? '') !== ''
+  const rows: PeerRow[] = ids.map(([, id]) => {
+    const summary = peerSummary(store, id, connected, live)
+    const text = searching
+      ? haystack(
+          summary,
+          store.addrInfos(id).map((a) => a.multiaddr.toString()),
+          store.getProtocols(id)
+        )
+      : ''
+    return { summary, haystack: text }
+  })
+  return queryPeers(rows, query)
 }
 
 /** `undefined` when the store knows nothing of the peer. Never includes a private key. */
@@ -77,7 +123,7 @@ export function peerDetail(
   store: LevelPeerStore,
   peer: PeerId,
   live: LiveFacts
-): Omit<PeerDetail, 'bandwidth'> | undefined {
+): Omit<PeerDetail, 'bandwidth' | 'protocolBandwidth' | 'connections'> | undefined {
   if (!store.peers().some((id) => id.equals(peer))) return undefined
   const key = store.pubKey(peer)
   const metadata: Record<string, string> = {}
@@ -93,7 +139,8 @@ export function peerDetail(
     metadata,
     pins: store.pins(peer),
     latencyMs: latency(store, peer),
-    connected: live.isConnected(peer)
+    agent: agent(store, peer),
+    connected: live.connected().has(peer.toString())
   }
 }
 

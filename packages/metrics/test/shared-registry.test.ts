@@ -71,9 +71,8 @@ for (const exportFromWorker of [false, true]) {
 }
 
 test('registries that cannot be served are refused with ERR_INVALID_OPTIONS', () => {
-  const openMetrics = new Registry<typeof Registry.OPENMETRICS_CONTENT_TYPE>(
-    Registry.OPENMETRICS_CONTENT_TYPE
-  )
+  const openMetrics = new Registry<typeof Registry.OPENMETRICS_CONTENT_TYPE>()
+  openMetrics.setContentType(Registry.OPENMETRICS_CONTENT_TYPE)
   for (const registries of [
     {} as never,
     [{}] as never,

@@ -5,10 +5,21 @@ import { yamux } from '@chainsafe/libp2p-yamux'
 import { identify } from '@libp2p/identify'
 import { ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
+import { libp2pMetrics, type PeerscopeMetrics } from '@peerscope/metrics'
 import { createLibp2p } from 'libp2p'
 import { pEvent } from 'p-event'
 import { peerscope } from '../src/index.ts'
 import { plainNode } from './helpers/nodes.ts'
+
+/** Our metrics on a node that keeps libp2p's own peer store: its text. */
+async function plainMetricsText(): Promise<string> {
+  const node = await createLibp2p({ transports: [tcp()], metrics: libp2pMetrics({ processMetrics: false }) })
+  try {
+    return await (node.metrics as PeerscopeMetrics).prometheus()
+  } finally {
+    await node.stop()
+  }
+}
 
 /** The quick-start shape from the README: one call, two halves, real nodes on loopback. */
 async function quickStartNode() {
@@ -100,5 +111,23 @@ describe('peerscope(): metrics, peer store and HTTP API in one node', () => {
     const stats = await get('/api/v1/peerstore')
     assert.equal(stats.body.peers, 1)
     assert.equal(typeof stats.body.lastGc.at, 'number')
+  })
+
+  test('/metrics has the last GC once one ran, and not the lock gauge of the peer store it replaces', async () => {
+    const { body } = await get('/metrics')
+    const { lastGc } = (await get('/api/v1/peerstore')).body
+    assert.ok(lastGc !== null, 'the test above ran a GC')
+    assert.match(
+      body,
+      new RegExp(`^libp2p_peerstore_gc_last_run_timestamp_seconds ${lastGc.at / 1000}$`, 'm')
+    )
+    assert.match(
+      body,
+      new RegExp(`^libp2p_peerstore_gc_last_removed_addresses ${lastGc.addressesRemoved}$`, 'm')
+    )
+    assert.match(body, /^libp2p_peerstore_gc_last_duration_seconds \d/m)
+    assert.doesNotMatch(body, /libp2p_peer_store_locks/)
+    // libp2p did register it: with its own peer store and our metrics, it is there.
+    assert.match(await plainMetricsText(), /^# TYPE libp2p_peer_store_locks gauge$/m)
   })
 })

@@ -133,8 +133,15 @@ test('with exportFromWorker the process metrics still describe the node thread, 
     const kept = new Array(8 * 2 ** 20).fill(1.5)
     blockFor(300)
     await new Promise((resolve) => setTimeout(resolve, 150))
+    const cpuBefore = process.cpuUsage()
     const text = await m.prometheus()
+    const cpuAfter = process.cpuUsage()
     assert.ok(value(text, 'nodejs_heap_size_used_bytes') >= 64 * 2 ** 20, 'the node thread heap')
+    // The worker reads the process-wide figures itself: the whole process's CPU time, not its own thread's.
+    const seconds = (u: NodeJS.CpuUsage) => (u.user + u.system) / 1e6
+    const cpu = value(text, 'process_cpu_seconds_total')
+    assert.ok(cpu >= seconds(cpuBefore) && cpu <= seconds(cpuAfter), `process CPU ${cpu} s`)
+    assert.ok(value(text, 'process_resident_memory_bytes') >= 64 * 2 ** 20, 'the process resident set')
     assert.ok(value(text, 'nodejs_eventloop_lag_max_seconds') >= 0.15, 'the node thread loop')
     assert.equal(kept.length, 8 * 2 ** 20)
     // And the bandwidth families still come from the worker.

@@ -29,7 +29,11 @@ import {
   type OpenTelemetryMetricsOptions,
   validateOpenTelemetryOptions
 } from '../otel/meter-bridge.ts'
-import { ProcessMetrics, type ProcessMetricsOptions } from '../process/process-metrics.ts'
+import {
+  PROCESS_FAMILY_NAMES,
+  ProcessMetrics,
+  type ProcessMetricsOptions
+} from '../process/process-metrics.ts'
 import { countStream } from './count-stream.ts'
 import { MetricRegistry } from './registry.ts'
 import { StreamOwners } from './stream-owners.ts'
@@ -269,39 +273,43 @@ class PeerscopeMetricsImpl implements PeerscopeMetrics, Startable {
     return this.#connections.get(id)
   }
 
+  /** Bandwidth, libp2p's registered metrics, process metrics, then the shared registries' text. */
   async prometheus(): Promise<string> {
-    // With exportFromWorker, the per-peer and per-protocol series are rendered off this thread.
-    let bandwidth: Promise<string> | Family[]
-    if (this.#exporter === undefined) bandwidth = bandwidthFamilies(this.bandwidth, this.#prometheus)
-    else {
+    const registeredReading = this.#registry.families()
+    const sharedReading = Promise.all(this.#registries.map(registryText))
+    // With exportFromWorker, the per-peer and per-protocol series and the process families are rendered off this
+    // thread; only what the node's thread alone can read (its loop, heap, GC) is read here and sent along.
+    let bandwidth: string | Family[]
+    let processPart: string | Family[] = []
+    if (this.#exporter === undefined) {
+      bandwidth = bandwidthFamilies(this.bandwidth, this.#prometheus)
+      if (this.#process !== undefined) processPart = await this.#process.collect()
+    } else {
       this.bandwidth.flush() // the worker reads the map itself: hand it this task's counts first
-      bandwidth = this.#exporter.render()
+      if (this.#process === undefined) bandwidth = await this.#exporter.render()
+      else {
+        const texts = await this.#exporter.renderWithProcess(await this.#process.threadReadings())
+        bandwidth = texts.bandwidth
+        processPart = texts.process
+      }
     }
-    const [registered, processFamilies, shared] = await Promise.all([
-      this.#registry.families(),
-      this.#process?.collect() ?? [],
-      Promise.all(this.#registries.map(registryText))
-    ])
-    // libp2p's registrations come first; a process family of the same name is left out.
-    const names = new Set(registered.map((f) => f.name))
-    const local = registered.concat(processFamilies.filter((f) => !names.has(f.name)))
-    let bandwidthText = Array.isArray(bandwidth) ? undefined : await bandwidth
-    if (shared.length === 0) {
-      return `${bandwidthText ?? renderFamilies(bandwidth as Family[])}${renderFamilies(local)}`
-    }
-    // A family the application's registry exports too is left out of ours: one TYPE per name in the text.
+    const [registered, shared] = await Promise.all([registeredReading, sharedReading])
+    // One TYPE per name in the text: a shared registry's family wins over any of ours, and libp2p's registrations
+    // over our process families (the only ones a registration could plausibly name).
     const taken = new Set<string>()
     for (const text of shared) for (const name of declaredFamilies(text)) taken.add(name)
-    const keep = (family: Family) => {
-      if (!taken.has(family.name)) return true
-      this.#reportClash(family.name)
-      return false
+    const ours = new Set(taken)
+    for (const family of registered) if (PROCESS_FAMILY_NAMES.includes(family.name)) ours.add(family.name)
+    const part = (families: string | Family[], drop: Set<string>): string => {
+      if (drop.size === 0) return typeof families === 'string' ? families : renderFamilies(families)
+      const names =
+        typeof families === 'string' ? [...declaredFamilies(families)] : families.map((f) => f.name)
+      const dropped = names.filter((name) => drop.has(name))
+      for (const name of dropped) if (taken.has(name)) this.#reportClash(name)
+      if (typeof families !== 'string') return renderFamilies(families.filter((f) => !drop.has(f.name)))
+      return dropped.length > 0 ? withoutFamilies(families, drop) : families
     }
-    if (bandwidthText === undefined) bandwidthText = renderFamilies((bandwidth as Family[]).filter(keep))
-    else if ([...declaredFamilies(bandwidthText)].some((name) => taken.has(name))) {
-      bandwidthText = withoutFamilies(bandwidthText, taken)
-    }
-    return `${bandwidthText}${renderFamilies(local.filter(keep))}${shared.join('')}`
+    return `${part(bandwidth, taken)}${part(registered, taken)}${part(processPart, ours)}${shared.join('')}`
   }
 
   #reportClash(name: string): void {

@@ -1,5 +1,13 @@
 import type { TraceAttributes, TraceGeneratorFunctionOptions } from '@libp2p/interface'
-import { type Context, context, type Span, SpanStatusCode, trace } from '@opentelemetry/api'
+import {
+  type Context,
+  context,
+  type Span,
+  SpanStatusCode,
+  type Tracer,
+  type TracerProvider,
+  trace
+} from '@opentelemetry/api'
 
 /** Where a traced call keeps the parent context: the `trace` field of its options argument, as in js-libp2p. */
 interface TraceOptions {
@@ -82,10 +90,22 @@ class TracedCall {
 export class FunctionTracer {
   readonly #name: string
   readonly #version: string | undefined
+  #provider: TracerProvider | undefined
+  #tracer: Tracer | undefined
 
   constructor(name: string, version?: string) {
     this.#name = name
     this.#version = version
+  }
+
+  /** The global provider's tracer, asked for again only when the global provider is replaced. */
+  #currentTracer(): Tracer {
+    const provider = trace.getTracerProvider()
+    if (provider !== this.#provider || this.#tracer === undefined) {
+      this.#provider = provider
+      this.#tracer = provider.getTracer(this.#name, this.#version)
+    }
+    return this.#tracer
   }
 
   /** The active context: pass it as `{ trace }` in the options of a libp2p call to trace that call. */
@@ -118,7 +138,7 @@ export class FunctionTracer {
     options: TraceGeneratorFunctionOptions<unknown[], unknown, unknown>
   ): unknown {
     const attributes = options.getAttributesFromArgs?.(args, {}) ?? {}
-    const span = trace.getTracer(this.#name, this.#version).startSpan(name, { attributes }, parent)
+    const span = this.#currentTracer().startSpan(name, { attributes }, parent)
     const child = trace.setSpan(parent, span)
     // A copy, so the caller's options object is never changed.
     args[optionsIndex] = { ...(args[optionsIndex] as object), trace: child }

@@ -8,6 +8,7 @@ import { tcp } from '@libp2p/tcp'
 import { libp2pMetrics, type PeerscopeMetrics } from '@peerscope/metrics'
 import { createLibp2p } from 'libp2p'
 import { pEvent } from 'p-event'
+import { Counter, Registry } from 'prom-client'
 import { peerscope } from '../src/index.ts'
 import { plainNode } from './helpers/nodes.ts'
 
@@ -130,4 +131,31 @@ describe('peerscope(): metrics, peer store and HTTP API in one node', () => {
     // libp2p did register it: with its own peer store and our metrics, it is there.
     assert.match(await plainMetricsText(), /^# TYPE libp2p_peer_store_locks gauge$/m)
   })
+})
+
+test("one /metrics serves the node's metrics and the application's prom-client registry", async () => {
+  const app = new Registry()
+  new Counter({ name: 'app_jobs_done_total', help: 'Jobs the application finished', registers: [app] }).inc(
+    42
+  )
+  const ps = peerscope({ peerStore: { memory: true }, http: { port: 0 }, metrics: { registries: [app] } })
+  const node = await createLibp2p({
+    addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
+    transports: [tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    metrics: ps.metrics,
+    services: { identify: identify(), peerscope: ps.service }
+  })
+  try {
+    const body = await (await fetch(new URL('/metrics', node.services.peerscope.httpUrl))).text()
+    assert.match(body, /^app_jobs_done_total 42$/m)
+    assert.match(body, /^libp2p_transfer_bytes_total\{direction="in"\} \d+$/m)
+    assert.match(body, /^libp2p_peerstore_peers 0$/m)
+    assert.match(body, /^process_cpu_seconds_total \S+$/m)
+    const types = [...body.matchAll(/^# TYPE (\S+) /gm)].map(([, name]) => name)
+    assert.equal(new Set(types).size, types.length, 'one TYPE line per family')
+  } finally {
+    await node.stop()
+  }
 })

@@ -71,7 +71,8 @@ function hooked(metrics: Metrics, onOpen?: (connection: Connection) => void): Si
 
 const events = new EventTarget()
 const logger = { forComponent: () => Object.assign(() => {}, { error() {}, trace() {}, enabled: false }) }
-const ours = libp2pMetrics({ idleTimeout: 0 })({ events, logger } as never) as PeerscopeMetrics & {
+// Only the hooks are timed: process metrics (an event-loop sampler, a GC observer) off, as prometheus-metrics'.
+const ours = libp2pMetrics({ idleTimeout: 0, processMetrics: false })({ events, logger } as never) as PeerscopeMetrics & {
   start(): void
   stop(): Promise<void>
 }

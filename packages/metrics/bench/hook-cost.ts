@@ -72,7 +72,10 @@ function hooked(metrics: Metrics, onOpen?: (connection: Connection) => void): Si
 const events = new EventTarget()
 const logger = { forComponent: () => Object.assign(() => {}, { error() {}, trace() {}, enabled: false }) }
 // Only the hooks are timed: process metrics (an event-loop sampler, a GC observer) off, as prometheus-metrics'.
-const ours = libp2pMetrics({ idleTimeout: 0, processMetrics: false })({ events, logger } as never) as PeerscopeMetrics & {
+const ours = libp2pMetrics({ idleTimeout: 0, processMetrics: false })({
+  events,
+  logger
+} as never) as PeerscopeMetrics & {
   start(): void
   stop(): Promise<void>
 }

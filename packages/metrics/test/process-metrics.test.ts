@@ -157,7 +157,11 @@ test('processMetrics: false leaves them out; bad options are refused with ERR_IN
     [...types(text).keys()].filter((name) => PROCESS.test(name)),
     []
   )
-  for (const processMetrics of [{ eventLoopResolution: 0 }, { gcDurationBuckets: [0.1, -1] }]) {
+  for (const processMetrics of [
+    { eventLoopResolution: 0 },
+    { gcDurationBuckets: [0.1, -1] },
+    'yes' as never
+  ]) {
     assert.throws(() => metrics({ processMetrics }), { code: 'ERR_INVALID_OPTIONS' })
   }
 })

@@ -94,6 +94,7 @@ describe('with no tracer provider registered', () => {
     const fn = (_options?: Options) => 1
     assert.equal(m.traceFunction('test.fn', fn), fn)
     assert.equal(m.createTrace(), undefined)
+    assert.throws(() => metrics({ tracing: 'on' as never }), { code: 'ERR_INVALID_OPTIONS' })
   })
 })
 

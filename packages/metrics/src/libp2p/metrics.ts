@@ -149,6 +149,14 @@ class PeerscopeMetricsImpl implements PeerscopeMetrics, Startable {
     this.#log = components.logger.forComponent('peerscope:metrics')
     this.#registries = validateRegistries(init.registries)
     const processMetrics = init.processMetrics ?? true
+    for (const [name, value] of [
+      ['processMetrics', processMetrics],
+      ['tracing', init.tracing ?? true]
+    ] as const) {
+      if (typeof value !== 'boolean' && (typeof value !== 'object' || value === null)) {
+        throw new MetricsError('ERR_INVALID_OPTIONS', `${name} must be true, false or an options object`)
+      }
+    }
     this.#process =
       processMetrics === false ? undefined : new ProcessMetrics(processMetrics === true ? {} : processMetrics)
     const openTelemetry = init.openTelemetry ?? false

@@ -1,8 +1,12 @@
-// N libp2p nodes on loopback exchanging echo traffic, each with a persistent peerscope peer store; node 0 serves
-// the HTTP API and dashboard. Stop it (Ctrl-C) and start it again: the nodes remember their peers.
+// N libp2p nodes on loopback exchanging echo traffic, each with a persistent peerscope peer store and its own
+// /metrics; node 0's HTTP server is the one printed (dashboard and API). A prometheus.yml for all of them is
+// written next to their data. Stop it (Ctrl-C) and start it again: the nodes remember their peers.
 //   node examples/local-swarm/src/main.ts [--nodes 5] [--port 9102] [--dir .peerscope/local-swarm] [--duration s]
+import { writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { echo } from './echo.ts'
+import { prometheusConfig } from './prometheus-config.ts'
 import { type SwarmNode, startSwarmNode } from './swarm.ts'
 
 const { values } = parseArgs({
@@ -20,8 +24,16 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error('--port
 
 const nodes: SwarmNode[] = []
 for (let i = 0; i < count; i++) {
-  nodes.push(await startSwarmNode({ dir: values.dir, index: i, httpPort: i === 0 ? port : undefined }))
+  // Every node serves /metrics, so Prometheus can scrape each; the others take any free port.
+  nodes.push(await startSwarmNode({ dir: values.dir, index: i, httpPort: i === 0 ? port : 0 }))
 }
+// One address GC now, so the Grafana board's GC panels have figures before the first timed one (10 min).
+await Promise.all(nodes.map((node) => node.services.peerscope.gc()))
+const scrapeConfig = join(values.dir, 'prometheus.yml')
+await writeFile(
+  scrapeConfig,
+  prometheusConfig({ targets: nodes.map((node) => new URL(node.services.peerscope.httpUrl!).host) })
+)
 
 for (const [i, node] of nodes.entries()) {
   const remembered = (await node.peerStore.all()).length
@@ -65,5 +77,8 @@ process.once('SIGTERM', () => void stop())
 
 // Printed once the signal handlers are in place: whoever reads the output may signal as soon as it sees a line.
 console.log(`\ndashboard: ${nodes[0]!.services.peerscope.httpUrl}`)
+console.log(
+  `prometheus.yml for all ${count} nodes (Grafana board: dashboards/peerscope.json): ${scrapeConfig}`
+)
 console.log('traffic is flowing; press Ctrl-C to stop\n')
 if (values.duration !== undefined) setTimeout(() => void stop(), Number(values.duration) * 1000).unref()

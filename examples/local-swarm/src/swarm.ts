@@ -29,7 +29,9 @@ export async function startSwarmNode(options: SwarmNodeOptions): Promise<SwarmNo
   const dir = join(options.dir, `node-${options.index}`)
   const ps = peerscope({
     peerStore: { path: join(dir, 'peerstore') },
-    http: options.httpPort === undefined ? false : { port: options.httpPort }
+    http: options.httpPort === undefined ? false : { port: options.httpPort },
+    // Per-peer Prometheus series (the busiest 100 peers): the Grafana board's top-peers panels need them.
+    metrics: { prometheus: { perPeer: true } }
   })
   const node = await createLibp2p({
     // Started below, once the echo handler is registered: identify push is not enabled, so a protocol added

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -48,15 +49,16 @@ function run(
 
 test('the local swarm serves the dashboard, exchanges traffic, stops cleanly and remembers its peers', async () => {
   let dashboard: Promise<unknown> | undefined
+  let metrics: Promise<string> | undefined
+  let scrapeConfig: string | undefined
   const first = await run(6, (line) => {
+    scrapeConfig ??= /^prometheus\.yml for all 3 nodes .*: (\S+)$/.exec(line)?.[1]
     const url = /^dashboard: (http:\/\/127\.0\.0\.1:\d+\/)$/.exec(line)?.[1]
     if (url !== undefined) {
       // While it runs: the API answers with the swarm's own traffic.
-      dashboard = (async () => {
-        await new Promise((resolve) => setTimeout(resolve, 3000))
-        const res = await fetch(new URL('api/v1/bandwidth', url))
-        return res.json()
-      })()
+      const later = new Promise((resolve) => setTimeout(resolve, 3000))
+      dashboard = later.then(async () => (await fetch(new URL('api/v1/bandwidth', url))).json())
+      metrics = later.then(async () => (await fetch(new URL('metrics', url))).text())
     }
   })
   assert.equal(first.code, 0, first.out)
@@ -65,6 +67,14 @@ test('the local swarm serves the dashboard, exchanges traffic, stops cleanly and
   assert.ok(dashboard !== undefined, 'the dashboard URL was printed')
   const totals = (await dashboard) as { totalOut: number }
   assert.ok(totals.totalOut > 0, 'traffic flowed through node 0')
+  // The demo turns per-peer series on, and writes a scrape config with every node.
+  assert.match(
+    (await metrics) ?? '',
+    /^libp2p_peer_transfer_bytes_total\{peer="12D3KooW\w+",direction="out"\} \d+$/m
+  )
+  assert.ok(scrapeConfig !== undefined, 'the prometheus.yml path was printed')
+  const targets = /targets: \[(.*)\]/.exec(readFileSync(scrapeConfig, 'utf8'))?.[1]?.split(', ') ?? []
+  assert.equal(targets.length, 3, 'one target per node')
 
   const second = await run(2)
   assert.equal(second.code, 0, second.out)

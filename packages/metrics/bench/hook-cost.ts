@@ -8,6 +8,8 @@
 //   hooks: the `send`/`dispatchEvent` wrappers with callbacks that do nothing (bench/control-metrics.ts);
 //   ours:  `libp2pMetrics()` with the connection opened and the stream attributed to its peer;
 //   prometheus-metrics: `@libp2p/prometheus-metrics` 5 with its own prom-client `Registry` (per protocol only).
+// Then the tracing hooks (bench/trace-cost.ts): what `traceFunction` adds to a call, with and without a tracer
+// provider registered.
 import { PerformanceObserver } from 'node:perf_hooks'
 import type { Connection, Metrics, MultiaddrConnection, Stream } from '@libp2p/interface'
 import { prometheusMetrics } from '@libp2p/prometheus-metrics'
@@ -15,6 +17,7 @@ import { Registry } from 'prom-client'
 import { libp2pMetrics, type PeerscopeMetrics } from '../src/index.ts'
 import { controlMetrics } from './control-metrics.ts'
 import { median } from './median.ts'
+import { traceCost } from './trace-cost.ts'
 
 const TASKS = Number(process.env.BENCH_TASKS ?? 200_000)
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5)
@@ -68,7 +71,11 @@ function hooked(metrics: Metrics, onOpen?: (connection: Connection) => void): Si
 
 const events = new EventTarget()
 const logger = { forComponent: () => Object.assign(() => {}, { error() {}, trace() {}, enabled: false }) }
-const ours = libp2pMetrics({ idleTimeout: 0 })({ events, logger } as never) as PeerscopeMetrics & {
+// Only the hooks are timed: process metrics (an event-loop sampler, a GC observer) off, as prometheus-metrics'.
+const ours = libp2pMetrics({ idleTimeout: 0, processMetrics: false })({
+  events,
+  logger
+} as never) as PeerscopeMetrics & {
   start(): void
   stop(): Promise<void>
 }
@@ -170,4 +177,5 @@ console.table(
     ])
   )
 )
-console.log(JSON.stringify({ bench: 'hook-cost', workload, results }))
+const tracing = await traceCost()
+console.log(JSON.stringify({ bench: 'hook-cost', workload, results, tracing }))

@@ -4,16 +4,20 @@
 // for a worker is charged only what it does on this thread; wall time is reported beside it. (CPU time from
 // getrusage was tried first: it is sampled at scheduler ticks and reads 0.5-3 ms for an idle wait.)
 // Competitors: ours in-thread `prometheus()` and `snapshot()`; ours with `exportFromWorker` (the bandwidth
-// series rendered by a worker over a SharedMetricMap); `@libp2p/prometheus-metrics` 5's registry after the same
-// traffic (it keeps per-protocol series only); a prom-client counter labelled by peer at the same cardinality.
+// series rendered by a worker over a SharedMetricMap), with Node process metrics (the default) and without;
+// `@libp2p/prometheus-metrics` 5's registry after the same traffic (it keeps per-protocol series only, and with
+// its defaults prom-client's process metrics); a prom-client counter labelled by peer at the same cardinality;
+// Node process metrics alone, ours and prom-client's `collectDefaultMetrics`. Then bench/idle-cost.ts: what the
+// process metrics cost between scrapes.
 
 import type { Startable } from '@libp2p/interface'
 import { defaultLogger } from '@libp2p/logger'
 import { prometheusMetrics } from '@libp2p/prometheus-metrics'
 import { SharedMetricMap } from '@peerscope/metric-map'
 import { TypedEventEmitter } from 'main-event'
-import { Counter, Registry } from 'prom-client'
+import { Counter, collectDefaultMetrics, Registry } from 'prom-client'
 import { BandwidthCounter, DEFAULT_MAX_PEER_LABELS, libp2pMetrics } from '../src/index.ts'
+import { idleCosts } from './idle-cost.ts'
 
 const PEERS = Number(process.env.BENCH_PEERS ?? 10_000)
 const PROTOCOLS = 10
@@ -56,6 +60,28 @@ traffic((peer, protocol, sent, received) => {
   oursWorker.bandwidth.logReceived(received, { peer, protocol })
 })
 oursWorker.bandwidth.tick()
+// The same, without Node process metrics: what the scrape cost before they were on by default.
+const sharedMapLean = SharedMetricMap.create({ capacity: 1 << 17, maxKeyBytes: 160 })
+const oursWorkerLean = libp2pMetrics({
+  bandwidth: new BandwidthCounter({ map: sharedMapLean, clock: () => ticks }),
+  prometheus: { perPeer: true },
+  exportFromWorker: true,
+  processMetrics: false
+})(components() as never) as ReturnType<ReturnType<typeof libp2pMetrics>> & Startable
+oursWorkerLean.start()
+oursWorkerLean.bandwidth.stop()
+traffic((peer, protocol, sent, received) => {
+  oursWorkerLean.bandwidth.logSent(sent, { peer, protocol })
+  oursWorkerLean.bandwidth.logReceived(received, { peer, protocol })
+})
+oursWorkerLean.bandwidth.tick()
+// Process metrics alone: a node with no traffic (our bandwidth families are then a few zero lines), and
+// prom-client's default metrics in a registry of their own.
+const empty = libp2pMetrics()(components() as never) as ReturnType<ReturnType<typeof libp2pMetrics>> &
+  Startable
+empty.start()
+const defaultsRegistry = new Registry()
+collectDefaultMetrics({ register: defaultsRegistry })
 if (oursWorker.bandwidth.trackedPeers !== PEERS) {
   throw new Error(
     `the shared map is too small: ${oursWorker.bandwidth.trackedPeers} peers, ${sharedMap.size} keys`
@@ -119,7 +145,10 @@ async function measure(call: () => unknown): Promise<Figures> {
 const cases: Record<string, () => unknown> = {
   'ours prometheus() in-thread': () => ours.prometheus(),
   'ours snapshot()': () => ours.snapshot(),
-  'ours prometheus() with exportFromWorker': () => oursWorker.prometheus(),
+  'ours prometheus() with exportFromWorker (process metrics on, the default)': () => oursWorker.prometheus(),
+  'ours prometheus() with exportFromWorker, processMetrics: false': () => oursWorkerLean.prometheus(),
+  'process metrics alone: ours (an idle node prometheus())': () => empty.prometheus(),
+  'process metrics alone: prom-client collectDefaultMetrics': () => defaultsRegistry.metrics(),
   'ours rate sweep (tick(), once a second, not a scrape)': () => {
     ticks += 1001
     oursWorker.bandwidth.tick()
@@ -133,6 +162,8 @@ await new Promise((resolve) => setTimeout(resolve, 10))
 const results: Record<string, Figures> = {}
 for (const [name, call] of Object.entries(cases)) results[name] = await measure(call)
 await oursWorker.stop()
+await oursWorkerLean.stop()
+await (empty as unknown as { stop(): Promise<void> }).stop()
 
 const round3 = (n: number) => Math.round(n * 1000) / 1000
 const baseline = results['ours prometheus() in-thread'] as Figures
@@ -160,8 +191,24 @@ const workload =
   "thread time = the event loop's active time across one call; ratios = thread mean vs ours in-thread prometheus()"
 console.log(`scrape: ${workload}`)
 console.table(table)
-const worker = results['ours prometheus() with exportFromWorker'] as Figures
+const worker = results['ours prometheus() with exportFromWorker (process metrics on, the default)'] as Figures
 console.log(
-  `${worker.threadMaxMs < 1 ? 'met   ' : 'MISSED'}  a scrape of 10k peers with exportFromWorker holds the node's thread < 1 ms (mean ${worker.threadMeanMs} ms, max ${worker.threadMaxMs} ms)`
+  `${worker.threadMaxMs < 1 ? 'met   ' : 'MISSED'}  a scrape of 10k peers with exportFromWorker holds the node's thread < 1 ms (mean ${worker.threadMeanMs} ms, max ${worker.threadMaxMs} ms; process metrics on)`
 )
-console.log(JSON.stringify({ bench: 'scrape', workload, results, ratios }))
+const idle = idleCosts()
+console.log(
+  `idle costs (fresh process per variant, ${process.env.BENCH_IDLE_SECONDS ?? 5} s idle, then 20 scrapes; node-thread ms):`
+)
+console.table(
+  Object.fromEntries(
+    Object.entries(idle).map(([name, f]) => [
+      name,
+      {
+        'background ms per s': f.backgroundMsPerSecond.toFixed(2),
+        'one scrape ms (median)': f.scrapeMs === null ? '-' : f.scrapeMs.toFixed(3),
+        'scrape KiB': f.scrapeBytes === null ? '-' : (f.scrapeBytes / 1024).toFixed(1)
+      }
+    ])
+  )
+)
+console.log(JSON.stringify({ bench: 'scrape', workload, results, ratios, idle }))

@@ -22,6 +22,7 @@ export const SINK = '/peerscope-bench/sink/1.0.0'
 export type MetricsKind =
   | 'none'
   | 'ours'
+  | 'ours-lean'
   | 'prometheus-metrics'
   | 'prometheus-metrics-lean'
   | 'inert'
@@ -90,9 +91,10 @@ function send(message: unknown): void {
 
 /** Builds the node's metrics and the function that renders its scrape text. */
 function metricsOf(): { metrics?: (components: never) => Metrics; scrape: () => Promise<string> } {
-  if (kind === 'ours' || kind === 'counting' || kind === 'quiet') {
+  if (kind === 'ours' || kind === 'ours-lean' || kind === 'counting' || kind === 'quiet') {
     let instance: PeerscopeMetrics | undefined
-    const factory = libp2pMetrics()
+    // Process metrics are on by default; `-lean` is ours without them, as it ran before they were.
+    const factory = libp2pMetrics({ processMetrics: kind !== 'ours-lean' })
     return {
       metrics: ((components: never) => {
         instance = factory(components) as PeerscopeMetrics
@@ -105,8 +107,8 @@ function metricsOf(): { metrics?: (components: never) => Metrics; scrape: () => 
   }
   if (kind === 'prometheus-metrics' || kind === 'prometheus-metrics-lean') {
     const registry = new Registry()
-    // Its default collects Node's process metrics too (heap, GC, event-loop lag sampling), which ours does not
-    // export; `-lean` switches that off, to tell what that part costs from what its libp2p metrics cost.
+    // Its default collects Node's process metrics too (heap, GC, event-loop lag sampling), as ours does; `-lean`
+    // switches that off, to tell what that part costs from what its libp2p metrics cost.
     const collectDefaultMetrics = kind === 'prometheus-metrics'
     return {
       metrics: prometheusMetrics({ registry, preserveExistingMetrics: true, collectDefaultMetrics }) as (

@@ -50,13 +50,15 @@ const allVariants: Variant[] = [
 ]
 // Controls (bench/control-metrics.ts), run only when named: metrics on but keeping nothing (inert), that plus the
 // stream wrappers (hooks), ours with libp2p's own metrics sent to the inert registry (counting), ours counting
-// nothing (quiet), and prometheus-metrics without Node's process metrics (prometheus-metrics-lean).
+// nothing (quiet), and each without Node's process metrics (ours-lean, prometheus-metrics-lean): ours as before
+// 2026-12-02, when it exported none.
 const controlVariants: Variant[] = [
   { name: 'inert', kind: 'inert', scrapes: false },
   { name: 'hooks', kind: 'hooks', scrapes: false },
   { name: 'counting', kind: 'counting', scrapes: false },
   { name: 'quiet', kind: 'quiet', scrapes: false },
-  { name: 'prometheus-metrics-lean', kind: 'prometheus-metrics-lean', scrapes: false }
+  { name: 'prometheus-metrics-lean', kind: 'prometheus-metrics-lean', scrapes: false },
+  { name: 'ours-lean', kind: 'ours-lean', scrapes: false }
 ]
 // BENCH_VARIANTS=none,ours narrows a run for a quick look; 'none' is always kept as the baseline.
 const only = process.env.BENCH_VARIANTS?.split(',')

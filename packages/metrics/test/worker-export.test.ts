@@ -104,26 +104,46 @@ describe('Prometheus export from a worker thread over a SharedMetricMap', () => 
   })
 
   test('libp2pMetrics({ exportFromWorker: true }) serves its scrape from the worker', async () => {
-    const metrics = libp2pMetrics({ exportFromWorker: true })({
-      events: new TypedEventEmitter(),
-      logger: defaultLogger()
-    }) as ReturnType<ReturnType<typeof libp2pMetrics>> & { start(): void; stop(): Promise<void> }
     // Count the renders the worker does, to prove the scrape goes through it.
     const render = PrometheusExporter.prototype.render
-    let renders = 0
+    const renderWithProcess = PrometheusExporter.prototype.renderWithProcess
+    const renders = { bandwidth: 0, withProcess: 0 }
     PrometheusExporter.prototype.render = function counted(this: PrometheusExporter) {
-      renders++
+      renders.bandwidth++
       return render.call(this)
     }
-    metrics.start()
+    PrometheusExporter.prototype.renderWithProcess = function counted(this: PrometheusExporter, readings) {
+      renders.withProcess++
+      return renderWithProcess.call(this, readings)
+    }
     try {
-      metrics.bandwidth.logSent(123, { peer: 'p', protocol: '/x' })
-      const text = await metrics.prometheus()
-      assert.match(text, /^libp2p_transfer_bytes_total\{direction="out"\} 123$/m)
-      assert.equal(renders, 1, 'the bandwidth text came from the worker')
+      for (const processMetrics of [true, false]) {
+        renders.bandwidth = 0
+        renders.withProcess = 0
+        const metrics = libp2pMetrics({ exportFromWorker: true, processMetrics })({
+          events: new TypedEventEmitter(),
+          logger: defaultLogger()
+        }) as ReturnType<ReturnType<typeof libp2pMetrics>> & { start(): void; stop(): Promise<void> }
+        metrics.start()
+        try {
+          metrics.bandwidth.logSent(123, { peer: 'p', protocol: '/x' })
+          const text = await metrics.prometheus()
+          assert.match(text, /^libp2p_transfer_bytes_total\{direction="out"\} 123$/m)
+          // With process metrics, the worker renders them too (the node thread's readings sent along).
+          assert.deepEqual(
+            renders,
+            processMetrics ? { bandwidth: 0, withProcess: 1 } : { bandwidth: 1, withProcess: 0 },
+            'the bandwidth text came from the worker, in one request'
+          )
+          assert.equal(/^process_cpu_seconds_total \S+$/m.test(text), processMetrics)
+          assert.equal(/^nodejs_heap_size_used_bytes \d+$/m.test(text), processMetrics)
+        } finally {
+          await metrics.stop()
+        }
+      }
     } finally {
       PrometheusExporter.prototype.render = render
-      await metrics.stop()
+      PrometheusExporter.prototype.renderWithProcess = renderWithProcess
     }
     assert.throws(
       () =>

@@ -35,6 +35,8 @@ import { KeyedSerialQueue } from './swarm/serial.ts'
 import { StreamTally } from './swarm/stream-tally.ts'
 import { liveView } from './view/live-view.ts'
 
+/** Registered by libp2p's built-in peer store, which peerscope's replaces: not exported. */
+const REPLACED_STORE_METRIC = 'libp2p_peer_store_locks'
 export const DEFAULT_LATENCY_SAMPLE_INTERVAL = 10_000
 
 /** The HTTP API and dashboard; off unless given. */
@@ -116,6 +118,9 @@ class PeerscopeServiceImpl implements PeerscopeService, Startable {
       components.peerStore,
       deferredPeerStore(async () => (await this.#open()).api)
     )
+    // libp2p's built-in store registered its per-peer lock count; that store is never used now (ours has no
+    // per-peer locks), so the gauge would read 0 for ever.
+    if (isPeerscopeMetrics(components.metrics)) components.metrics.removeMetric(REPLACED_STORE_METRIC)
     // Start opening at once so early calls wait on a store that is already on its way; a failure (e.g. the
     // database is locked) is thrown by start(), and logged here in case the node is never started.
     this.#open().catch((err) => this.#log('opening the peer store failed; start() reports it - %e', err))

@@ -5,10 +5,22 @@ import { yamux } from '@chainsafe/libp2p-yamux'
 import { identify } from '@libp2p/identify'
 import { ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
+import { libp2pMetrics, type PeerscopeMetrics } from '@peerscope/metrics'
 import { createLibp2p } from 'libp2p'
 import { pEvent } from 'p-event'
+import { Counter, Registry } from 'prom-client'
 import { peerscope } from '../src/index.ts'
 import { plainNode } from './helpers/nodes.ts'
+
+/** Our metrics on a node that keeps libp2p's own peer store: its text. */
+async function plainMetricsText(): Promise<string> {
+  const node = await createLibp2p({ transports: [tcp()], metrics: libp2pMetrics({ processMetrics: false }) })
+  try {
+    return await (node.metrics as PeerscopeMetrics).prometheus()
+  } finally {
+    await node.stop()
+  }
+}
 
 /** The quick-start shape from the README: one call, two halves, real nodes on loopback. */
 async function quickStartNode() {
@@ -101,4 +113,49 @@ describe('peerscope(): metrics, peer store and HTTP API in one node', () => {
     assert.equal(stats.body.peers, 1)
     assert.equal(typeof stats.body.lastGc.at, 'number')
   })
+
+  test('/metrics has the last GC once one ran, and not the lock gauge of the peer store it replaces', async () => {
+    const { body } = await get('/metrics')
+    const { lastGc } = (await get('/api/v1/peerstore')).body
+    assert.ok(lastGc !== null, 'the test above ran a GC')
+    assert.match(
+      body,
+      new RegExp(`^libp2p_peerstore_gc_last_run_timestamp_seconds ${lastGc.at / 1000}$`, 'm')
+    )
+    assert.match(
+      body,
+      new RegExp(`^libp2p_peerstore_gc_last_removed_addresses ${lastGc.addressesRemoved}$`, 'm')
+    )
+    assert.match(body, /^libp2p_peerstore_gc_last_duration_seconds \d/m)
+    assert.doesNotMatch(body, /libp2p_peer_store_locks/)
+    // libp2p did register it: with its own peer store and our metrics, it is there.
+    assert.match(await plainMetricsText(), /^# TYPE libp2p_peer_store_locks gauge$/m)
+  })
+})
+
+test("one /metrics serves the node's metrics and the application's prom-client registry", async () => {
+  const app = new Registry()
+  new Counter({ name: 'app_jobs_done_total', help: 'Jobs the application finished', registers: [app] }).inc(
+    42
+  )
+  const ps = peerscope({ peerStore: { memory: true }, http: { port: 0 }, metrics: { registries: [app] } })
+  const node = await createLibp2p({
+    addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
+    transports: [tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    metrics: ps.metrics,
+    services: { identify: identify(), peerscope: ps.service }
+  })
+  try {
+    const body = await (await fetch(new URL('/metrics', node.services.peerscope.httpUrl))).text()
+    assert.match(body, /^app_jobs_done_total 42$/m)
+    assert.match(body, /^libp2p_transfer_bytes_total\{direction="in"\} \d+$/m)
+    assert.match(body, /^libp2p_peerstore_peers 0$/m)
+    assert.match(body, /^process_cpu_seconds_total \S+$/m)
+    const types = [...body.matchAll(/^# TYPE (\S+) /gm)].map(([, name]) => name)
+    assert.equal(new Set(types).size, types.length, 'one TYPE line per family')
+  } finally {
+    await node.stop()
+  }
 })

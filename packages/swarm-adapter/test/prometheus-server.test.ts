@@ -1,9 +1,5 @@
 import assert from 'node:assert/strict'
-import { type ChildProcess, spawn } from 'node:child_process'
-import { existsSync, readFileSync } from 'node:fs'
-import { writeFile } from 'node:fs/promises'
-import { createServer } from 'node:net'
-import { join } from 'node:path'
+import { readFileSync } from 'node:fs'
 import { after, before, describe, test } from 'node:test'
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
@@ -15,40 +11,15 @@ import { createLibp2p } from 'libp2p'
 import { pEvent } from 'p-event'
 import { peerscope } from '../src/index.ts'
 import { runCleanup, tempDir } from './helpers/nodes.ts'
+import { goTime, type Json, PrometheusServer, poll, skip } from './helpers/prometheus.ts'
 
-// A real Prometheus server (Debian's `prometheus` package, installed by script/setup-test-deps) scrapes the
-// /metrics of two real nodes: the proof that the exposition is valid for the parser that matters.
-const PROMETHEUS =
-  process.env.PEERSCOPE_PROMETHEUS ??
-  ['/usr/bin/prometheus', '/usr/local/bin/prometheus'].find((path) => existsSync(path))
-const available = PROMETHEUS !== undefined && existsSync(PROMETHEUS)
-if (!available && process.env.CI === 'true') {
-  throw new Error('prometheus is required in CI but missing: run script/setup-test-deps (apt: prometheus)')
-}
-const skip = available
-  ? false
-  : `prometheus not found at ${PROMETHEUS ?? '/usr/bin or /usr/local/bin'} (run script/setup-test-deps, or set PEERSCOPE_PROMETHEUS)`
-
+// A real Prometheus server scrapes the /metrics of two real nodes: the proof that the exposition is valid for the
+// parser that matters.
 // Quotes, a backslash and non-ASCII: label values that only survive if our escaping matches the parser's.
 const ECHO = '/peerscope-test/echo "quoted" \\ ünï/1.0.0'
 const PING = '/ipfs/ping/1.0.0'
 const ECHO_BYTES = 300_000
 const TOKEN = 'prometheus-test-token'
-// Everything below waits on events with this overall deadline; nothing asserts on time.
-const DEADLINE_MS = 15_000
-
-/** Polls `check` every 100 ms until it returns true; fails with `what` after DEADLINE_MS. */
-async function poll(what: string, check: () => Promise<boolean>): Promise<void> {
-  const until = Date.now() + DEADLINE_MS
-  while (!(await check())) {
-    if (Date.now() > until) throw new Error(`timed out after ${DEADLINE_MS} ms waiting for: ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
-}
-
-// biome-ignore lint/suspicious/noExplicitAny: Prometheus and our API answer arbitrary JSON the assertions walk into
-type Json = any
-
 /**
  * The `prometheus.yml` block documented in packages/metrics/README.md, with its interval, target and token
  * replaced: the test runs what the README tells users to write, and fails if the README drifts.
@@ -74,14 +45,6 @@ function documentedConfig(target: string, token: string): string {
     'scrape_configs is the last key, so jobs can be appended'
   )
   return config
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as { port: number }
-  await new Promise((resolve) => server.close(resolve))
-  return port
 }
 
 async function scopedNode(http: { port: number; token?: string }) {
@@ -162,6 +125,11 @@ function seriesKey(name: string, labels: Record<string, string>): string {
   return JSON.stringify([name, Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))])
 }
 
+// Node's process and runtime series (on by default) change by themselves between our reading and a scrape: their
+// values, and some of their label sets (GC kinds, active resource types). They are compared by name only.
+const MOVING = /^(process|nodejs)_/
+const MOVING_SELECTOR = '__name__=~"(process|nodejs)_.*"'
+
 // The series Prometheus adds to every target itself.
 const SYNTHETIC = new Set([
   'up',
@@ -170,100 +138,6 @@ const SYNTHETIC = new Set([
   'scrape_samples_post_metric_relabeling',
   'scrape_series_added'
 ])
-
-class PrometheusServer {
-  readonly url: string
-  readonly #child: ChildProcess
-  #log = ''
-  #exited: Promise<void>
-
-  private constructor(child: ChildProcess, url: string) {
-    this.#child = child
-    this.url = url
-    const keep = (chunk: Buffer) => {
-      this.#log = (this.#log + chunk.toString()).slice(-20_000)
-    }
-    child.stdout?.on('data', keep)
-    child.stderr?.on('data', keep)
-    this.#exited = new Promise((resolve) => child.once('exit', () => resolve()))
-  }
-
-  static async start(config: string, dir: string): Promise<PrometheusServer> {
-    const configFile = join(dir, 'prometheus.yml')
-    await writeFile(configFile, config)
-    const port = await freePort()
-    const child = spawn(
-      PROMETHEUS!,
-      [
-        `--config.file=${configFile}`,
-        `--storage.tsdb.path=${join(dir, 'data')}`,
-        `--web.listen-address=127.0.0.1:${port}`,
-        '--log.level=warn'
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'] }
-    )
-    const server = new PrometheusServer(child, `http://127.0.0.1:${port}`)
-    let exited = false
-    child.once('exit', () => (exited = true))
-    try {
-      await poll('prometheus /-/ready', async () => {
-        if (exited) throw new Error(`prometheus exited at start:\n${server.log}`)
-        return (await fetch(`${server.url}/-/ready`).catch(() => undefined))?.status === 200
-      })
-    } catch (err) {
-      await server.stop()
-      throw err
-    }
-    return server
-  }
-
-  get log(): string {
-    return this.#log
-  }
-
-  async api(path: string): Promise<Json> {
-    const res = await fetch(`${this.url}${path}`)
-    const body = (await res.json()) as Json
-    assert.equal(body.status, 'success', `${path}: ${JSON.stringify(body)}`)
-    return body.data
-  }
-
-  async targets(): Promise<Map<string, Json>> {
-    const data = await this.api('/api/v1/targets?state=active')
-    return new Map(data.activeTargets.map((target: Json) => [target.labels.job, target]))
-  }
-
-  /** An instant query's samples as `labels -> value`. */
-  async query(promql: string): Promise<Array<{ metric: Record<string, string>; value: number }>> {
-    const data = await this.api(`/api/v1/query?query=${encodeURIComponent(promql)}`)
-    assert.equal(data.resultType, 'vector')
-    return data.result.map((r: Json) => ({ metric: r.metric, value: Number(r.value[1]) }))
-  }
-
-  /** Prometheus' own counters (its /metrics), by name, summed over labels. */
-  async selfMetrics(): Promise<Map<string, number>> {
-    const text = await (await fetch(`${this.url}/metrics`)).text()
-    const values = new Map<string, number>()
-    for (const line of text.split('\n')) {
-      const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{[^}]*\})? (\S+)$/.exec(line)
-      if (match !== null) values.set(match[1]!, (values.get(match[1]!) ?? 0) + Number(match[2]))
-    }
-    return values
-  }
-
-  async stop(): Promise<void> {
-    if (this.#child.exitCode !== null || this.#child.signalCode !== null) return
-    this.#child.kill('SIGTERM')
-    const timer = setTimeout(() => this.#child.kill('SIGKILL'), 5_000)
-    await this.#exited
-    clearTimeout(timer)
-  }
-}
-
-/** RFC 3339 with nanoseconds (Go) to epoch ms. */
-function goTime(text: string): number {
-  return Date.parse(text.replace(/(\.\d{3})\d*/, '$1'))
-}
 
 // Skipped per test (not per suite) so the run's summary counts them as skipped.
 describe('a real Prometheus server scrapes /metrics', () => {
@@ -365,8 +239,12 @@ describe('a real Prometheus server scrapes /metrics', () => {
       ['peerscope', bJson],
       ['peerscope-a', aJson]
     ] as const) {
-      const [scraped] = await prometheus.query(`scrape_samples_scraped{job="${job}"}`)
-      assert.equal(scraped?.value, exposition(json.metrics).series.length, `${job}: samples per scrape`)
+      // One instant for both terms: the last scrape's sample count less its process series.
+      const [scraped] = await prometheus.query(
+        `scrape_samples_scraped{job="${job}"} - on() count({job="${job}",${MOVING_SELECTOR}})`
+      )
+      const steady = exposition(json.metrics).series.filter((s) => !MOVING.test(s.name))
+      assert.equal(scraped?.value, steady.length, `${job}: samples per scrape, process series aside`)
     }
   })
 
@@ -403,11 +281,16 @@ describe('a real Prometheus server scrapes /metrics', () => {
       }
       // The same series, label values unescaped as we meant them. Two lines for one series would be merged
       // silently by Prometheus (it still reports the target up), so the count of distinct series matters too.
-      const ours = series.map((s) => seriesKey(s.name, s.labels))
-      assert.equal(new Set(ours).size, ours.length, `${job}: a series appears twice in our exposition`)
+      const all = series.map((s) => seriesKey(s.name, s.labels))
+      assert.equal(new Set(all).size, all.length, `${job}: a series appears twice in our exposition`)
+      assert.ok(
+        series.some((s) => MOVING.test(s.name)),
+        `${job}: process metrics are on`
+      )
+      const ours = series.filter((s) => !MOVING.test(s.name)).map((s) => seriesKey(s.name, s.labels))
       const theirs = new Map(
         (await prometheus.query(`{job="${job}"}`))
-          .filter((s) => !SYNTHETIC.has(s.metric.__name__!))
+          .filter((s) => !SYNTHETIC.has(s.metric.__name__!) && !MOVING.test(s.metric.__name__!))
           .map(({ metric: { __name__, job: _job, instance: _instance, ...labels }, value }) => [
             seriesKey(__name__!, labels),
             value
@@ -417,7 +300,7 @@ describe('a real Prometheus server scrapes /metrics', () => {
       // Counters stopped moving with the traffic, so the stored values are the ones we wrote (gauges such as
       // the rates keep decaying between our reading and the scrape).
       for (const s of series) {
-        if (families.get(s.name)?.type !== 'counter') continue
+        if (families.get(s.name)?.type !== 'counter' || MOVING.test(s.name)) continue
         const key = seriesKey(s.name, s.labels)
         assert.equal(theirs.get(key), s.value, `${job}: value of ${key}`)
       }

@@ -1,6 +1,7 @@
 import { Worker } from 'node:worker_threads'
 import { type MetricMap, SharedMetricMap } from '@peerscope/metric-map'
 import { MetricsError } from '../errors.ts'
+import type { ThreadReadings } from '../process/process-metrics.ts'
 import type { PrometheusOptions } from './bandwidth-families.ts'
 
 // Source in development (type stripping), compiled JavaScript once built.
@@ -15,7 +16,10 @@ const WORKER = new URL(
  */
 export class PrometheusExporter {
   readonly #worker: Worker
-  readonly #pending = new Map<number, { resolve: (text: string) => void; reject: (err: Error) => void }>()
+  readonly #pending = new Map<
+    number,
+    { resolve: (reply: { text: string; process?: string }) => void; reject: (err: Error) => void }
+  >()
   #next = 0
 
   constructor(map: MetricMap, options: PrometheusOptions = {}) {
@@ -27,21 +31,35 @@ export class PrometheusExporter {
     }
     this.#worker = new Worker(WORKER, { workerData: { buffer: map.buffer, options } })
     this.#worker.unref()
-    this.#worker.on('message', (reply: { id: number; text?: string; error?: string }) => {
+    this.#worker.on('message', (reply: { id: number; text?: string; process?: string; error?: string }) => {
       const waiting = this.#pending.get(reply.id)
       this.#pending.delete(reply.id)
-      if (reply.text !== undefined) waiting?.resolve(reply.text)
+      if (reply.text !== undefined) waiting?.resolve({ text: reply.text, process: reply.process })
       else waiting?.reject(new Error(reply.error ?? 'the export worker failed'))
     })
     this.#worker.on('error', (err) => this.#failAll(err))
     this.#worker.on('exit', () => this.#failAll(new Error('the export worker exited')))
   }
 
-  render(): Promise<string> {
+  /** The bandwidth families as Prometheus text. */
+  async render(): Promise<string> {
+    return (await this.#request(undefined)).text
+  }
+
+  /**
+   * The bandwidth families, and the process families from the node thread's `readings` (see `ProcessMetrics`)
+   * completed with the process-wide figures the worker reads itself.
+   */
+  async renderWithProcess(readings: ThreadReadings): Promise<{ bandwidth: string; process: string }> {
+    const reply = await this.#request(readings)
+    return { bandwidth: reply.text, process: reply.process ?? '' }
+  }
+
+  #request(thread: ThreadReadings | undefined): Promise<{ text: string; process?: string | undefined }> {
     const id = this.#next++
     return new Promise((resolve, reject) => {
       this.#pending.set(id, { resolve, reject })
-      this.#worker.postMessage({ id })
+      this.#worker.postMessage(thread === undefined ? { id } : { id, thread })
     })
   }
 

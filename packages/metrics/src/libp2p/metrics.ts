@@ -14,12 +14,30 @@ import { SharedMetricMap } from '@peerscope/metric-map'
 import { BandwidthCounter, type BandwidthCounterInit, type Channel } from '../bandwidth-counter.ts'
 import { MetricsError } from '../errors.ts'
 import { bandwidthFamilies, type PrometheusOptions } from '../export/bandwidth-families.ts'
-import { renderFamilies } from '../export/exposition.ts'
+import { type Family, renderFamilies } from '../export/exposition.ts'
 import { PrometheusExporter } from '../export/prometheus-exporter.ts'
+import {
+  declaredFamilies,
+  type PrometheusRegistry,
+  registryText,
+  validateRegistries,
+  withoutFamilies
+} from '../export/shared-registry.ts'
 import { type MetricsSnapshot, snapshotOf } from '../export/snapshot.ts'
+import {
+  MeterBridge,
+  type OpenTelemetryMetricsOptions,
+  validateOpenTelemetryOptions
+} from '../otel/meter-bridge.ts'
+import {
+  PROCESS_FAMILY_NAMES,
+  ProcessMetrics,
+  type ProcessMetricsOptions
+} from '../process/process-metrics.ts'
 import { countStream } from './count-stream.ts'
 import { MetricRegistry } from './registry.ts'
 import { StreamOwners } from './stream-owners.ts'
+import { FunctionTracer } from './tracing.ts'
 
 export interface Libp2pMetricsInit {
   /** An existing counter (e.g. one over a `SharedMetricMap`), or options for a new one. */
@@ -37,6 +55,29 @@ export interface Libp2pMetricsInit {
    * overflow peer); or pass a counter built over your own `SharedMetricMap` in `bandwidth`.
    */
   exportFromWorker?: boolean
+  /**
+   * Node process and runtime metrics in the Prometheus text, under prom-client's names (`process_cpu_seconds_total`,
+   * `nodejs_eventloop_lag_seconds`, `nodejs_gc_duration_seconds`, …), read in the node's thread. On by default;
+   * `false` leaves them out, an object tunes them.
+   */
+  processMetrics?: boolean | ProcessMetricsOptions
+  /**
+   * Applications' registries (prom-client's `Registry` or `register`) whose text `prometheus()` serves after ours,
+   * so one `/metrics` has both. Where both export a family of the same name, the registry's is kept and ours left
+   * out (e.g. the process metrics of an app that called prom-client's `collectDefaultMetrics`).
+   */
+  registries?: PrometheusRegistry[]
+  /**
+   * The bandwidth families and libp2p's registered metrics as OpenTelemetry instruments on a `MeterProvider` (the
+   * global one with `true`). Off by default. Made at start: register the SDK's provider before starting the node.
+   */
+  openTelemetry?: boolean | OpenTelemetryMetricsOptions
+  /**
+   * `traceFunction`/`createTrace` make OpenTelemetry spans through `@opentelemetry/api` (on by default; without a
+   * registered tracer provider nothing is recorded). The tracer is named after the node (`nodeInfo.name` and
+   * `.version`) unless given here. `false` returns traced functions unwrapped.
+   */
+  tracing?: boolean | { tracerName?: string; tracerVersion?: string }
 }
 
 /** Counters of the shared map made for `exportFromWorker: true` (about 27 MiB with 192-byte keys). */
@@ -45,6 +86,7 @@ export const DEFAULT_EXPORT_MAP_CAPACITY = 65_536
 export interface Libp2pMetricsComponents {
   events: TypedEventTarget<Libp2pEvents>
   logger: ComponentLogger
+  nodeInfo?: { name: string; version: string }
 }
 
 /** The js-libp2p `Metrics` with peerscope's bandwidth counter behind it: `node.metrics` in a node. */
@@ -56,6 +98,11 @@ export interface PeerscopeMetrics extends Metrics {
   prometheus(): Promise<string>
   /** Plain-JSON view: totals, by peer, by protocol, by connection. */
   snapshot(): MetricsSnapshot
+  /**
+   * Stops exporting a metric libp2p or a service registered (in the Prometheus text and to OpenTelemetry), e.g.
+   * one that describes a component replaced by another. Returns whether it was registered.
+   */
+  removeMetric(name: string): boolean
 }
 
 export interface ConnectionInfo {
@@ -87,12 +134,42 @@ class PeerscopeMetricsImpl implements PeerscopeMetrics, Startable {
   readonly #pendingWire = new WeakMap<object, PendingWire>()
   readonly #connections = new Map<string, ConnectionInfo>()
   readonly #exportFromWorker: boolean
+  readonly #process: ProcessMetrics | undefined
+  readonly #registries: PrometheusRegistry[]
+  readonly #openTelemetry: OpenTelemetryMetricsOptions | undefined
+  readonly #tracer: FunctionTracer | undefined
   #exporter: PrometheusExporter | undefined
+  #bridge: MeterBridge | undefined
   #trimTimer: ReturnType<typeof setInterval> | undefined
+  /** Family names already reported as clashing with a shared registry's (logged once each). */
+  readonly #clashes = new Set<string>()
 
   constructor(components: Libp2pMetricsComponents & Record<string, unknown>, init: Libp2pMetricsInit) {
     this.#components = components
     this.#log = components.logger.forComponent('peerscope:metrics')
+    this.#registries = validateRegistries(init.registries)
+    const processMetrics = init.processMetrics ?? true
+    for (const [name, value] of [
+      ['processMetrics', processMetrics],
+      ['tracing', init.tracing ?? true]
+    ] as const) {
+      if (typeof value !== 'boolean' && (typeof value !== 'object' || value === null)) {
+        throw new MetricsError('ERR_INVALID_OPTIONS', `${name} must be true, false or an options object`)
+      }
+    }
+    this.#process =
+      processMetrics === false ? undefined : new ProcessMetrics(processMetrics === true ? {} : processMetrics)
+    const openTelemetry = init.openTelemetry ?? false
+    this.#openTelemetry = openTelemetry === false ? undefined : openTelemetry === true ? {} : openTelemetry
+    if (this.#openTelemetry !== undefined) validateOpenTelemetryOptions(this.#openTelemetry)
+    const tracing = init.tracing ?? true
+    if (tracing !== false) {
+      const names = tracing === true ? {} : tracing
+      this.#tracer = new FunctionTracer(
+        names.tracerName ?? components.nodeInfo?.name ?? 'js-libp2p',
+        names.tracerVersion ?? components.nodeInfo?.version
+      )
+    }
     this.#exportFromWorker = init.exportFromWorker === true
     if (init.bandwidth instanceof BandwidthCounter) this.bandwidth = init.bandwidth
     else if (this.#exportFromWorker && init.bandwidth?.map === undefined) {
@@ -122,8 +199,16 @@ class PeerscopeMetricsImpl implements PeerscopeMetrics, Startable {
     this.#components.events.addEventListener('connection:open', this.#onConnectionOpen)
     this.#components.events.addEventListener('connection:close', this.#onConnectionClose)
     this.bandwidth.start()
+    this.#process?.start()
     if (this.#exportFromWorker) {
       this.#exporter = new PrometheusExporter(this.bandwidth.map, this.#prometheus)
+    }
+    if (this.#openTelemetry !== undefined) {
+      this.#bridge = new MeterBridge(
+        { stats: () => this.bandwidth, connectionPeer: (id) => this.#connections.get(id)?.peer },
+        this.#registry,
+        this.#openTelemetry
+      )
     }
     if (this.#idleTimeout > 0) {
       this.#trimTimer = setInterval(
@@ -137,6 +222,9 @@ class PeerscopeMetricsImpl implements PeerscopeMetrics, Startable {
   async stop(): Promise<void> {
     await this.#exporter?.close()
     this.#exporter = undefined
+    this.#bridge?.close()
+    this.#bridge = undefined
+    this.#process?.stop()
     this.#components.events.removeEventListener('connection:open', this.#onConnectionOpen)
     this.#components.events.removeEventListener('connection:close', this.#onConnectionClose)
     this.bandwidth.stop()
@@ -193,17 +281,53 @@ class PeerscopeMetricsImpl implements PeerscopeMetrics, Startable {
     return this.#connections.get(id)
   }
 
+  /** Bandwidth, libp2p's registered metrics, process metrics, then the shared registries' text. */
   async prometheus(): Promise<string> {
-    const registered = renderFamilies(await this.#registry.families())
-    // With exportFromWorker, the per-peer and per-protocol series are rendered off this thread.
-    let bandwidth: string
-    if (this.#exporter === undefined)
-      bandwidth = renderFamilies(bandwidthFamilies(this.bandwidth, this.#prometheus))
-    else {
+    const registeredReading = this.#registry.families()
+    const sharedReading = Promise.all(this.#registries.map(registryText))
+    // With exportFromWorker, the per-peer and per-protocol series and the process families are rendered off this
+    // thread; only what the node's thread alone can read (its loop, heap, GC) is read here and sent along.
+    let bandwidth: string | Family[]
+    let processPart: string | Family[] = []
+    if (this.#exporter === undefined) {
+      bandwidth = bandwidthFamilies(this.bandwidth, this.#prometheus)
+      if (this.#process !== undefined) processPart = await this.#process.collect()
+    } else {
       this.bandwidth.flush() // the worker reads the map itself: hand it this task's counts first
-      bandwidth = await this.#exporter.render()
+      if (this.#process === undefined) bandwidth = await this.#exporter.render()
+      else {
+        const texts = await this.#exporter.renderWithProcess(await this.#process.threadReadings())
+        bandwidth = texts.bandwidth
+        processPart = texts.process
+      }
     }
-    return `${bandwidth}${registered}`
+    const [registered, shared] = await Promise.all([registeredReading, sharedReading])
+    // One TYPE per name in the text: a shared registry's family wins over any of ours, and libp2p's registrations
+    // over our process families (the only ones a registration could plausibly name).
+    const taken = new Set<string>()
+    for (const text of shared) for (const name of declaredFamilies(text)) taken.add(name)
+    const ours = new Set(taken)
+    for (const family of registered) if (PROCESS_FAMILY_NAMES.includes(family.name)) ours.add(family.name)
+    const part = (families: string | Family[], drop: Set<string>): string => {
+      if (drop.size === 0) return typeof families === 'string' ? families : renderFamilies(families)
+      const names =
+        typeof families === 'string' ? [...declaredFamilies(families)] : families.map((f) => f.name)
+      const dropped = names.filter((name) => drop.has(name))
+      for (const name of dropped) if (taken.has(name)) this.#reportClash(name)
+      if (typeof families !== 'string') return renderFamilies(families.filter((f) => !drop.has(f.name)))
+      return dropped.length > 0 ? withoutFamilies(families, drop) : families
+    }
+    return `${part(bandwidth, taken)}${part(registered, taken)}${part(processPart, ours)}${shared.join('')}`
+  }
+
+  #reportClash(name: string): void {
+    if (this.#clashes.has(name)) return
+    this.#clashes.add(name)
+    this.#log("%s is exported by a shared registry too: serving the registry's, not ours", name)
+  }
+
+  removeMetric(name: string): boolean {
+    return this.#registry.remove(name)
   }
 
   snapshot(): MetricsSnapshot {
@@ -229,11 +353,12 @@ class PeerscopeMetricsImpl implements PeerscopeMetrics, Startable {
   registerSummaryGroup = ((name: string, options?: object) =>
     this.#registry.summary(name, options)) as Metrics['registerSummaryGroup']
 
-  /** Tracing is not collected: functions run unchanged. */
-  traceFunction = (<F>(_name: string, fn: F): F => fn) as Metrics['traceFunction']
+  traceFunction = ((name: string, fn: (...args: unknown[]) => unknown, options?: object) =>
+    this.#tracer === undefined ? fn : this.#tracer.wrap(name, fn, options)) as Metrics['traceFunction']
 
-  createTrace(): undefined {
-    return undefined
+  /** The active OpenTelemetry context, to pass as `{ trace }` to a libp2p call to trace it. */
+  createTrace(): unknown {
+    return this.#tracer?.createTrace()
   }
 }
 

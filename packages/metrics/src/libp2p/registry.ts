@@ -22,8 +22,31 @@ export const DEFAULT_PERCENTILES = [0.01, 0.05, 0.5, 0.9, 0.95, 0.99, 0.999]
 /** A summary keeps this many latest observations for its quantiles. */
 export const SUMMARY_WINDOW = 1024
 
-interface Collectable {
+/** What a registered metric is, for the exporters that map it to their own kinds (the OpenTelemetry bridge). */
+export interface RegisteredMetric {
+  readonly name: string
+  readonly help: string
+  readonly type: FamilyType
+  /** The label of a group's keys (`key` unless the registration named one). */
+  readonly label: string
+  /** Whether its values come from a `calculate` function at each collection. */
+  readonly calculated: boolean
+  /** Histogram bucket bounds (ascending); absent for other types. */
+  readonly buckets?: readonly number[]
   collect(): Promise<Family>
+  /**
+   * Histograms and summaries that are observed by libp2p: calls `listener` with every value observed from now on
+   * (`key` is the group key, '' when there is none). Returns the function that stops it.
+   */
+  onObserve?(listener: ObserveListener): () => void
+}
+
+export type ObserveListener = (key: string, value: number) => void
+
+/** Told of every metric registered (those already there first) and of every one removed. */
+export interface RegistryListener {
+  added(metric: RegisteredMetric): void
+  removed(metric: RegisteredMetric): void
 }
 
 type AnyOptions = MetricOptions & { calculate?: CalculateMetric<unknown> }
@@ -54,18 +77,19 @@ function numberOf(value: number | true | undefined): number {
   return value === true ? 1 : (value ?? 0)
 }
 
-class GaugeMetric implements Metric, MetricGroup, Counter, CounterGroup, Collectable {
-  readonly #name: string
-  readonly #help: string
-  readonly #label: string
-  readonly #type: FamilyType
+class GaugeMetric implements Metric, MetricGroup, Counter, CounterGroup, RegisteredMetric {
+  readonly name: string
+  readonly help: string
+  readonly label: string
+  readonly type: FamilyType
+  readonly calculated = false
   readonly #data = new Values()
 
   constructor(name: string, options: MetricOptions, type: FamilyType) {
-    this.#name = name
-    this.#help = options.help ?? name
-    this.#label = options.label ?? 'key'
-    this.#type = type
+    this.name = name
+    this.help = options.help ?? name
+    this.label = options.label ?? 'key'
+    this.type = type
   }
 
   update(value: number | Partial<Record<string, number>>): void {
@@ -94,9 +118,9 @@ class GaugeMetric implements Metric, MetricGroup, Counter, CounterGroup, Collect
   async collect(): Promise<Family> {
     const samples: Sample[] = []
     for (const [key, value] of this.#data.values) {
-      samples.push(key === '' ? { value } : { labels: { [this.#label]: key }, value })
+      samples.push(key === '' ? { value } : { labels: { [this.label]: key }, value })
     }
-    return { name: this.#name, help: this.#help, type: this.#type, samples }
+    return { name: this.name, help: this.help, type: this.type, samples }
   }
 }
 
@@ -104,18 +128,25 @@ class GaugeMetric implements Metric, MetricGroup, Counter, CounterGroup, Collect
  * What histograms and summaries share: one series per label value, `observe` by value or by record, timers,
  * reset. Subclasses say how a series starts, takes a value and turns into samples.
  */
-abstract class ObservedMetric<S extends { sum: number; count: number }> implements Collectable {
-  readonly #name: string
-  readonly #help: string
-  readonly #label: string
-  readonly #type: FamilyType
+abstract class ObservedMetric<S extends { sum: number; count: number }> implements RegisteredMetric {
+  readonly name: string
+  readonly help: string
+  readonly label: string
+  readonly type: FamilyType
+  readonly calculated = false
   readonly #series = new Map<string, S>()
+  readonly #listeners = new Set<ObserveListener>()
 
   constructor(name: string, options: MetricOptions, type: FamilyType) {
-    this.#name = name
-    this.#help = options.help ?? name
-    this.#label = options.label ?? 'key'
-    this.#type = type
+    this.name = name
+    this.help = options.help ?? name
+    this.label = options.label ?? 'key'
+    this.type = type
+  }
+
+  onObserve(listener: ObserveListener): () => void {
+    this.#listeners.add(listener)
+    return () => this.#listeners.delete(listener)
   }
 
   protected abstract newSeries(): S
@@ -133,6 +164,7 @@ abstract class ObservedMetric<S extends { sum: number; count: number }> implemen
     this.record(series, value)
     series.sum += value
     series.count++
+    for (const listener of this.#listeners) listener(key, value)
   }
 
   reset(): void {
@@ -146,12 +178,12 @@ abstract class ObservedMetric<S extends { sum: number; count: number }> implemen
   async collect(): Promise<Family> {
     const samples: Sample[] = []
     for (const [key, series] of this.#series) {
-      const labels = key === '' ? {} : { [this.#label]: key }
+      const labels = key === '' ? {} : { [this.label]: key }
       samples.push(...this.samples(labels, series))
       samples.push({ suffix: '_sum', labels, value: series.sum })
       samples.push({ suffix: '_count', labels, value: series.count })
     }
-    return { name: this.#name, help: this.#help, type: this.#type, samples }
+    return { name: this.name, help: this.help, type: this.type, samples }
   }
 }
 
@@ -159,23 +191,23 @@ class HistogramMetric
   extends ObservedMetric<{ counts: number[]; sum: number; count: number }>
   implements Histogram, HistogramGroup
 {
-  readonly #buckets: number[]
+  readonly buckets: readonly number[]
 
   constructor(name: string, options: HistogramOptions) {
     super(name, options, 'histogram')
-    this.#buckets = [...(options.buckets ?? DEFAULT_BUCKETS)].sort((a, b) => a - b)
+    this.buckets = [...(options.buckets ?? DEFAULT_BUCKETS)].sort((a, b) => a - b)
   }
 
   protected newSeries() {
-    return { counts: this.#buckets.map(() => 0), sum: 0, count: 0 }
+    return { counts: this.buckets.map(() => 0), sum: 0, count: 0 }
   }
 
   protected record(series: { counts: number[] }, value: number): void {
-    for (let i = 0; i < this.#buckets.length; i++) if (value <= this.#buckets[i]!) series.counts[i]!++
+    for (let i = 0; i < this.buckets.length; i++) if (value <= this.buckets[i]!) series.counts[i]!++
   }
 
   protected samples(labels: Record<string, string>, series: { counts: number[]; count: number }): Sample[] {
-    const out: Sample[] = this.#buckets.map((le, i) => ({
+    const out: Sample[] = this.buckets.map((le, i) => ({
       suffix: '_bucket',
       labels: { ...labels, le: String(le) },
       value: series.counts[i]!
@@ -216,23 +248,24 @@ class SummaryMetric
 }
 
 /** A `calculate` metric: its value (or values, for a group) is asked for at each scrape. */
-class CalculatedMetric implements Collectable {
-  readonly #name: string
-  readonly #help: string
-  readonly #label: string
-  readonly #type: FamilyType
+class CalculatedMetric implements RegisteredMetric {
+  readonly name: string
+  readonly help: string
+  readonly label: string
+  readonly type: FamilyType
+  readonly calculated = true
   readonly #calculate: CalculateMetric<unknown>
 
   constructor(name: string, options: AnyOptions & { calculate: CalculateMetric<unknown> }, type: FamilyType) {
-    this.#name = name
-    this.#help = options.help ?? name
-    this.#label = options.label ?? 'key'
-    this.#type = type
+    this.name = name
+    this.help = options.help ?? name
+    this.label = options.label ?? 'key'
+    this.type = type
     this.#calculate = options.calculate
   }
 
   async collect(): Promise<Family> {
-    const family: Family = { name: this.#name, help: this.#help, type: this.#type, samples: [] }
+    const family: Family = { name: this.name, help: this.help, type: this.type, samples: [] }
     let result: unknown
     try {
       result = await this.#calculate()
@@ -242,10 +275,32 @@ class CalculatedMetric implements Collectable {
     if (typeof result === 'number') family.samples.push({ value: result })
     else if (result !== null && typeof result === 'object') {
       for (const [k, v] of Object.entries(result)) {
-        if (typeof v === 'number') family.samples.push({ labels: { [this.#label]: k }, value: v })
+        if (typeof v === 'number') family.samples.push({ labels: { [this.label]: k }, value: v })
       }
     }
     return family
+  }
+}
+
+/** A calculated histogram or summary: observed with the calculated value at each collection. */
+function calculatedObserved(
+  metric: HistogramMetric | SummaryMetric,
+  calculate: CalculateMetric<unknown>
+): RegisteredMetric {
+  return {
+    name: metric.name,
+    help: metric.help,
+    type: metric.type,
+    label: metric.label,
+    calculated: true,
+    ...(metric instanceof HistogramMetric ? { buckets: metric.buckets } : {}),
+    collect: async () => {
+      const value = await Promise.resolve()
+        .then(calculate)
+        .catch(() => undefined)
+      if (typeof value === 'number') metric.observe(value)
+      return metric.collect()
+    }
   }
 }
 
@@ -254,13 +309,15 @@ class CalculatedMetric implements Collectable {
  * A name registered twice returns the first metric, as prom-client-backed implementations do.
  */
 export class MetricRegistry {
-  readonly #metrics = new Map<string, Collectable>()
+  readonly #metrics = new Map<string, RegisteredMetric>()
+  readonly #listeners = new Set<RegistryListener>()
 
-  #register<T extends Collectable>(name: string, make: () => T): T {
+  #register<T extends RegisteredMetric>(name: string, make: () => T): T {
     const existing = this.#metrics.get(name)
     if (existing !== undefined) return existing as T
     const metric = make()
     this.#metrics.set(name, metric)
+    for (const listener of this.#listeners) listener.added(metric)
     return metric
   }
 
@@ -274,16 +331,7 @@ export class MetricRegistry {
 
   histogram(name: string, options: HistogramOptions & AnyOptions = {}): HistogramMetric | undefined {
     if (isCalculated(options)) {
-      // A calculated histogram is observed at each scrape with the calculated value.
-      const histogram = new HistogramMetric(name, options)
-      const calculate = options.calculate
-      this.#register(name, () => ({
-        collect: async () => {
-          const value = await Promise.resolve(calculate()).catch(() => undefined)
-          if (typeof value === 'number') histogram.observe(value)
-          return histogram.collect()
-        }
-      }))
+      this.#register(name, () => calculatedObserved(new HistogramMetric(name, options), options.calculate))
       return undefined
     }
     return this.#register(name, () => new HistogramMetric(name, options))
@@ -291,18 +339,26 @@ export class MetricRegistry {
 
   summary(name: string, options: SummaryOptions & AnyOptions = {}): SummaryMetric | undefined {
     if (isCalculated(options)) {
-      const summary = new SummaryMetric(name, options)
-      const calculate = options.calculate
-      this.#register(name, () => ({
-        collect: async () => {
-          const value = await Promise.resolve(calculate()).catch(() => undefined)
-          if (typeof value === 'number') summary.observe(value)
-          return summary.collect()
-        }
-      }))
+      this.#register(name, () => calculatedObserved(new SummaryMetric(name, options), options.calculate))
       return undefined
     }
     return this.#register(name, () => new SummaryMetric(name, options))
+  }
+
+  /** Stops exporting a metric; whoever still holds it may update it, unseen. */
+  remove(name: string): boolean {
+    const metric = this.#metrics.get(name)
+    if (metric === undefined) return false
+    this.#metrics.delete(name)
+    for (const listener of this.#listeners) listener.removed(metric)
+    return true
+  }
+
+  /** Tells `listener` of every metric registered so far, then of each one added or removed. */
+  subscribe(listener: RegistryListener): () => void {
+    this.#listeners.add(listener)
+    for (const metric of this.#metrics.values()) listener.added(metric)
+    return () => this.#listeners.delete(listener)
   }
 
   get size(): number {

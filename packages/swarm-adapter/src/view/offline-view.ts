@@ -82,5 +82,31 @@ export function peerStoreGauges(stats: ReturnType<typeof peerStoreStats>): strin
     '# TYPE libp2p_peerstore_pinned_peers gauge',
     `libp2p_peerstore_pinned_peers ${stats.pinnedPeers}`
   ]
+  // The last address GC, once one has run (a gauge of 0 before it would read as a GC that removed nothing).
+  const gc = stats.lastGc
+  if (gc !== null) {
+    const gauge = (name: string, help: string, value: number) =>
+      lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} gauge`, `${name} ${value}`)
+    gauge(
+      'libp2p_peerstore_gc_last_run_timestamp_seconds',
+      'When the last address GC of the peer store started (unix seconds).',
+      gc.at / 1000
+    )
+    gauge(
+      'libp2p_peerstore_gc_last_duration_seconds',
+      'How long the last address GC took, its slices and the pauses between them included.',
+      gc.durationMs / 1000
+    )
+    gauge(
+      'libp2p_peerstore_gc_last_removed_addresses',
+      'Expired addresses the last address GC removed.',
+      gc.addressesRemoved
+    )
+    gauge(
+      'libp2p_peerstore_gc_last_removed_peers',
+      'Peers the last address GC removed (unpinned, with no address and no tag left).',
+      gc.peersRemoved
+    )
+  }
   return `${lines.join('\n')}\n`
 }

@@ -484,14 +484,17 @@ export class LevelPeerStore {
     return entry
   }
 
-  /** Strips our own `/p2p/<id>` suffix; undefined for nil addrs or addrs naming another peer. */
+  /**
+   * Strips our own `/p2p/<id>` suffix; undefined for nil addrs, addrs naming another peer, and a bare
+   * `/p2p/<id>` (nothing is left to dial once the suffix is gone; go skips it too).
+   */
   #normalize(peer: PeerId, ma: Multiaddr | null | undefined): Multiaddr | undefined {
     if (ma == null) return undefined
     if (!isMultiaddr(ma)) throw new PeerStoreError('ERR_INVALID_MULTIADDR', `not a multiaddr: ${String(ma)}`)
     const components = ma.getComponents()
     const last = components[components.length - 1]
     if (last?.name !== 'p2p') return ma
-    if (last.value !== peer.toString()) return undefined
+    if (last.value !== peer.toString() || components.length === 1) return undefined
     return ma.decapsulateCode(421)
   }
 

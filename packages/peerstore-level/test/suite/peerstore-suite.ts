@@ -154,6 +154,25 @@ export function peerStoreSuite(backend: Backend): void {
           assert.deepEqual(strings(store.addrs(id)), strings([addr!]))
         })
 
+        it('an address that is only /p2p/<the peer> is skipped, not stored as "/" (as go)', async () => {
+          const { store } = await setup()
+          const { id } = await makePeer()
+          const [addr] = makeAddrs(1)
+          const ac = new AbortController()
+          const stream = store.addrStream(id, { signal: ac.signal })
+          const bare = multiaddr(`/p2p/${id}`)
+          await store.addAddrs(id, [bare], h)
+          await store.setAddrs(id, [bare], h)
+          assert.deepEqual(store.addrs(id), [])
+          assert.deepEqual(store.peersWithAddrs(), [])
+          await store.addAddrs(id, [bare, addr!], h)
+          assert.deepEqual(strings(store.addrs(id)), strings([addr!]))
+          // The stream saw only the real address: nothing was announced for the bare one.
+          const first = await stream.next()
+          assert.equal(first.value?.toString(), addr!.toString())
+          ac.abort()
+        })
+
         it('add a /p2p address with invalid peerid', async () => {
           const { store } = await setup()
           const [{ id }, { id: other }] = [await makePeer(), await makePeer()]

@@ -721,56 +721,79 @@ export class LevelPeerStore {
 
   /**
    * Current addrs (loopback, then non-TCP, then TCP), then each new one as it is added, each at most once,
-   * until `signal` aborts.
+   * until `signal` aborts or `return()` is called. Subscribes when called (as go's `AddrStream`): an address
+   * added between this call and the first `next()` is delivered too.
    */
-  async *addrStream(peer: PeerId, options: { signal?: AbortSignal } = {}): AsyncGenerator<Multiaddr> {
+  addrStream(peer: PeerId, options: { signal?: AbortSignal } = {}): AsyncGenerator<Multiaddr> {
     const key = this.#key(peer)
     const { signal } = options
-    const aborted = (): boolean => signal?.aborted === true
-    if (aborted()) return
-    const seen = new Set<string>()
     const queue: Multiaddr[] = []
     let wake: (() => void) | undefined
     const listener: AddrListener = (ma) => {
       if (ma != null) queue.push(ma)
       wake?.()
     }
-    const onAbort = (): void => wake?.()
-    let set = this.#listeners.get(key)
-    if (set == null) {
-      set = new Set()
-      this.#listeners.set(key, set)
-    }
-    set.add(listener)
-    signal?.addEventListener('abort', onAbort, { once: true })
-    const rank = (ma: Multiaddr): number => {
-      const names = ma.getComponents().map((c) => c.name)
-      const host = ma.getComponents()[0]?.value ?? ''
-      if (host === '127.0.0.1' || host === '::1' || host.startsWith('127.')) return 0
-      return names.includes('tcp') ? 2 : 1
-    }
-    const current = this.addrs(peer).sort((a, b) => rank(a) - rank(b))
-    queue.unshift(...current)
-    try {
-      while (!aborted() && !this.#closed) {
-        const ma = queue.shift()
-        if (ma == null) {
-          await new Promise<void>((resolve) => {
-            wake = resolve
-          })
-          wake = undefined
-          continue
-        }
-        const k = ma.toString()
-        if (seen.has(k)) continue
-        seen.add(k)
-        yield ma
-      }
-    } finally {
-      set.delete(listener)
-      if (set.size === 0) this.#listeners.delete(key)
+    let subscribed = false
+    const unsubscribe = (): void => {
+      if (!subscribed) return
+      subscribed = false
+      const set = this.#listeners.get(key)
+      set?.delete(listener)
+      if (set?.size === 0) this.#listeners.delete(key)
       signal?.removeEventListener('abort', onAbort)
     }
+    // An abort ends the subscription even if the stream was never read.
+    const onAbort = (): void => {
+      unsubscribe()
+      wake?.()
+    }
+    if (signal?.aborted !== true && !this.#closed) {
+      let set = this.#listeners.get(key)
+      if (set == null) {
+        set = new Set()
+        this.#listeners.set(key, set)
+      }
+      set.add(listener)
+      subscribed = true
+      signal?.addEventListener('abort', onAbort, { once: true })
+      const rank = (ma: Multiaddr): number => {
+        const names = ma.getComponents().map((c) => c.name)
+        const host = ma.getComponents()[0]?.value ?? ''
+        if (host === '127.0.0.1' || host === '::1' || host.startsWith('127.')) return 0
+        return names.includes('tcp') ? 2 : 1
+      }
+      queue.push(...this.addrs(peer).sort((a, b) => rank(a) - rank(b)))
+    }
+    const store = this
+    async function* drain(): AsyncGenerator<Multiaddr> {
+      const seen = new Set<string>()
+      try {
+        while (subscribed && !store.#closed) {
+          const ma = queue.shift()
+          if (ma == null) {
+            await new Promise<void>((resolve) => {
+              wake = resolve
+            })
+            wake = undefined
+            continue
+          }
+          const k = ma.toString()
+          if (seen.has(k)) continue
+          seen.add(k)
+          yield ma
+        }
+      } finally {
+        unsubscribe()
+      }
+    }
+    const stream = drain()
+    // A generator's `finally` does not run when `return()` comes before the first `next()`.
+    const close = stream.return.bind(stream)
+    stream.return = (value) => {
+      unsubscribe()
+      return close(value)
+    }
+    return stream
   }
 
   /**

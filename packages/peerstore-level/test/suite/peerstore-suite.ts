@@ -477,6 +477,37 @@ export function peerStoreSuite(backend: Backend): void {
         assert.deepEqual([...seen].sort(), strings(addrs))
       })
 
+      it('addrStream subscribes when called: an addr added (and expired) before the first read is delivered', async () => {
+        const { store, clock } = await setup()
+        const { id } = await makePeer()
+        const [a, b] = makeAddrs(2)
+        const ac = new AbortController()
+        const stream = store.addrStream(id, { signal: ac.signal })
+        await store.addAddrs(id, [a!], 10)
+        clock.advance(20)
+        assert.deepEqual(store.addrs(id), [], 'a has expired before the stream is read')
+        await store.addAddrs(id, [b!], h)
+        // Bounded reads: a stream that missed `a` would wait for it forever.
+        const within = async (): Promise<string | undefined> => {
+          let timer: NodeJS.Timeout | undefined
+          const late = new Promise<undefined>((resolve) => {
+            timer = setTimeout(resolve, 2000)
+          })
+          const r = await Promise.race([stream.next(), late])
+          clearTimeout(timer)
+          return r?.value?.toString()
+        }
+        const got = [await within(), await within()]
+        assert.deepEqual(got, strings([a!, b!]))
+        ac.abort()
+        assert.equal((await stream.next()).done, true)
+        // return() before the first read ends the subscription too.
+        const early = store.addrStream(id)
+        await early.return(undefined)
+        await store.addAddrs(id, makeAddrs(1), h)
+        assert.equal((await early.next()).done, true)
+      })
+
       it('AddStreamDuplicates', async () => {
         const { store } = await setup()
         const { id } = await makePeer()

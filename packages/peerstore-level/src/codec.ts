@@ -92,7 +92,7 @@ export function decodeRecord(kind: RecordKind, text: string, entry: PeerEntry): 
         check(Array.isArray(item) && item.length === 4, 'addrs: bad entry')
         const [key, ttl, expiresAt, certified] = item
         check(
-          typeof key === 'string' && typeof ttl === 'number' && Number.isFinite(ttl) && ttl > 0,
+          typeof key === 'string' && typeof ttl === 'number' && Number.isFinite(ttl) && ttl !== 0,
           'addrs: bad ttl'
         )
         check(

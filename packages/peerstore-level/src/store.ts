@@ -657,7 +657,11 @@ export class LevelPeerStore {
     return this.#commit(key, 'addrs')
   }
 
-  /** go `UpdateAddrs`: only addrs whose stored TTL equals `oldTtl`; `newTtl <= 0` deletes them. */
+  /**
+   * go `UpdateAddrs`: only addrs whose stored TTL equals `oldTtl`. `newTtl` 0 deletes them; a negative
+   * `newTtl` expires them at once but keeps them (with that TTL) until GC, as go does: the peer keeps its
+   * signed record until then, so an older record cannot replace it.
+   */
   async updateAddrs(peer: PeerId, oldTtl: number, newTtl: number): Promise<void> {
     this.#open()
     const key = this.#key(peer)
@@ -670,8 +674,12 @@ export class LevelPeerStore {
     for (const [k, a] of [...entry.addrs]) {
       if (a.ttl !== oldTtl) continue
       changed = true
-      if (newTtl <= 0) this.#deleteAddr(entry, k)
-      else this.#setAddr(entry, k, { ...a, ttl: newTtl, expiresAt: this.#expiry(now, newTtl) })
+      if (newTtl === 0) this.#deleteAddr(entry, k)
+      else {
+        // -Infinity would not survive JSON; any negative TTL means "expired now" all the same.
+        const ttl = Math.max(newTtl, -Number.MAX_VALUE)
+        this.#setAddr(entry, k, { ...a, ttl, expiresAt: this.#expiry(now, ttl) })
+      }
     }
     if (!changed) return Promise.resolve()
     this.#afterAddrChange(entry)

@@ -223,6 +223,29 @@ export function peerStoreSuite(backend: Backend): void {
           assert.deepEqual(store.addrs(id), [])
         })
 
+        it('update to a negative TTL expires the addrs but keeps them, and the record, until GC (as go)', async () => {
+          const { store, reopen } = await setup()
+          const { id, key } = await makePeer()
+          const [a, b] = makeAddrs(2)
+          assert.equal(await store.consumePeerRecord(await signedRecord(key, id, [a!], 3n), h), true)
+          await store.updateAddrs(id, h, -1)
+          assert.deepEqual(store.addrs(id), [])
+          assert.equal(store.peerRecord(id), undefined, 'no live addr: no record is handed out')
+          // The newer record is still held: an older one is refused.
+          assert.equal(await store.consumePeerRecord(await signedRecord(key, id, [b!], 2n), h), false)
+          // Survives a reopen (a negative TTL is a valid stored TTL), and go's UpdateAddrs matches it by that TTL.
+          const again = await reopen()
+          assert.deepEqual(again.openReport.quarantined, [])
+          assert.equal(await again.consumePeerRecord(await signedRecord(key, id, [b!], 2n), h), false)
+          await again.updateAddrs(id, -1, h)
+          assert.deepEqual(strings(again.addrs(id)), strings([a!]))
+          assert.equal(again.peerRecordSeq(id), 3n)
+          // GC collects an expired addr; the record goes with the peer's last addr.
+          await again.updateAddrs(id, h, -1)
+          await again.gc()
+          assert.equal(again.peerRecordSeq(id), undefined)
+        })
+
         it('update ttls successfully', async () => {
           const { store, clock } = await setup()
           const [a, b] = await makePeers(2)

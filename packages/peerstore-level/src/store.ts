@@ -807,7 +807,7 @@ export class LevelPeerStore {
   /**
    * Verifies a signed peer record envelope and stores its addresses as certified at `ttl`. A lower
    * sequence number than the stored one returns false; an equal one is accepted (it refreshes the TTL).
-   * Certified addrs missing from a newer record are dropped unless connected (go-libp2p master, #3487).
+   * The previous record's addrs missing from the new one are dropped unless connected (go-libp2p v0.52.0).
    */
   async consumePeerRecord(envelope: Uint8Array, ttl: number, expectedPeer?: PeerId): Promise<boolean> {
     this.#open()
@@ -832,15 +832,32 @@ export class LevelPeerStore {
     if (stored != null && stored.seq > record.seqNumber) return false
     const entry = this.#entry(signer)
     const list = record.multiaddrs.map((ma) => this.#normalize(signer, ma)).filter((ma) => ma != null)
-    const wanted = new Set(list.map((ma) => ma.toString()))
-    for (const [k, a] of [...entry.addrs]) {
-      if (a.certified && !wanted.has(k) && !neverExpires(a.ttl)) this.#deleteAddr(entry, k)
-    }
+    if (stored != null) this.#dropReplacedRecordAddrs(entry, stored.envelope, record)
     entry.record = { seq: record.seqNumber, envelope: envelope.slice() }
     if (ttl > 0) await this.#addAddrs(key, signer, list, ttl, true)
     this.#afterAddrChange(entry)
     await this.#commit(key, 'addrs')
     return true
+  }
+
+  /**
+   * go v0.52.0 (#3487): the addrs of the previous record that the new one lacks are deleted, whatever wrote
+   * them since, unless connected. Compared as the records carry them (a `/p2p/<id>` suffix included, so such
+   * an addr, stored without it, is kept: go compares the same way).
+   */
+  #dropReplacedRecordAddrs(entry: PeerEntry, previous: Uint8Array, next: PeerRecord): void {
+    let old: PeerRecord
+    try {
+      old = PeerRecord.createFromProtobuf(RecordEnvelope.createFromProtobuf(previous).payload)
+    } catch {
+      return
+    }
+    const kept = new Set(next.multiaddrs.map((ma) => ma.toString()))
+    for (const ma of old.multiaddrs) {
+      const k = ma.toString()
+      const a = entry.addrs.get(k)
+      if (a != null && !kept.has(k) && !neverExpires(a.ttl)) this.#deleteAddr(entry, k)
+    }
   }
 
   /** The stored signed envelope, or undefined when the peer has no unexpired address. */

@@ -343,7 +343,7 @@ export function peerStoreSuite(backend: Backend): void {
         assert.ok(store.peerRecord(id) != null)
         // A lower sequence number is ignored without error.
         assert.equal(await store.consumePeerRecord(await signedRecord(key, id, certified, 1n), h), false)
-        // A newer record with a subset drops the missing certified addrs (go-libp2p master, #3487).
+        // A newer record with a subset drops the previous record's missing addrs (go-libp2p v0.52.0, #3487).
         const subset = certified.slice(0, 8)
         assert.equal(await store.consumePeerRecord(await signedRecord(key, id, subset, 3n), h), true)
         assert.deepEqual(strings(store.addrs(id)), strings([...unsigned, ...subset]))
@@ -362,6 +362,31 @@ export function peerStoreSuite(backend: Backend): void {
           store.consumePeerRecord(new Uint8Array([1, 2, 3]), h),
           hasCode('ERR_INVALID_PEER_RECORD')
         )
+      })
+
+      it("a newer record drops the previous record's addrs it lacks, whoever wrote them since (go v0.52.0)", async () => {
+        const { store } = await setup()
+        const { id, key } = await makePeer()
+        const [a, b, c, d] = makeAddrs(4)
+        assert.equal(await store.consumePeerRecord(await signedRecord(key, id, [a!, b!], 1n), h), true)
+        // a is now also written unsigned: that does not protect it from the next record.
+        await store.setAddrs(id, [a!], 2 * h)
+        await store.addAddrs(id, [c!], h)
+        // A record that carries its addr with our /p2p suffix: stored without it, so a later record keeps it (go
+        // compares the records' addrs as they are).
+        const suffixed = d!.encapsulate(`/p2p/${id}`)
+        assert.equal(await store.consumePeerRecord(await signedRecord(key, id, [b!, suffixed], 2n), h), true)
+        assert.deepEqual(strings(store.addrs(id)), strings([b!, c!, d!]))
+        assert.equal(await store.consumePeerRecord(await signedRecord(key, id, [c!], 3n), h), true)
+        assert.deepEqual(strings(store.addrs(id)), strings([c!, d!]))
+        // An equal seq replaces too; a connected addr is kept.
+        await store.addAddrs(id, [c!], ConnectedAddrTTL)
+        await store.addAddrs(id, [b!], ConnectedAddrTTL)
+        assert.equal(await store.consumePeerRecord(await signedRecord(key, id, [b!], 3n), h), true)
+        assert.deepEqual(strings(store.addrs(id)), strings([b!, c!, d!]))
+        // b is connected now, so the next record keeps it too.
+        assert.equal(await store.consumePeerRecord(await signedRecord(key, id, [d!], 4n), h), true)
+        assert.deepEqual(strings(store.addrs(id)), strings([b!, c!, d!]))
       })
 
       it('per-peer cap evicts the nearest expiry; connected addrs are exempt', async () => {

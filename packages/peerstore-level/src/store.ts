@@ -220,7 +220,8 @@ export class LevelPeerStore {
   readonly #gcSliceMs: number
   readonly #removeBarePeers: boolean
   readonly #selfId: PeerId | undefined
-  readonly #privateKey: PrivateKey | undefined
+  /** Only the local peer's; dropped by `removePeer(self)`, as go's KeyBook does. */
+  #privateKey: PrivateKey | undefined
   readonly #listeners = new Map<string, Set<AddrListener>>()
   readonly #changeListeners = new Set<(entry: PeerEntry) => void>()
   /** Records changed and not yet in LevelDB, by peer key. */
@@ -1084,10 +1085,14 @@ export class LevelPeerStore {
     return [...this.#index.values()].map((e) => e.id)
   }
 
-  /** go `RemovePeer`: clears keys, protocols, metadata and latency, but not addrs (nor pins or tags). */
+  /**
+   * go `RemovePeer`: clears keys, protocols, metadata and latency, but not addrs (nor pins or tags). For the
+   * local peer that includes the private key given at open (until the next open).
+   */
   async removePeer(peer: PeerId): Promise<void> {
     this.#open()
     const key = this.#key(peer)
+    if (this.#selfId?.equals(peer) === true) this.#privateKey = undefined
     const entry = this.#index.get(key)
     if (entry == null) return Promise.resolve()
     entry.publicKey = undefined

@@ -446,6 +446,19 @@ export function peerStoreSuite(backend: Backend): void {
         assert.ok(!JSON.stringify(await store.export()).includes('priv'))
       })
 
+      it('removePeer(self) drops the private key too, as go (until the next open)', async () => {
+        const key = await generateKeyPair('Ed25519')
+        const self = peerIdFromPrivateKey(key)
+        const { store, reopen } = await setup({ privateKey: key })
+        await store.addAddrs(self, makeAddrs(1), h)
+        await store.removePeer(self)
+        assert.equal(store.privKey(self), undefined)
+        assert.deepEqual(store.peersWithKeys(), [])
+        assert.equal(store.addrs(self).length, 1, 'addrs stay, as for any peer')
+        const again = await reopen({ privateKey: key })
+        assert.ok(again.privKey(self)?.equals(key))
+      })
+
       it('AddGetPubKey', async () => {
         const { store } = await setup()
         const key = await generateKeyPair('RSA', 2048)

@@ -1080,9 +1080,16 @@ export class LevelPeerStore {
 
   // --- peers ------------------------------------------------------------------------------------
 
-  /** Every peer holding any record (addresses, key, protocols, metadata, tags, pins or latency). */
+  /**
+   * Every peer holding any record (addresses, key, protocols, metadata, tags, pins or latency), and the local
+   * peer while it holds its private key (as go, whose `Peers()` lists every peer with a key). go lists only
+   * peers with keys or addresses; see test-interop/DIFFERENCES.md `peersListsEveryRecord`.
+   */
   peers(): PeerId[] {
-    return [...this.#index.values()].map((e) => e.id)
+    const out = [...this.#index.values()].map((e) => e.id)
+    const self = this.#selfId
+    if (this.#privateKey != null && self != null && !this.#index.has(self.toString())) out.push(self)
+    return out
   }
 
   /**

@@ -438,6 +438,7 @@ export function peerStoreSuite(backend: Backend): void {
         assert.ok(store.privKey(self)?.equals(key))
         // go-libp2p lists the local peer as soon as its private key is known.
         assert.deepEqual(store.peersWithKeys().map(String), [self.toString()])
+        assert.deepEqual(store.peers().map(String), [self.toString()], 'a peer with a key is a peer (go Peers)')
         await store.addPubKey(self, key.publicKey)
         assert.deepEqual(store.peersWithKeys().map(String), [self.toString()])
         const other = await makePeer()
@@ -455,6 +456,8 @@ export function peerStoreSuite(backend: Backend): void {
         assert.equal(store.privKey(self), undefined)
         assert.deepEqual(store.peersWithKeys(), [])
         assert.equal(store.addrs(self).length, 1, 'addrs stay, as for any peer')
+        await store.clearAddrs(self)
+        assert.deepEqual(store.peers(), [])
         const again = await reopen({ privateKey: key })
         assert.ok(again.privKey(self)?.equals(key))
       })

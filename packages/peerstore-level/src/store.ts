@@ -522,18 +522,18 @@ export class LevelPeerStore {
     return neverExpires(ttl) ? Number.POSITIVE_INFINITY : now + ttl
   }
 
-  /** Makes room under the per-peer cap; false when the new address must be dropped. */
-  #makeRoom(entry: PeerEntry, now: number): boolean {
+  /**
+   * Makes room under the per-peer cap; false when the new address must be dropped. As go v0.52.0: expired,
+   * not yet collected addrs count too and go first (theirs is the nearest expiry); they are not all dropped,
+   * since go's `UpdateAddrs` can still bring them back. Ties go to the first in key order (go's is map order).
+   */
+  #makeRoom(entry: PeerEntry): boolean {
     if (this.#maxAddrsPerPeer <= 0) return true
     let count = 0
     let victim: string | undefined
     let victimExpiry = Number.POSITIVE_INFINITY
     for (const [key, a] of entry.addrs) {
       if (neverExpires(a.ttl)) continue
-      if (!this.#alive(a, now)) {
-        this.#deleteAddr(entry, key)
-        continue
-      }
       count++
       if (a.expiresAt < victimExpiry) {
         victimExpiry = a.expiresAt
@@ -613,7 +613,7 @@ export class LevelPeerStore {
         continue
       }
       if (old != null) this.#deleteAddr(entry, k)
-      if (!neverExpires(ttl) && !this.#makeRoom(entry, now)) continue
+      if (!neverExpires(ttl) && !this.#makeRoom(entry)) continue
       this.#setAddr(entry, k, { multiaddr: ma, ttl, expiresAt, certified })
       changed = true
       this.#announce(key, ma)
@@ -645,7 +645,7 @@ export class LevelPeerStore {
         this.#deleteAddr(entry, k)
         continue
       }
-      if (old == null && !neverExpires(ttl) && !this.#makeRoom(entry, now)) continue
+      if (old == null && !neverExpires(ttl) && !this.#makeRoom(entry)) continue
       this.#setAddr(entry, k, {
         multiaddr: old?.multiaddr ?? ma,
         ttl,

@@ -402,6 +402,23 @@ export function peerStoreSuite(backend: Backend): void {
         assert.deepEqual(strings(store.addrs(id)), strings([...connected, mid!, late!, newest!]))
       })
 
+      it('per-peer cap: expired, uncollected addrs count and go first; the others stay revivable (go v0.52.0)', async () => {
+        const { store, clock } = await setup({ limits: { maxAddrsPerPeer: 3 } })
+        const { id } = await makePeer()
+        const [x, y, z, n1, n2] = makeAddrs(5)
+        await store.addAddrs(id, [x!], 10)
+        await store.addAddrs(id, [y!], 20)
+        await store.addAddrs(id, [z!], h)
+        clock.advance(30)
+        await store.addAddrs(id, [n1!], h)
+        // x (the nearest expiry) made room; y still holds its slot, expired.
+        await store.updateAddrs(id, 20, h)
+        assert.deepEqual(strings(store.addrs(id)), strings([y!, z!, n1!]))
+        // z (expiring at h, before y and n1 at h + 30) makes room for n2.
+        await store.addAddrs(id, [n2!], 2 * h)
+        assert.deepEqual(strings(store.addrs(id)), strings([y!, n1!, n2!]))
+      })
+
       it('global cap rejects the whole call with ERR_TOO_MANY_ADDRS', async () => {
         const { store } = await setup({ limits: { maxAddrs: 4 } })
         const [a, b] = await makePeers(2)
@@ -555,7 +572,7 @@ export function peerStoreSuite(backend: Backend): void {
         const within = async (): Promise<string | undefined> => {
           let timer: NodeJS.Timeout | undefined
           const late = new Promise<undefined>((resolve) => {
-            timer = setTimeout(resolve, 2000)
+            timer = setTimeout(() => resolve(undefined), 2000)
           })
           const r = await Promise.race([stream.next(), late])
           clearTimeout(timer)

@@ -22,6 +22,7 @@ import {
 } from './constants.ts'
 import { PeerStoreError } from './errors.ts'
 import { internNames } from './intern.ts'
+import { compareExpiry, type Expiring, expiryAfter, isLive } from './expiry.ts'
 import { JOURNAL_BACKLOG_LIMIT, Journal } from './journal.ts'
 import { peerIdFromKey } from './peer-key.ts'
 import { assertNotOrphaned, corruptOnOpen, mendDamagedTables, readAll } from './scan.ts'
@@ -150,6 +151,13 @@ function jsonCopy(value: unknown): JsonValue {
   if (text === undefined)
     throw new PeerStoreError('ERR_INVALID_ARGUMENT', 'metadata value is not JSON-serialisable')
   return JSON.parse(text) as JsonValue
+}
+
+/** An address entry; `expiresAtNs` only when the expiry has a sub-ms part (the shape most entries keep). */
+function addrInfo(multiaddr: Multiaddr, ttl: number, expiry: Expiring, certified: boolean): AddrInfo {
+  return expiry.expiresAtNs === undefined
+    ? { multiaddr, ttl, expiresAt: expiry.expiresAt, certified }
+    : { multiaddr, ttl, expiresAt: expiry.expiresAt, expiresAtNs: expiry.expiresAtNs, certified }
 }
 
 function checkTtl(ttl: number): void {
@@ -305,7 +313,8 @@ export class LevelPeerStore {
         // The connections died with the process that held them.
         if (a.ttl === ConnectedAddrTTL) {
           a.ttl = RecentlyConnectedAddrTTL
-          a.expiresAt = now + RecentlyConnectedAddrTTL
+          a.expiresAt = expiryAfter(now, RecentlyConnectedAddrTTL).expiresAt
+          delete a.expiresAtNs
           downgraded++
           changed = true
         }
@@ -500,7 +509,7 @@ export class LevelPeerStore {
   }
 
   #alive(a: AddrInfo, now: number): boolean {
-    return now < a.expiresAt
+    return isLive(a, now)
   }
 
   #deleteAddr(entry: PeerEntry, key: string): void {
@@ -518,8 +527,8 @@ export class LevelPeerStore {
     if (old == null) keepAddrOrder(entry.addrs)
   }
 
-  #expiry(now: number, ttl: number): number {
-    return neverExpires(ttl) ? Number.POSITIVE_INFINITY : now + ttl
+  #expiry(now: number, ttl: number): Expiring {
+    return expiryAfter(now, ttl)
   }
 
   /**
@@ -531,12 +540,12 @@ export class LevelPeerStore {
     if (this.#maxAddrsPerPeer <= 0) return true
     let count = 0
     let victim: string | undefined
-    let victimExpiry = Number.POSITIVE_INFINITY
+    let victimExpiry: Expiring = { expiresAt: Number.POSITIVE_INFINITY }
     for (const [key, a] of entry.addrs) {
       if (neverExpires(a.ttl)) continue
       count++
-      if (a.expiresAt < victimExpiry) {
-        victimExpiry = a.expiresAt
+      if (compareExpiry(a, victimExpiry) < 0) {
+        victimExpiry = a
         victim = key
       }
     }
@@ -593,28 +602,23 @@ export class LevelPeerStore {
       }
     }
     const entry = this.#entry(peer)
-    const expiresAt = this.#expiry(now, ttl)
+    const expiry = this.#expiry(now, ttl)
     let changed = false
     for (const ma of list) {
       const k = ma.toString()
       const old = entry.addrs.get(k)
       if (old != null && this.#alive(old, now)) {
         const next = Math.max(old.ttl, ttl)
-        const nextExpiry = Math.max(old.expiresAt, expiresAt)
-        if (next !== old.ttl || nextExpiry !== old.expiresAt || (certified && !old.certified)) {
-          this.#setAddr(entry, k, {
-            multiaddr: old.multiaddr,
-            ttl: next,
-            expiresAt: nextExpiry,
-            certified: old.certified || certified
-          })
+        const later = compareExpiry(expiry, old) > 0
+        if (next !== old.ttl || later || (certified && !old.certified)) {
+          this.#setAddr(entry, k, addrInfo(old.multiaddr, next, later ? expiry : old, old.certified || certified))
           changed = true
         }
         continue
       }
       if (old != null) this.#deleteAddr(entry, k)
       if (!neverExpires(ttl) && !this.#makeRoom(entry)) continue
-      this.#setAddr(entry, k, { multiaddr: ma, ttl, expiresAt, certified })
+      this.#setAddr(entry, k, addrInfo(ma, ttl, expiry, certified))
       changed = true
       this.#announce(key, ma)
     }
@@ -646,12 +650,7 @@ export class LevelPeerStore {
         continue
       }
       if (old == null && !neverExpires(ttl) && !this.#makeRoom(entry)) continue
-      this.#setAddr(entry, k, {
-        multiaddr: old?.multiaddr ?? ma,
-        ttl,
-        expiresAt: this.#expiry(now, ttl),
-        certified: old?.certified ?? false
-      })
+      this.#setAddr(entry, k, addrInfo(old?.multiaddr ?? ma, ttl, this.#expiry(now, ttl), old?.certified ?? false))
       if (old == null || !this.#alive(old, now)) this.#announce(key, ma)
     }
     this.#afterAddrChange(entry)
@@ -679,7 +678,7 @@ export class LevelPeerStore {
       else {
         // -Infinity would not survive JSON; any negative TTL means "expired now" all the same.
         const ttl = Math.max(newTtl, -Number.MAX_VALUE)
-        this.#setAddr(entry, k, { ...a, ttl, expiresAt: this.#expiry(now, ttl) })
+        this.#setAddr(entry, k, addrInfo(a.multiaddr, ttl, this.#expiry(now, ttl), a.certified))
       }
     }
     if (!changed) return Promise.resolve()

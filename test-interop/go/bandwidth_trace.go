@@ -6,7 +6,7 @@ import (
 	"io"
 	"time"
 
-	mockclock "github.com/benbjohnson/clock"
+	mockclock "github.com/filecoin-project/go-clock"
 	"github.com/libp2p/go-flow-metrics"
 	"github.com/libp2p/go-libp2p/core/metrics"
 	"github.com/libp2p/go-libp2p/core/peer"

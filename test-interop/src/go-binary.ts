@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from 'node:child_process'
+import { execFile, execFileSync, spawnSync } from 'node:child_process'
 import { renameSync } from 'node:fs'
 import { join } from 'node:path'
 
@@ -47,6 +47,29 @@ export function runGoPeerstoreTraces(traces: readonly unknown[]): unknown[][] {
     .trim()
     .split('\n')
     .map((line) => JSON.parse(line) as unknown[])
+}
+
+/** As `runGoPeerstoreTraces`, without blocking the event loop (so peerscope can play meanwhile). */
+export function runGoPeerstoreTracesAsync(traces: readonly unknown[]): Promise<unknown[][]> {
+  const binary = buildGoBinary()
+  return new Promise((resolve, reject) => {
+    const child = execFile(
+      binary,
+      ['peerstore-trace'],
+      { encoding: 'utf8', maxBuffer: 1024 * 1024 * 1024 },
+      (err, stdout) => {
+        if (err != null) reject(err)
+        else
+          resolve(
+            stdout
+              .trim()
+              .split('\n')
+              .map((line) => JSON.parse(line) as unknown[])
+          )
+      }
+    )
+    child.stdin?.end(traces.map((t) => JSON.stringify(t)).join('\n'))
+  })
 }
 
 /** Runs one trace through a mode of the Go program and returns its parsed output. */

@@ -80,6 +80,10 @@ func runBandwidthTrace(in io.Reader) ([]any, error) {
 				remaining -= step
 			}
 			results = append(results, map[string]any{"op": op.Op})
+		case "readPeer":
+			// GetBandwidthForPeer creates a zero entry (DIFFERENCES.md readsCreateEntries).
+			bwc.GetBandwidthForPeer(peer.ID(op.Peer))
+			results = append(results, map[string]any{"op": op.Op})
 		case "stats":
 			byPeer := map[string]statsOut{}
 			for p, s := range bwc.GetBandwidthByPeer() {

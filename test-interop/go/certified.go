@@ -38,7 +38,7 @@ func (r *traceRun) consumePeerRecord(op peerstoreOp) (any, error) {
 	consume := func() { accepted, err = cab.ConsumePeerRecord(env, ttl) }
 	var tie []string
 	if rec != nil {
-		tie = r.watchEvictions(rec.PeerID, consume)
+		tie = r.watchEvictions(rec.PeerID, rec.Addrs, ttl, consume)
 	} else {
 		consume()
 	}

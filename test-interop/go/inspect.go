@@ -21,6 +21,9 @@ type addrEntry struct {
 	addr   ma.Multiaddr
 	ttl    time.Duration
 	expiry time.Time
+	// inHeap: in pstoremem's expiry heap, which is all its GC looks at (a
+	// connected addr lowered later never enters it: reference §9.1).
+	inHeap bool
 }
 
 func field(v reflect.Value, name string) reflect.Value {
@@ -46,7 +49,12 @@ func storedAddrs(ps peerstore.Peerstore, p peer.ID) []addrEntry {
 		if err != nil {
 			continue
 		}
-		out = append(out, addrEntry{addr: a, ttl: time.Duration(e.FieldByName("TTL").Int()), expiry: timeOf(e.FieldByName("Expiry"))})
+		out = append(out, addrEntry{
+			addr:   a,
+			ttl:    time.Duration(e.FieldByName("TTL").Int()),
+			expiry: timeOf(e.FieldByName("Expiry")),
+			inHeap: e.FieldByName("heapIndex").Int() != -1,
+		})
 	}
 	return out
 }

@@ -249,7 +249,7 @@ func (r *traceRun) apply(p peer.ID, op peerstoreOp) (any, error) {
 			return nil, err
 		}
 		if op.Op == "setAddrs" {
-			tie := r.watchEvictions(p, func() { ps.SetAddrs(p, addrs, ttl) })
+			tie := r.watchEvictions(p, addrs, ttl, func() { ps.SetAddrs(p, addrs, ttl) })
 			if tie != nil {
 				return map[string]any{"capTie": tie}, nil
 			}
@@ -258,7 +258,7 @@ func (r *traceRun) apply(p peer.ID, op peerstoreOp) (any, error) {
 		// Report expired, uncollected addrs this revives at an older TTL: a go
 		// behaviour peerscope deliberately lacks (DIFFERENCES.md).
 		stale := staleTTLs(ps, p, addrs, ttl)
-		tie := r.watchEvictions(p, func() { ps.AddAddrs(p, addrs, ttl) })
+		tie := r.watchEvictions(p, addrs, ttl, func() { ps.AddAddrs(p, addrs, ttl) })
 		res := map[string]any{}
 		if len(stale) > 0 {
 			res["staleTtl"] = stale
@@ -341,7 +341,7 @@ func (r *traceRun) apply(p peer.ID, op peerstoreOp) (any, error) {
 		}
 		return v, nil
 	case "recordLatency":
-		ps.RecordLatency(p, time.Duration(op.Ms)*time.Millisecond)
+		ps.RecordLatency(p, msDuration(op.Ms))
 		return nil, nil
 	case "latency":
 		return float64(ps.LatencyEWMA(p)) / float64(time.Millisecond), nil
@@ -353,6 +353,9 @@ func (r *traceRun) apply(p peer.ID, op peerstoreOp) (any, error) {
 	case "peers":
 		// anyRecord: the peers holding anything (DIFFERENCES.md peersListsEveryRecord).
 		return map[string][]int{"peers": r.indices(ps.Peers()), "anyRecord": r.anyRecord()}, nil
+	case "addPrivKey":
+		// Only for DIFFERENCES.md privateKeyLocalOnly's demonstration: peerscope has no such call.
+		return nil, ps.AddPrivKey(p, keys[op.Peer])
 	case "privKey":
 		sk := ps.PrivKey(p)
 		if sk == nil {
@@ -400,18 +403,26 @@ func (r *traceRun) anyRecord() []int {
 }
 
 // gc runs what pstoremem's 1-minute GC does (its ticker is real time, so a
-// trace never sees it): every expired addr is deleted, and a peer's signed
-// record goes with its last addr. SetAddrs(addr, -1) is exactly that delete.
+// trace never sees it): every expired addr in its expiry heap is deleted, and
+// a peer's signed record goes with its last addr. SetAddrs(addr, -1) is
+// exactly that delete. An expired addr outside the heap (a connected addr
+// lowered by UpdateAddrs, reference §9.1) stays: reported as keptExpired.
 // With gcRule, peerscope's rule follows: a peer other than the local one left
 // with no addr loses everything (RemovePeer and ClearAddrs). Reports the peers
 // that held something before and nothing after.
 func (r *traceRun) gc() (any, error) {
 	before := r.anyRecord()
 	now := r.clk.Now()
+	kept := []string{}
 	for _, q := range r.ids {
 		for _, e := range storedAddrs(r.ps, q) {
-			if !now.Before(e.expiry) {
+			if now.Before(e.expiry) {
+				continue
+			}
+			if e.inHeap {
 				r.ps.SetAddrs(q, []ma.Multiaddr{e.addr}, -1)
+			} else {
+				kept = append(kept, e.addr.String())
 			}
 		}
 	}
@@ -436,30 +447,44 @@ func (r *traceRun) gc() (any, error) {
 			dropped = append(dropped, i)
 		}
 	}
+	if len(kept) > 0 {
+		slices.Sort(kept)
+		return map[string]any{"dropped": dropped, "keptExpired": kept}, nil
+	}
 	return map[string][]int{"dropped": dropped}, nil
 }
 
-// watchEvictions runs an add under the per-peer cap and, when the cap evicted
-// an addr whose expiry another kept addr shares (go picks among them in map
-// order), returns p's addr state after it (addrState) so the comparator can
-// check whether peerscope's choice ended in the same state. nil otherwise.
-func (r *traceRun) watchEvictions(p peer.ID, add func()) []string {
-	if !r.capOn {
+// watchEvictions runs an add of addrs at ttl under the per-peer cap and, when
+// an addr is missing afterwards (one held before, or one of the add's own,
+// evicted within the call) whose expiry an addr still held shares (go picks
+// among them in map order), returns p's addr state after it (addrState), so
+// the comparator can check whether peerscope's choice ended in the same state.
+// nil otherwise. An addr the op drops by rule (a record's) may be reported
+// too: the comparator then finds the states equal.
+func (r *traceRun) watchEvictions(p peer.ID, addrs []ma.Multiaddr, ttl time.Duration, add func()) []string {
+	if !r.capOn || ttl <= 0 {
 		add()
 		return nil
 	}
-	before := storedAddrs(r.ps, p)
+	candidates := storedAddrs(r.ps, p)
+	if ttl < peerstore.ConnectedAddrTTL {
+		exp := r.clk.Now().Add(ttl)
+		for _, a := range addrs {
+			if bare, id := peer.SplitAddr(a); bare != nil && (id == "" || id == p) {
+				candidates = append(candidates, addrEntry{addr: bare, ttl: ttl, expiry: exp})
+			}
+		}
+	}
 	add()
-	after := storedAddrs(r.ps, p)
 	kept := map[string]bool{}
 	expiries := map[int64]bool{}
-	for _, e := range after {
+	for _, e := range storedAddrs(r.ps, p) {
 		kept[e.addr.String()] = true
 		if e.ttl < peerstore.ConnectedAddrTTL {
 			expiries[e.expiry.UnixNano()] = true
 		}
 	}
-	for _, e := range before {
+	for _, e := range candidates {
 		if !kept[e.addr.String()] && e.ttl < peerstore.ConnectedAddrTTL && expiries[e.expiry.UnixNano()] {
 			return addrState(r.ps, p, r.start)
 		}

@@ -211,6 +211,9 @@ export async function playPeerscope(trace: PeerstoreTrace, options: { memory?: b
         return indices(store.peersWithKeys())
       case 'peers':
         return indices(store.peers())
+      case 'addPrivKey':
+        // DIFFERENCES.md privateKeyLocalOnly: only the local peer's key, given at open.
+        throw new Error('peerscope stores no private key but the local one (given at open)')
       case 'privKey': {
         const key = store.privKey(peer)
         return key === undefined ? null : b64(privateKeyToProtobuf(key))

@@ -1,4 +1,4 @@
-import type { PeerstoreOp, PeerstoreTrace, TraceTtl } from './trace.ts'
+import type { PeerstoreTrace, TraceTtl } from './trace.ts'
 
 /** mulberry32: small, seedable, the same on every platform. */
 export function prng(seed: number): () => number {

@@ -28,6 +28,8 @@ export type PeerstoreOp =
       peer: number
     }
   | { op: 'privKey' | 'peerRecord'; peer: number }
+  /** go `AddPrivKey` for any peer; peerscope has no such call (DIFFERENCES.md privateKeyLocalOnly). */
+  | { op: 'addPrivKey'; peer: number }
   | { op: 'peersWithAddrs'; peer: number }
   | { op: 'peersWithKeys' | 'peers'; peer?: number }
   | {

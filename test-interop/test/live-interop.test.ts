@@ -16,7 +16,7 @@ import { createLibp2p } from 'libp2p'
 import { goSkipReason } from '../src/go-binary.ts'
 import { echoPattern, type GoBandwidth, GoNode, type GoStats } from '../src/go-node.ts'
 
-// A peerscope JS node and a go-libp2p v0.48.0 host over tcp+noise+yamux on 127.0.0.1 (issue 6, live interop).
+// A peerscope JS node and a go-libp2p v0.52.0 host over tcp+noise+yamux on 127.0.0.1 (issue 6, live interop).
 const skip = goSkipReason()
 if (skip !== undefined) console.log(`# skipped: ${skip}`)
 
@@ -89,7 +89,7 @@ function delta(start: GoBandwidth, end: GoBandwidth, pick: (b: GoBandwidth) => G
   return { totalIn: a.totalIn - b.totalIn, totalOut: a.totalOut - b.totalOut }
 }
 
-describe('live interop: peerscope JS node ↔ go-libp2p v0.48.0 host', { skip, timeout: 30_000 }, () => {
+describe('live interop: peerscope JS node ↔ go-libp2p v0.52.0 host', { skip, timeout: 30_000 }, () => {
   let node: JsNode
   let go: GoNode
   let goPeer: ReturnType<typeof peerIdFromString>

@@ -72,6 +72,18 @@ export function runGoPeerstoreTracesAsync(traces: readonly unknown[]): Promise<u
   })
 }
 
+/** As `runGoTrace`, in a child process that does not block the event loop. */
+export function runGoTraceAsync(mode: 'peerstore-trace' | 'bandwidth-trace', trace: unknown): Promise<unknown> {
+  const binary = buildGoBinary()
+  return new Promise((resolve, reject) => {
+    const child = execFile(binary, [mode], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 }, (err, stdout) => {
+      if (err != null) reject(err)
+      else resolve(JSON.parse(stdout))
+    })
+    child.stdin?.end(JSON.stringify(trace))
+  })
+}
+
 /** Runs one trace through a mode of the Go program and returns its parsed output. */
 export function runGoTrace(mode: 'peerstore-trace' | 'bandwidth-trace', trace: unknown): unknown {
   const out = execFileSync(buildGoBinary(), [mode], {

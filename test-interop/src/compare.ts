@@ -29,12 +29,15 @@ export async function compareInConfig(
   const worker = async (): Promise<void> => {
     while (next < configured.length) {
       const i = next++
-      ours[i] = await playPeerscope(configured[i] as PeerstoreTrace, { memory: options.memoryExceptEvery !== undefined && i % options.memoryExceptEvery !== 0 })
+      ours[i] = await playPeerscope(configured[i] as PeerstoreTrace, {
+        memory: options.memoryExceptEvery !== undefined && i % options.memoryExceptEvery !== 0
+      })
     }
   }
   await Promise.all(Array.from({ length: PLAYERS }, worker))
   const go = (await goRun) as OpResult[][]
-  if (go.length !== configured.length) throw new Error(`go answered ${go.length} of ${configured.length} traces`)
+  if (go.length !== configured.length)
+    throw new Error(`go answered ${go.length} of ${configured.length} traces`)
   return configured.map((trace, i) => {
     const g = go[i] as OpResult[]
     const o = ours[i] as OpResult[]
@@ -67,7 +70,10 @@ export function describeMismatch(o: TraceOutcome, label: string): string {
   if (m === undefined) return ''
   // Long addr lists (the cap batches) shortened to keep the message readable.
   const ops = o.trace.ops.slice(0, m.index + 1).map((op) => {
-    const addrs = 'addrs' in op && op.addrs.length > 6 ? [...op.addrs.slice(0, 3), `…${op.addrs.length - 3} more`] : undefined
+    const addrs =
+      'addrs' in op && op.addrs.length > 6
+        ? [...op.addrs.slice(0, 3), `…${op.addrs.length - 3} more`]
+        : undefined
     return { ...op, envelope: undefined, ...(addrs === undefined ? {} : { addrs }) }
   })
   const { keys: _keys, ops: _ops, ...config } = o.trace

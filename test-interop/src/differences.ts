@@ -16,7 +16,7 @@ export const DIFFERENCES = {
   streamSkipsExpiredAddrs:
     "go AddrStream's initial list holds every stored addr, expired but uncollected ones too; peerscope's holds the live ones. The Go program reports such addrs at the open (expiredAtOpen); on that stream each take may differ in those addrs only, and in nothing else.",
   perPeerCapTieOrder:
-    'When the per-peer cap evicts among addrs of equal expiry, go picks in map order (random), peerscope the first in key order. The Go program reports such a tie with the peer\'s stored addrs after the op; if peerscope holds the same, the comparison goes on, else the stores differ from there and the trace is compared up to and including that op.',
+    "When the per-peer cap evicts among addrs of equal expiry, go picks in map order (random), peerscope the first in key order. The Go program reports such a tie with the peer's stored addrs after the op; if peerscope holds the same, the comparison goes on, else the stores differ from there and the trace is compared up to and including that op.",
   gcRemovesBarePeers:
     "peerscope's GC (default rule) removes a peer left with no live addr, keys, protocols and metadata included; go's GC deletes only expired addrs. In the defaults configuration the Go program applies the rule with go's public calls at each gc op, so the stores stay comparable; both report the peers that lost everything.",
   goNeverCollectsDowngradedAddrs:
@@ -72,7 +72,9 @@ export function expectedFromGo(go: OpResult): OpResult {
       return go.error !== undefined ? go : { op: go.op, result: null }
     case 'gc':
       // DIFFERENCES.goNeverCollectsDowngradedAddrs: keptExpired is the Go program's report.
-      return go.error !== undefined || r.dropped === undefined ? go : { op: go.op, result: { dropped: r.dropped } }
+      return go.error !== undefined || r.dropped === undefined
+        ? go
+        : { op: go.op, result: { dropped: r.dropped } }
     case 'consumePeerRecord':
       return go.error !== undefined ? go : { op: go.op, result: { accepted: r.accepted } }
   }

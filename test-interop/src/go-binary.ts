@@ -6,7 +6,8 @@ const goDir = new URL('../go/', import.meta.url).pathname
 const binaryPath = join(goDir, 'bin', 'interop')
 
 /** The Go version go/go.mod asks for (go-libp2p v0.52.0 needs 1.26.0). */
-export const GO_NEEDED = /^go (\d+\.\d+(?:\.\d+)?)$/m.exec(readFileSync(join(goDir, 'go.mod'), 'utf8'))?.[1] ?? '1.26.0'
+export const GO_NEEDED =
+  /^go (\d+\.\d+(?:\.\d+)?)$/m.exec(readFileSync(join(goDir, 'go.mod'), 'utf8'))?.[1] ?? '1.26.0'
 
 /**
  * The go command's environment: unless GOTOOLCHAIN is set, `auto`, so a go >= 1.21 older than go.mod asks
@@ -27,12 +28,16 @@ export class GoMissingError extends Error {
 
 /** Why Go-backed tests should be skipped, or undefined when Go is usable. */
 export function goSkipReason(): string | undefined {
-  const probe = spawnSync('go', ['env', 'GOVERSION'], { encoding: 'utf8', env: { ...process.env, GOTOOLCHAIN: 'local' } })
+  const probe = spawnSync('go', ['env', 'GOVERSION'], {
+    encoding: 'utf8',
+    env: { ...process.env, GOTOOLCHAIN: 'local' }
+  })
   let problem: string | undefined
   if (probe.status !== 0) problem = 'go is not installed'
   else {
     const [major = 0, minor = 0] = probe.stdout.trim().replace(/^go/, '').split('.').map(Number)
-    if (major < 1 || (major === 1 && minor < 21)) problem = `go ${probe.stdout.trim()} cannot fetch a newer toolchain`
+    if (major < 1 || (major === 1 && minor < 21))
+      problem = `go ${probe.stdout.trim()} cannot fetch a newer toolchain`
   }
   if (problem === undefined) return undefined
   if (process.env.CI === 'true') throw new GoMissingError(problem)
@@ -90,13 +95,21 @@ export function runGoPeerstoreTracesAsync(traces: readonly unknown[]): Promise<u
 }
 
 /** As `runGoTrace`, in a child process that does not block the event loop. */
-export function runGoTraceAsync(mode: 'peerstore-trace' | 'bandwidth-trace', trace: unknown): Promise<unknown> {
+export function runGoTraceAsync(
+  mode: 'peerstore-trace' | 'bandwidth-trace',
+  trace: unknown
+): Promise<unknown> {
   const binary = buildGoBinary()
   return new Promise((resolve, reject) => {
-    const child = execFile(binary, [mode], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 }, (err, stdout) => {
-      if (err != null) reject(err)
-      else resolve(JSON.parse(stdout))
-    })
+    const child = execFile(
+      binary,
+      [mode],
+      { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
+      (err, stdout) => {
+        if (err != null) reject(err)
+        else resolve(JSON.parse(stdout))
+      }
+    )
     child.stdin?.end(JSON.stringify(trace))
   })
 }

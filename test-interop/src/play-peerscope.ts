@@ -6,7 +6,6 @@ import type { PeerId, PrivateKey } from '@libp2p/interface'
 import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
 import { PeerRecord, RecordEnvelope } from '@libp2p/peer-record'
 import { type Multiaddr, multiaddr } from '@multiformats/multiaddr'
-import { MemoryLevel } from 'memory-level'
 import {
   ConnectedAddrTTL,
   openPeerStore,
@@ -14,6 +13,7 @@ import {
   RecentlyConnectedAddrTTL,
   TempAddrTTL
 } from '@peerscope/peerstore-level'
+import { MemoryLevel } from 'memory-level'
 import type { OpResult, PeerstoreOp, PeerstoreTrace, TraceTtl } from './trace.ts'
 
 /** The go peerstore-trace program starts its mock clock at this instant. */
@@ -61,7 +61,10 @@ function parseAddrs(addrs: readonly string[]): Array<Multiaddr | null> {
  * included), or on memory-level (`memory`: the same store over an in-memory database, a tenth of the cost of
  * opening and closing a LevelDB directory).
  */
-export async function playPeerscope(trace: PeerstoreTrace, options: { memory?: boolean } = {}): Promise<OpResult[]> {
+export async function playPeerscope(
+  trace: PeerstoreTrace,
+  options: { memory?: boolean } = {}
+): Promise<OpResult[]> {
   const keys: PrivateKey[] = trace.keys.map((k) => privateKeyFromProtobuf(Buffer.from(k, 'base64')))
   // Ids parsed from their string form, as a remote peer's id arrives: an RSA PeerId made from a key would
   // carry that key, which go's peer.ID (bytes) never does.

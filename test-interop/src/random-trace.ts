@@ -12,7 +12,12 @@ export function prng(seed: number): () => number {
   }
 }
 
-const HOSTS = ['/ip4/127.0.0.1/tcp/1', '/ip4/127.0.0.1/tcp/2', '/ip4/10.0.0.1/udp/3/quic-v1', '/ip6/::1/tcp/4']
+const HOSTS = [
+  '/ip4/127.0.0.1/tcp/1',
+  '/ip4/127.0.0.1/tcp/2',
+  '/ip4/10.0.0.1/udp/3/quic-v1',
+  '/ip6/::1/tcp/4'
+]
 
 /**
  * Symbolic TTLs, whole and sub-millisecond ones (100 µs as go's AddressesExpire, 1 µs, 100 ns and 1 ns), 0 and
@@ -56,7 +61,12 @@ export interface RandomTraceShape {
  * metadata, latency, keys, the local peer (and its removePeer), GC, and batches of addrs that reach the
  * per-peer cap.
  */
-export function randomTrace(seed: number, keys: readonly string[], peerIds: readonly string[], shape: RandomTraceShape): PeerstoreTrace {
+export function randomTrace(
+  seed: number,
+  keys: readonly string[],
+  peerIds: readonly string[],
+  shape: RandomTraceShape
+): PeerstoreTrace {
   const rnd = prng(seed)
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)] as T
   const some = <T>(xs: readonly T[]): T[] => xs.filter(() => rnd() < 0.5)
@@ -85,7 +95,7 @@ export function randomTrace(seed: number, keys: readonly string[], peerIds: read
   let streams = 0
   const open: number[] = []
   for (let i = 0; i < length; i++) {
-    let peer = Math.floor(rnd() * peers)
+    const peer = Math.floor(rnd() * peers)
     let kind = Math.floor(rnd() * 22)
     // The last peer mostly holds no addrs: only protocols, metadata, latency or keys.
     if (peer === peers - 1 && kind <= 5 && rnd() < 0.8) kind = 8 + Math.floor(rnd() * 5)
@@ -101,14 +111,18 @@ export function randomTrace(seed: number, keys: readonly string[], peerIds: read
         ops.push({ op: 'updateAddrs', peer, oldTtl: pick(TTLS), newTtl: pick(TTLS) })
         break
       case 4:
-        ops.push(rnd() < 0.3 ? { op: 'clearAddrs', peer } : { op: 'addAddrs', peer, addrs: batch(), ttl: pick(TTLS) })
+        ops.push(
+          rnd() < 0.3 ? { op: 'clearAddrs', peer } : { op: 'addAddrs', peer, addrs: batch(), ttl: pick(TTLS) }
+        )
         break
       case 5:
       case 6:
         ops.push({ op: 'advance', ms: pick(ADVANCES) })
         break
       case 7:
-        ops.push(rnd() < 0.5 ? { op: 'peersWithAddrs', peer } : { op: rnd() < 0.5 ? 'peers' : 'peersWithKeys' })
+        ops.push(
+          rnd() < 0.5 ? { op: 'peersWithAddrs', peer } : { op: rnd() < 0.5 ? 'peers' : 'peersWithKeys' }
+        )
         break
       case 8:
         ops.push({
@@ -127,7 +141,12 @@ export function randomTrace(seed: number, keys: readonly string[], peerIds: read
       case 10:
         ops.push(
           rnd() < 0.5
-            ? { op: 'put', peer, key: pick(['k1', 'k2']), value: rnd() < 0.5 ? `v${i}` : { n: i, list: [1, 'x'] } }
+            ? {
+                op: 'put',
+                peer,
+                key: pick(['k1', 'k2']),
+                value: rnd() < 0.5 ? `v${i}` : { n: i, list: [1, 'x'] }
+              }
             : { op: 'get', peer, key: pick(['k1', 'k2']) }
         )
         break
@@ -139,7 +158,13 @@ export function randomTrace(seed: number, keys: readonly string[], peerIds: read
         )
         break
       case 12:
-        ops.push(pick([{ op: 'addPubKey', peer }, { op: 'pubKey', peer }, { op: 'privKey', peer }] as const))
+        ops.push(
+          pick([
+            { op: 'addPubKey', peer },
+            { op: 'pubKey', peer },
+            { op: 'privKey', peer }
+          ] as const)
+        )
         break
       case 13:
       case 14:

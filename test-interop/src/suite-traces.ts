@@ -468,7 +468,12 @@ export async function suiteTraces(keys: string[]): Promise<SuiteTrace[]> {
     for (let i = 0; i < 10; i++) b.add(i, [a[i] as string], 'permanent')
     add(
       'Peerstore/BasicPeerstore',
-      b.read({ op: 'peers' }, { peers: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], anyRecord: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9] }).addrs(0, a.slice(0, 1))
+      b
+        .read(
+          { op: 'peers' },
+          { peers: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], anyRecord: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9] }
+        )
+        .addrs(0, a.slice(0, 1))
     )
   }
   {

@@ -180,7 +180,10 @@ async function compareTraces(label: string, count: number, plan: Plan, seedOffse
         }
       }
       const o = ours[i]!
-      const only = seedOffset === 0 ? 'INTEROP_BANDWIDTH_TRACES=1 INTEROP_IDLE_TRACES=0' : 'INTEROP_IDLE_TRACES=1 INTEROP_BANDWIDTH_TRACES=0'
+      const only =
+        seedOffset === 0
+          ? 'INTEROP_BANDWIDTH_TRACES=1 INTEROP_IDLE_TRACES=0'
+          : 'INTEROP_IDLE_TRACES=1 INTEROP_BANDWIDTH_TRACES=0'
       const where = `seed ${seed} (replay: INTEROP_SEED=${seed - seedOffset} ${only}), second ${i + 1}:`
       compare(`${where} totals`, g.totals, o.totals)
       for (const peer of PEERS) compare(`${where} peer ${peer}`, g.byPeer[peer], o.byPeer[peer])

@@ -19,7 +19,7 @@ const baseSeed = Number(process.env.INTEROP_SEED ?? Date.now() % 2 ** 31)
 
 describe('@peerscope/peerstore-level vs go-libp2p pstoremem, random traces', { skip }, () => {
   let ks: KeySet
-  let traces: PeerstoreTrace[] = []
+  const traces: PeerstoreTrace[] = []
   before(async () => {
     ks = await keySet(SHAPE.peers)
     for (let i = 0; i < TRACES; i++)

@@ -16,7 +16,9 @@ const keys = skip === undefined ? await suiteKeys() : []
 const traces: SuiteTrace[] = skip === undefined ? await suiteTraces(keys) : []
 
 for (const config of ['exact', 'defaults'] as StoreConfig[]) {
-  describe(`go-libp2p peerstore suites as traces: peerscope vs go-libp2p pstoremem (${config})`, { skip }, () => {
+  describe(`go-libp2p peerstore suites as traces: peerscope vs go-libp2p pstoremem (${config})`, {
+    skip
+  }, () => {
     let outcomes: Promise<TraceOutcome[]> | undefined
     const played = (): Promise<TraceOutcome[]> => {
       outcomes ??= compareInConfig(
@@ -37,9 +39,15 @@ for (const config of ['exact', 'defaults'] as StoreConfig[]) {
       const all = await played()
       const s = summarise(all)
       const cut = all
-        .map((o, i) => (o.comparison.cut === undefined ? undefined : `${traces[i]?.name} at op ${o.comparison.cut.at} (${o.comparison.cut.why})`))
+        .map((o, i) =>
+          o.comparison.cut === undefined
+            ? undefined
+            : `${traces[i]?.name} at op ${o.comparison.cut.at} (${o.comparison.cut.why})`
+        )
         .filter((c) => c !== undefined)
-      console.log(`# ${config}: ${s.traces} suite traces, ${s.compared} of ${s.ops} ops compared; cut short: ${cut.join('; ') || 'none'}`)
+      console.log(
+        `# ${config}: ${s.traces} suite traces, ${s.compared} of ${s.ops} ops compared; cut short: ${cut.join('; ') || 'none'}`
+      )
       assert.ok(s.compared > 0)
     })
   })

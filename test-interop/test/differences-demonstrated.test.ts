@@ -116,18 +116,25 @@ describe('each documented difference, demonstrated on both sides', { skip }, () 
       { op: 'addrs', peer: 0 }
     ]
     const ours = await playPeerscope(configure({ keys: ks.keys, ops }, 'defaults'))
-    const missing = (r: OpResult | undefined) => addrs.filter((a) => !(r?.result as string[]).includes(a))
+    const missing = (r: OpResult | undefined) =>
+      addrs.filter((a) => !((r?.result ?? []) as string[]).includes(a))
     // peerscope: the first of the 64 in key order, always.
     assert.deepEqual(missing(ours[2]), [[...addrs.slice(0, 64)].sort()[0]])
     // go: map order, so over 8 runs the evicted addr is not always peerscope's.
-    const runs = runGoPeerstoreTraces(Array.from({ length: 8 }, () => configure({ keys: ks.keys, ops }, 'defaults'))) as OpResult[][]
+    const runs = runGoPeerstoreTraces(
+      Array.from({ length: 8 }, () => configure({ keys: ks.keys, ops }, 'defaults'))
+    ) as OpResult[][]
     const evicted = new Set(runs.map((go) => missing(go[2])[0]))
     assert.ok(evicted.size > 1, `go evicted ${[...evicted]} in 8 runs`)
     for (const go of runs) {
-      assert.ok((go[1]?.result as { capTie?: unknown }).capTie !== undefined, 'go reports the tie')
+      assert.ok(
+        (go[1]?.result as { capTie?: unknown } | undefined)?.capTie !== undefined,
+        'go reports the tie'
+      )
       const c = compareTrace(go, ours)
       assert.equal(c.mismatch, undefined)
-      if (missing(go[2])[0] !== missing(ours[2])[0]) assert.deepEqual(c.cut, { at: 1, why: 'perPeerCapTieOrder' })
+      if (missing(go[2])[0] !== missing(ours[2])[0])
+        assert.deepEqual(c.cut, { at: 1, why: 'perPeerCapTieOrder' })
       else assert.equal(c.cut, undefined)
     }
     shown.add('perPeerCapTieOrder')
@@ -164,7 +171,10 @@ describe('each documented difference, demonstrated on both sides', { skip }, () 
     assert.deepEqual(go[3]?.result, { dropped: [], keptExpired: [A] })
     assert.deepEqual(go[4]?.result, { all: [0], live: [] }, 'go still holds the peer')
     assert.deepEqual(ours[3]?.result, { dropped: [0] }, 'peerscope collected it (nothing else was held)')
-    assert.deepEqual(compareTrace(go, ours), { compared: 4, cut: { at: 3, why: 'goNeverCollectsDowngradedAddrs' } })
+    assert.deepEqual(compareTrace(go, ours), {
+      compared: 4,
+      cut: { at: 3, why: 'goNeverCollectsDowngradedAddrs' }
+    })
     shown.add('goNeverCollectsDowngradedAddrs')
   })
 
@@ -179,11 +189,15 @@ describe('each documented difference, demonstrated on both sides', { skip }, () 
   })
 
   it("privateKeyLocalOnly: go stores another peer's private key; peerscope has no way to", async () => {
-    const { go, ours } = await both([
-      { op: 'addPrivKey', peer: 1 },
-      { op: 'privKey', peer: 1 },
-      { op: 'privKey', peer: 0 }
-    ], 'exact', { local: 0 })
+    const { go, ours } = await both(
+      [
+        { op: 'addPrivKey', peer: 1 },
+        { op: 'privKey', peer: 1 },
+        { op: 'privKey', peer: 0 }
+      ],
+      'exact',
+      { local: 0 }
+    )
     assert.equal(go[1]?.result, ks.keys[1])
     assert.equal(go[2]?.result, ks.keys[0])
     assert.match(ours[0]?.error ?? '', /no private key but the local one/)
@@ -206,12 +220,11 @@ describe('each documented bandwidth difference, demonstrated on both sides', { s
   const stats = (out: GoOut) => out.filter((r) => r.op === 'stats').map((r) => r.result!)
 
   it('totalsLagASweep: go totals move only at a sweep; peerscope at once', () => {
-    const out = stats(runGoTrace('bandwidth-trace', { ops: [
-      { op: 'sent', bytes: 100 },
-      { op: 'stats' },
-      { op: 'advance', ms: 1000 },
-      { op: 'stats' }
-    ] }) as GoOut)
+    const out = stats(
+      runGoTrace('bandwidth-trace', {
+        ops: [{ op: 'sent', bytes: 100 }, { op: 'stats' }, { op: 'advance', ms: 1000 }, { op: 'stats' }]
+      }) as GoOut
+    )
     assert.deepEqual([out[0]?.totals.totalOut, out[1]?.totals.totalOut], [0, 100])
     const counter = new BandwidthCounter({ clock: () => 0 })
     counter.logSent(100)
@@ -219,11 +232,15 @@ describe('each documented bandwidth difference, demonstrated on both sides', { s
   })
 
   it('oneCallPerEvent: go counts totals only through LogSentMessage; peerscope counts all in one call', () => {
-    const out = stats(runGoTrace('bandwidth-trace', { ops: [
-      { op: 'sent', bytes: 100, peer: 'p', protocol: '/x' },
-      { op: 'advance', ms: 1000 },
-      { op: 'stats' }
-    ] }) as GoOut)
+    const out = stats(
+      runGoTrace('bandwidth-trace', {
+        ops: [
+          { op: 'sent', bytes: 100, peer: 'p', protocol: '/x' },
+          { op: 'advance', ms: 1000 },
+          { op: 'stats' }
+        ]
+      }) as GoOut
+    )
     assert.equal(out[0]?.totals.totalOut, 0, 'the per-stream call alone leaves go totals at 0')
     assert.equal(out[0]?.byPeer.p?.totalOut, 100)
     const counter = new BandwidthCounter({ clock: () => 0 })
@@ -232,10 +249,9 @@ describe('each documented bandwidth difference, demonstrated on both sides', { s
   })
 
   it('readsCreateEntries: a go read of an unknown peer creates it; a peerscope read does not', () => {
-    const out = stats(runGoTrace('bandwidth-trace', { ops: [
-      { op: 'readPeer', peer: 'ghost' },
-      { op: 'stats' }
-    ] }) as GoOut)
+    const out = stats(
+      runGoTrace('bandwidth-trace', { ops: [{ op: 'readPeer', peer: 'ghost' }, { op: 'stats' }] }) as GoOut
+    )
     assert.deepEqual(Object.keys(out[0]?.byPeer ?? {}), ['ghost'])
     const counter = new BandwidthCounter({ clock: () => 0 })
     assert.equal(counter.forPeer('ghost'), undefined)

@@ -19,7 +19,10 @@ describe('comparator', () => {
   })
 
   it('an error on one side only, or a missing op, is a mismatch', () => {
-    assert.equal(compareTrace([{ op: 'get', error: 'item not found' }], [{ op: 'get', result: 'x' }]).mismatch?.index, 0)
+    assert.equal(
+      compareTrace([{ op: 'get', error: 'item not found' }], [{ op: 'get', result: 'x' }]).mismatch?.index,
+      0
+    )
     assert.equal(compareTrace([{ op: 'addrs', result: [] }], []).mismatch?.index, 0)
     assert.equal(compareTrace([], [{ op: 'addrs', result: [] }]).mismatch?.op, 'length')
   })
@@ -30,7 +33,11 @@ describe('comparator', () => {
       { op: 'recordLatency', result: null },
       { op: 'latency', result: 206.2 }
     ]
-    const ours = (v: number): OpResult[] => [go[0] as OpResult, go[1] as OpResult, { op: 'latency', result: v }]
+    const ours = (v: number): OpResult[] => [
+      go[0] as OpResult,
+      go[1] as OpResult,
+      { op: 'latency', result: v }
+    ]
     assert.equal(compareTrace(go, ours(206.20000000000002)).mismatch, undefined)
     assert.equal(compareTrace(go, ours(206.2 + 3e-6)).mismatch?.index, 2)
   })
@@ -53,7 +60,10 @@ describe('comparator', () => {
       { op: 'addAddrs', result: { staleTtl: ['/ip4/127.0.0.1/tcp/1'] } },
       { op: 'addrs', result: [] }
     ]
-    const c = compareTrace(go, [{ op: 'addAddrs', result: null }, { op: 'addrs', result: ['/x'] }])
+    const c = compareTrace(go, [
+      { op: 'addAddrs', result: null },
+      { op: 'addrs', result: ['/x'] }
+    ])
     assert.deepEqual(c, { compared: 1, cut: { at: 0, why: 'goKeepsExpiredAddrTtl' } })
     assert.equal(compareTrace(go, [{ op: 'addAddrs', error: 'boom' }]).mismatch?.index, 0)
   })
@@ -65,7 +75,10 @@ describe('comparator', () => {
     ]
     const same = [{ op: 'addAddrs', result: null, state: ['/a 1 2', '/b 1 2'] }, go[1] as OpResult]
     assert.deepEqual(compareTrace(go, same), { compared: 2 })
-    const other = [{ op: 'addAddrs', result: null, state: ['/a 1 2', '/c 1 2'] }, { op: 'addrs', result: ['/a', '/c'] }]
+    const other = [
+      { op: 'addAddrs', result: null, state: ['/a 1 2', '/c 1 2'] },
+      { op: 'addrs', result: ['/a', '/c'] }
+    ]
     assert.deepEqual(compareTrace(go, other), { compared: 1, cut: { at: 0, why: 'perPeerCapTieOrder' } })
   })
 
@@ -85,8 +98,14 @@ describe('comparator', () => {
   })
 
   it('goNeverCollectsDowngradedAddrs: a gc that kept expired addrs ends the comparison after it', () => {
-    const go = [{ op: 'gc', result: { dropped: [], keptExpired: ['/a'] } }, { op: 'addrs', result: [] }]
-    const c = compareTrace(go, [{ op: 'gc', result: { dropped: [] } }, { op: 'addrs', result: ['/z'] }])
+    const go = [
+      { op: 'gc', result: { dropped: [], keptExpired: ['/a'] } },
+      { op: 'addrs', result: [] }
+    ]
+    const c = compareTrace(go, [
+      { op: 'gc', result: { dropped: [] } },
+      { op: 'addrs', result: ['/z'] }
+    ])
     assert.deepEqual(c, { compared: 1, cut: { at: 0, why: 'goNeverCollectsDowngradedAddrs' } })
     // peerscope may drop more peers (it collected what go kept), never fewer.
     const goDropped = [{ op: 'gc', result: { dropped: [1], keptExpired: ['/a'] } }]
@@ -96,19 +115,30 @@ describe('comparator', () => {
 
   it('tooManyProtocolsMessage: only that pair of messages counts as the same error', () => {
     const go = [{ op: 'addProtocols', error: 'too many protocols' }]
-    assert.equal(compareTrace(go, [{ op: 'addProtocols', error: 'too many protocols (limit 10)' }]).mismatch, undefined)
+    assert.equal(
+      compareTrace(go, [{ op: 'addProtocols', error: 'too many protocols (limit 10)' }]).mismatch,
+      undefined
+    )
     assert.equal(compareTrace(go, [{ op: 'addProtocols', error: 'too many addrs' }]).mismatch?.index, 0)
     assert.equal(compareTrace(go, [{ op: 'addProtocols', result: null }]).mismatch?.index, 0)
     assert.equal(
-      compareTrace([{ op: 'get', error: 'item not found' }], [{ op: 'get', error: 'too many protocols (limit 10)' }])
-        .mismatch?.index,
+      compareTrace(
+        [{ op: 'get', error: 'item not found' }],
+        [{ op: 'get', error: 'too many protocols (limit 10)' }]
+      ).mismatch?.index,
       0
     )
   })
 
   it('consumePeerRecord is compared on accepted only', () => {
     const go = [{ op: 'consumePeerRecord', result: { accepted: true, staleTtl: ['/a'] } }]
-    assert.equal(compareTrace(go, [{ op: 'consumePeerRecord', result: { accepted: true } }]).mismatch, undefined)
-    assert.equal(compareTrace(go, [{ op: 'consumePeerRecord', result: { accepted: false } }]).mismatch?.index, 0)
+    assert.equal(
+      compareTrace(go, [{ op: 'consumePeerRecord', result: { accepted: true } }]).mismatch,
+      undefined
+    )
+    assert.equal(
+      compareTrace(go, [{ op: 'consumePeerRecord', result: { accepted: false } }]).mismatch?.index,
+      0
+    )
   })
 })

@@ -12,7 +12,11 @@ const calls = Number(process.argv[3] ?? 20_000)
 const ADDRS = 64
 
 const peer = peerIdFromPrivateKey(await generateKeyPair('Ed25519'))
-const store = await openPeerStore({ db: new MemoryLevel(), clock: () => 1_700_000_000_000, gc: { interval: 0 } })
+const store = await openPeerStore({
+  db: new MemoryLevel(),
+  clock: () => 1_700_000_000_000,
+  gc: { interval: 0 }
+})
 const addrs = Array.from({ length: ADDRS }, (_, i) => multiaddr(`/ip4/10.0.${i}.1/tcp/4001`))
 // Whole-ms and sub-ms TTLs, half each.
 await store.addAddrs(peer, addrs.slice(0, ADDRS / 2), 3_600_000)
@@ -26,11 +30,15 @@ function measure(what: string, fn: () => unknown): void {
     perCall.push(Number(process.hrtime.bigint() - start) / calls)
   }
   perCall.sort((a, b) => a - b)
-  console.log(`${what}: median ${(perCall[Math.floor(rounds / 2)]! / 1000).toFixed(2)} µs per call (${ADDRS} addrs, ${rounds} rounds of ${calls})`)
+  console.log(
+    `${what}: median ${(perCall[Math.floor(rounds / 2)]! / 1000).toFixed(2)} µs per call (${ADDRS} addrs, ${rounds} rounds of ${calls})`
+  )
 }
 
 measure('addrs(peer)', () => store.addrs(peer))
 const pending: Array<Promise<void>> = []
-measure('addAddrs(peer, same addrs, same TTL): no change', () => pending.push(store.addAddrs(peer, addrs.slice(0, ADDRS / 2), 3_600_000)))
+measure('addAddrs(peer, same addrs, same TTL): no change', () =>
+  pending.push(store.addAddrs(peer, addrs.slice(0, ADDRS / 2), 3_600_000))
+)
 await Promise.all(pending)
 await store.close()

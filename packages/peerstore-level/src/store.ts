@@ -21,8 +21,8 @@ import {
   RecentlyConnectedAddrTTL
 } from './constants.ts'
 import { PeerStoreError } from './errors.ts'
-import { internNames } from './intern.ts'
 import { compareExpiry, type Expiring, expiryAfter, isLive } from './expiry.ts'
+import { internNames } from './intern.ts'
 import { JOURNAL_BACKLOG_LIMIT, Journal } from './journal.ts'
 import { peerIdFromKey } from './peer-key.ts'
 import { assertNotOrphaned, corruptOnOpen, mendDamagedTables, readAll } from './scan.ts'
@@ -611,7 +611,11 @@ export class LevelPeerStore {
         const next = Math.max(old.ttl, ttl)
         const later = compareExpiry(expiry, old) > 0
         if (next !== old.ttl || later || (certified && !old.certified)) {
-          this.#setAddr(entry, k, addrInfo(old.multiaddr, next, later ? expiry : old, old.certified || certified))
+          this.#setAddr(
+            entry,
+            k,
+            addrInfo(old.multiaddr, next, later ? expiry : old, old.certified || certified)
+          )
           changed = true
         }
         continue
@@ -650,7 +654,11 @@ export class LevelPeerStore {
         continue
       }
       if (old == null && !neverExpires(ttl) && !this.#makeRoom(entry)) continue
-      this.#setAddr(entry, k, addrInfo(old?.multiaddr ?? ma, ttl, this.#expiry(now, ttl), old?.certified ?? false))
+      this.#setAddr(
+        entry,
+        k,
+        addrInfo(old?.multiaddr ?? ma, ttl, this.#expiry(now, ttl), old?.certified ?? false)
+      )
       if (old == null || !this.#alive(old, now)) this.#announce(key, ma)
     }
     this.#afterAddrChange(entry)

@@ -289,12 +289,19 @@ describe('stored address order', () => {
     await store.close()
     const raw = new Level<string, string>(path)
     // As the previous format wrote it: [addr, ttl, expiry epoch ms (a float for a fractional TTL), certified].
-    const old = { a: [['/ip4/1.1.1.1/tcp/1', 2.5, start + 2.5, 0], ['/ip4/2.2.2.2/tcp/2', 1000, start + 1000, 1]] }
+    const old = {
+      a: [
+        ['/ip4/1.1.1.1/tcp/1', 2.5, start + 2.5, 0],
+        ['/ip4/2.2.2.2/tcp/2', 1000, start + 1000, 1]
+      ]
+    }
     await raw.sublevel<string, string>('addrs', {}).put(p!.id.toString(), JSON.stringify(old))
     await raw.close()
     const again = await openPeerStore({ path, clock: () => now, gc: { interval: 0 } })
     assert.deepEqual(again.openReport.quarantined, [])
-    const infos = again.addrInfos(p!.id).map((a) => [String(a.multiaddr), a.ttl, a.expiresAt, a.expiresAtNs, a.certified])
+    const infos = again
+      .addrInfos(p!.id)
+      .map((a) => [String(a.multiaddr), a.ttl, a.expiresAt, a.expiresAtNs, a.certified])
     assert.deepEqual(infos, [
       ['/ip4/1.1.1.1/tcp/1', 2.5, start + 2, 500_000, false],
       ['/ip4/2.2.2.2/tcp/2', 1000, start + 1000, undefined, true]
@@ -305,8 +312,16 @@ describe('stored address order', () => {
     assert.deepEqual(again.addrs(p!.id).map(String), ['/ip4/2.2.2.2/tcp/2'])
     // A whole-ms expiry is still written in the previous form, which older versions read.
     const entry = newEntry(p!.id)
-    entry.addrs.set('/ip4/2.2.2.2/tcp/2', { multiaddr: multiaddr('/ip4/2.2.2.2/tcp/2'), ttl: 1000, expiresAt: start + 1000, certified: true })
-    assert.equal(encodeRecord('addrs', entry), JSON.stringify({ a: [['/ip4/2.2.2.2/tcp/2', 1000, start + 1000, 1]] }))
+    entry.addrs.set('/ip4/2.2.2.2/tcp/2', {
+      multiaddr: multiaddr('/ip4/2.2.2.2/tcp/2'),
+      ttl: 1000,
+      expiresAt: start + 1000,
+      certified: true
+    })
+    assert.equal(
+      encodeRecord('addrs', entry),
+      JSON.stringify({ a: [['/ip4/2.2.2.2/tcp/2', 1000, start + 1000, 1]] })
+    )
     await again.close()
   })
 })

@@ -455,7 +455,11 @@ export function peerStoreSuite(backend: Backend): void {
         assert.ok(store.privKey(self)?.equals(key))
         // go-libp2p lists the local peer as soon as its private key is known.
         assert.deepEqual(store.peersWithKeys().map(String), [self.toString()])
-        assert.deepEqual(store.peers().map(String), [self.toString()], 'a peer with a key is a peer (go Peers)')
+        assert.deepEqual(
+          store.peers().map(String),
+          [self.toString()],
+          'a peer with a key is a peer (go Peers)'
+        )
         await store.addPubKey(self, key.publicKey)
         assert.deepEqual(store.peersWithKeys().map(String), [self.toString()])
         const other = await makePeer()

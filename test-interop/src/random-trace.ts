@@ -92,6 +92,13 @@ export function randomTrace(
     return Array.from({ length: n }, (_, i) => `/ip4/10.9.${(start + i) % 100}.1/tcp/9`)
   }
   const ops = trace.ops
+  /** TTLs written so far per peer: updateAddrs mostly names one of them, as go's callers name their constants. */
+  const written = new Map<number, TraceTtl[]>()
+  const ttlFor = (peer: number): TraceTtl => {
+    const ttl = pick(TTLS)
+    written.set(peer, [...(written.get(peer) ?? []), ttl])
+    return ttl
+  }
   let streams = 0
   const open: number[] = []
   for (let i = 0; i < length; i++) {
@@ -102,17 +109,22 @@ export function randomTrace(
     switch (kind) {
       case 0:
       case 1:
-        ops.push({ op: 'addAddrs', peer, addrs: addrsFor(peer), ttl: pick(TTLS) })
+        ops.push({ op: 'addAddrs', peer, addrs: addrsFor(peer), ttl: ttlFor(peer) })
         break
       case 2:
-        ops.push({ op: 'setAddrs', peer, addrs: addrsFor(peer), ttl: pick(TTLS) })
+        ops.push({ op: 'setAddrs', peer, addrs: addrsFor(peer), ttl: ttlFor(peer) })
         break
-      case 3:
-        ops.push({ op: 'updateAddrs', peer, oldTtl: pick(TTLS), newTtl: pick(TTLS) })
+      case 3: {
+        const used = written.get(peer) ?? []
+        const oldTtl = used.length > 0 && rnd() < 0.7 ? pick(used) : pick(TTLS)
+        ops.push({ op: 'updateAddrs', peer, oldTtl, newTtl: ttlFor(peer) })
         break
+      }
       case 4:
         ops.push(
-          rnd() < 0.3 ? { op: 'clearAddrs', peer } : { op: 'addAddrs', peer, addrs: batch(), ttl: pick(TTLS) }
+          rnd() < 0.3
+            ? { op: 'clearAddrs', peer }
+            : { op: 'addAddrs', peer, addrs: batch(), ttl: ttlFor(peer) }
         )
         break
       case 5:
@@ -177,7 +189,7 @@ export function randomTrace(
                 peer,
                 seq: 1 + Math.floor(rnd() * 4),
                 addrs: addrsFor(peer).filter((a) => a !== ''),
-                ttl: pick(TTLS),
+                ttl: ttlFor(peer),
                 ...(rnd() < 0.1 ? { signer: (peer + 1) % peers } : {})
               }
             : { op: 'peerRecord', peer }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"slices"
 	"time"
 
@@ -10,15 +11,23 @@ import (
 	ma "github.com/multiformats/go-multiaddr"
 )
 
-// quiet is how long a take waits for one more addr before it decides the
-// stream has nothing ready. go hands each broadcast addr to the stream's
-// goroutine synchronously (AddAddrs returns only after the handoff), so every
-// addr is ready at once; the wait only bounds goroutine scheduling.
-const quiet = 200 * time.Millisecond
+// A take yields to the stream's goroutine until it has handed over everything
+// it holds. go hands each broadcast addr to that goroutine synchronously
+// (AddAddrs returns only after the handoff), so every addr is already in its
+// buffer: a take only has to let it run. The peerstore-trace mode runs on one
+// P (GOMAXPROCS 1), where runtime.Gosched runs every runnable goroutine before
+// returning; quiet is a last wait in case the goroutine is still not ready.
+const (
+	yields = 20
+	quiet  = 100 * time.Microsecond
+)
 
 type addrStream struct {
 	ch     <-chan ma.Multiaddr
 	cancel context.CancelFunc
+	// expiredAtOpen: expired, uncollected addrs go put in the stream's
+	// initial list (DIFFERENCES.md streamSkipsExpiredAddrs).
+	expiredAtOpen []string
 }
 
 func (r *traceRun) openStream(p peer.ID, id int) (any, error) {
@@ -26,7 +35,11 @@ func (r *traceRun) openStream(p peer.ID, id int) (any, error) {
 		return nil, fmt.Errorf("stream %d already open", id)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	r.streams[id] = &addrStream{ch: r.ps.AddrStream(ctx, p), cancel: cancel}
+	expired := expiredAddrs(r.ps, p, r.clk.Now())
+	r.streams[id] = &addrStream{ch: r.ps.AddrStream(ctx, p), cancel: cancel, expiredAtOpen: expired}
+	if len(expired) > 0 {
+		return map[string][]string{"expiredAtOpen": expired}, nil
+	}
 	return nil, nil
 }
 
@@ -38,18 +51,41 @@ func (r *traceRun) takeStream(id int) (any, error) {
 		return nil, fmt.Errorf("no stream %d", id)
 	}
 	got := []string{}
-	for {
-		select {
-		case a, open := <-s.ch:
-			if !open {
-				slices.Sort(got)
-				return got, nil
-			}
-			got = append(got, a.String())
-		case <-time.After(quiet):
-			slices.Sort(got)
-			return got, nil
+	done := func() (any, error) {
+		slices.Sort(got)
+		if len(s.expiredAtOpen) > 0 {
+			return map[string][]string{"addrs": got, "expiredAtOpen": s.expiredAtOpen}, nil
 		}
+		return got, nil
+	}
+	for {
+		// Yield first (the stream goroutine is runnable as soon as it has
+		// something to send), then wait for up to quiet.
+		a, open, ok := receiveNow(s.ch)
+		for i := 0; !ok && i < yields; i++ {
+			runtime.Gosched()
+			a, open, ok = receiveNow(s.ch)
+		}
+		if !ok {
+			select {
+			case a, open = <-s.ch:
+			case <-time.After(quiet):
+				return done()
+			}
+		}
+		if !open {
+			return done()
+		}
+		got = append(got, a.String())
+	}
+}
+
+func receiveNow(ch <-chan ma.Multiaddr) (ma.Multiaddr, bool, bool) {
+	select {
+	case a, open := <-ch:
+		return a, open, true
+	default:
+		return nil, true, false
 	}
 }
 

@@ -6,7 +6,7 @@ import (
 	"io"
 	"time"
 
-	mockclock "github.com/benbjohnson/clock"
+	mockclock "github.com/filecoin-project/go-clock"
 	"github.com/libp2p/go-flow-metrics"
 	"github.com/libp2p/go-libp2p/core/metrics"
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -79,6 +79,10 @@ func runBandwidthTrace(in io.Reader) ([]any, error) {
 				time.Sleep(settle)
 				remaining -= step
 			}
+			results = append(results, map[string]any{"op": op.Op})
+		case "readPeer":
+			// GetBandwidthForPeer creates a zero entry (DIFFERENCES.md readsCreateEntries).
+			bwc.GetBandwidthForPeer(peer.ID(op.Peer))
 			results = append(results, map[string]any{"op": op.Op})
 		case "stats":
 			byPeer := map[string]statsOut{}

@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/base64"
 	"fmt"
-	"slices"
 	"strconv"
 
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -31,12 +30,18 @@ func (r *traceRun) consumePeerRecord(op peerstoreOp) (any, error) {
 		return nil, fmt.Errorf("peerstore is not a CertifiedAddrBook")
 	}
 	rec, _ := untyped.(*peer.PeerRecord)
-	var prev, stale []string
+	var stale []string
 	if rec != nil {
-		prev = recordAddrs(cab.GetPeerRecord(rec.PeerID))
 		stale = staleTTLs(r.ps, rec.PeerID, rec.Addrs, ttl)
 	}
-	accepted, err := cab.ConsumePeerRecord(env, ttl)
+	var accepted bool
+	consume := func() { accepted, err = cab.ConsumePeerRecord(env, ttl) }
+	var tie []string
+	if rec != nil {
+		tie = r.watchEvictions(rec.PeerID, rec.Addrs, ttl, consume)
+	} else {
+		consume()
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -44,57 +49,10 @@ func (r *traceRun) consumePeerRecord(op peerstoreOp) (any, error) {
 	if accepted && len(stale) > 0 {
 		res["staleTtl"] = stale
 	}
-	if accepted && rec != nil {
-		// go master (#3487) would drop the previous record's addrs that the new
-		// one lacks; v0.48.0 keeps them. Report the live ones so the comparator
-		// can stop where the two behaviours part (it cannot see TTLs, so it also
-		// lists connected ones, which #3487 keeps: reporting more only stops the
-		// comparison earlier).
-		next := map[string]bool{}
-		for _, a := range rec.Addrs {
-			bare, _ := peer.SplitAddr(a)
-			if bare != nil {
-				next[bare.String()] = true
-			}
-		}
-		live := map[string]bool{}
-		for _, a := range r.ps.Addrs(rec.PeerID) {
-			live[a.String()] = true
-		}
-		drops := []string{}
-		for _, a := range prev {
-			if !next[a] && live[a] {
-				drops = append(drops, a)
-			}
-		}
-		if len(drops) > 0 {
-			res["headDrops"] = drops
-		}
+	if tie != nil {
+		res["capTie"] = tie
 	}
 	return res, nil
-}
-
-// recordAddrs lists the addrs of an envelope's PeerRecord, sorted; nil for no envelope.
-func recordAddrs(env *record.Envelope) []string {
-	if env == nil {
-		return nil
-	}
-	untyped, err := env.Record()
-	if err != nil {
-		return nil
-	}
-	rec, ok := untyped.(*peer.PeerRecord)
-	if !ok {
-		return nil
-	}
-	out := []string{}
-	for _, a := range rec.Addrs {
-		if bare, _ := peer.SplitAddr(a); bare != nil {
-			out = append(out, bare.String())
-		}
-	}
-	slices.Sort(out)
-	return out
 }
 
 // peerRecord reports GetPeerRecord: null, or the record's seq (a decimal

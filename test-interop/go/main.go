@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 )
 
 func main() {
@@ -27,6 +28,8 @@ func main() {
 	var err error
 	switch os.Args[1] {
 	case "peerstore-trace":
+		// One P: a take's runtime.Gosched then runs the stream goroutines (addrstream.go).
+		runtime.GOMAXPROCS(1)
 		if err := runPeerstoreTraces(in, os.Stdout); err != nil {
 			fail(err.Error())
 		}

@@ -35,6 +35,7 @@ type nodeCommand struct {
 	Addr  string `json:"addr"`
 	Peer  string `json:"peer"`
 	Bytes int    `json:"bytes"`
+	Count int    `json:"count"`
 }
 
 type statsJSON struct {
@@ -115,7 +116,7 @@ func dispatch(ctx context.Context, h host.Host, bwc *metrics.BandwidthCounter, c
 		return bandwidth(bwc), nil
 	}
 	switch cmd.Cmd {
-	case "echo", "ping", "peerstore", "disconnect":
+	case "echo", "ping", "pings", "peerstore", "disconnect":
 	default:
 		return nil, fmt.Errorf("unknown command %q", cmd.Cmd)
 	}
@@ -132,6 +133,8 @@ func dispatch(ctx context.Context, h host.Host, bwc *metrics.BandwidthCounter, c
 			return nil, res.Error
 		}
 		return map[string]float64{"rttMs": float64(res.RTT.Nanoseconds()) / 1e6}, nil
+	case "pings":
+		return pings(ctx, h, p, cmd.Count)
 	case "peerstore":
 		return peerstoreView(h, p)
 	case "disconnect":
@@ -250,4 +253,42 @@ func bandwidth(bwc *metrics.BandwidthCounter) any {
 		"byPeer":     byPeer,
 		"byProtocol": byProtocol,
 	}
+}
+
+// pings runs go's ping.Ping for count round trips and reports each RTT and the
+// peerstore's LatencyEWMA before and after, in ns: ping.Ping records every RTT
+// it delivers (RecordLatency before it sends the result), so the EWMA after is
+// go's for exactly these samples. The pinging stops (cancel) as soon as the
+// last one is read; a round trip that still completes is drained and listed.
+func pings(ctx context.Context, h host.Host, p peer.ID, count int) (any, error) {
+	if count <= 0 || count > 100 {
+		return nil, errors.New("count must be in [1, 100]")
+	}
+	before := h.Peerstore().LatencyEWMA(p).Nanoseconds()
+	pctx, cancel := context.WithCancel(ctx)
+	results := ping.Ping(pctx, h, p)
+	rtts := []int64{}
+	for len(rtts) < count {
+		res, open := <-results
+		if !open {
+			cancel()
+			return nil, errors.New("ping stopped early")
+		}
+		if res.Error != nil {
+			cancel()
+			return nil, res.Error
+		}
+		rtts = append(rtts, res.RTT.Nanoseconds())
+	}
+	cancel()
+	for res := range results {
+		if res.Error == nil {
+			rtts = append(rtts, res.RTT.Nanoseconds())
+		}
+	}
+	return map[string]any{
+		"rttNs":        rtts,
+		"ewmaBeforeNs": before,
+		"ewmaNs":       h.Peerstore().LatencyEWMA(p).Nanoseconds(),
+	}, nil
 }

@@ -5,10 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"slices"
 	"time"
 
-	mockclock "github.com/benbjohnson/clock"
 	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/peerstore"
@@ -27,6 +27,13 @@ type peerstoreTrace struct {
 	Local *int `json:"local,omitempty"`
 	// MaxProtocols, when set, is pstoremem.WithMaxProtocols.
 	MaxProtocols int `json:"maxProtocols,omitempty"`
+	// MaxAddrsPerPeer, when set, is pstoremem.WithMaxAddressesPerPeer (0 =
+	// off); unset keeps go's default (64).
+	MaxAddrsPerPeer *int `json:"maxAddrsPerPeer,omitempty"`
+	// GcRemovesBarePeers makes the "gc" op also apply peerscope's GC rule
+	// (a peer left with no live addr loses everything), with go's public
+	// calls, so the rest of the trace stays comparable.
+	GcRemovesBarePeers bool `json:"gcRemovesBarePeers,omitempty"`
 }
 
 type peerstoreOp struct {
@@ -39,7 +46,7 @@ type peerstoreOp struct {
 	Protocols []string        `json:"protocols,omitempty"`
 	Key       string          `json:"key,omitempty"`
 	Value     json.RawMessage `json:"value,omitempty"`
-	Ms        int64           `json:"ms,omitempty"`
+	Ms        float64         `json:"ms,omitempty"`
 	// Envelope is a base64 marshalled signed PeerRecord envelope.
 	Envelope string `json:"envelope,omitempty"`
 	// Stream names an AddrStream subscription within the trace.
@@ -61,12 +68,17 @@ func parseTTL(raw json.RawMessage) (time.Duration, error) {
 		}
 		return 0, fmt.Errorf("unknown symbolic ttl %q", s)
 	}
-	// Milliseconds, fractions allowed (AddressesExpire uses 100 µs).
+	// Milliseconds, fractions allowed (AddressesExpire uses 100 µs), to the
+	// nearest nanosecond (peerscope rounds the same way).
 	var ms float64
 	if err := json.Unmarshal(raw, &ms); err != nil {
 		return 0, fmt.Errorf("bad ttl %s", raw)
 	}
-	return time.Duration(ms * float64(time.Millisecond)), nil
+	return msDuration(ms), nil
+}
+
+func msDuration(ms float64) time.Duration {
+	return time.Duration(math.Round(ms * float64(time.Millisecond)))
 }
 
 // runPeerstoreTraces plays every trace in a JSON stream, each on a fresh
@@ -108,12 +120,15 @@ func runPeerstoreTrace(tr peerstoreTrace) ([]any, error) {
 		}
 		byID[ids[i]] = i
 	}
-	clk := mockclock.NewMock()
 	// Start at a fixed instant so traces are reproducible.
-	clk.Set(time.Unix(1_700_000_000, 0))
+	start := time.Unix(1_700_000_000, 0)
+	clk := &traceClock{now: start}
 	opts := []pstoremem.Option{pstoremem.WithClock(clk)}
 	if tr.MaxProtocols > 0 {
 		opts = append(opts, pstoremem.WithMaxProtocols(tr.MaxProtocols))
+	}
+	if tr.MaxAddrsPerPeer != nil {
+		opts = append(opts, pstoremem.WithMaxAddressesPerPeer(*tr.MaxAddrsPerPeer))
 	}
 	ps, err := pstoremem.NewPeerstore(opts...)
 	if err != nil {
@@ -128,7 +143,10 @@ func runPeerstoreTrace(tr peerstoreTrace) ([]any, error) {
 			return nil, err
 		}
 	}
-	run := &traceRun{ps: ps, clk: clk, keys: keys, byID: byID, streams: map[int]*addrStream{}}
+	run := &traceRun{
+		ps: ps, clk: clk, start: start, keys: keys, ids: ids, byID: byID, streams: map[int]*addrStream{},
+		capOn: tr.MaxAddrsPerPeer == nil || *tr.MaxAddrsPerPeer > 0, gcRule: tr.GcRemovesBarePeers, local: tr.Local,
+	}
 	defer run.closeStreams()
 
 	results := make([]any, 0, len(tr.Ops))
@@ -151,15 +169,21 @@ func runPeerstoreTrace(tr peerstoreTrace) ([]any, error) {
 }
 
 // peerless ops ignore their peer index.
-var peerless = map[string]bool{"advance": true, "consumePeerRecord": true, "peersWithKeys": true, "peers": true, "addrStreamTake": true, "addrStreamClose": true}
+var peerless = map[string]bool{"advance": true, "gc": true, "consumePeerRecord": true, "peersWithKeys": true, "peers": true, "addrStreamTake": true, "addrStreamClose": true}
 
 // traceRun is one trace's peerstore and what its ops refer to.
 type traceRun struct {
 	ps      peerstore.Peerstore
-	clk     *mockclock.Mock
+	clk     *traceClock
+	start   time.Time
 	keys    []crypto.PrivKey
+	ids     []peer.ID
 	byID    map[peer.ID]int
 	streams map[int]*addrStream
+	// capOn: the per-peer addr cap is on, so an add may evict (ties reported).
+	capOn  bool
+	gcRule bool
+	local  *int
 }
 
 // parseAddrs maps "" to a nil multiaddr, which go skips (NilAddrsDontBreak).
@@ -211,8 +235,10 @@ func (r *traceRun) apply(p peer.ID, op peerstoreOp) (any, error) {
 	ps, clk, keys, byID := r.ps, r.clk, r.keys, r.byID
 	switch op.Op {
 	case "advance":
-		clk.Add(time.Duration(op.Ms) * time.Millisecond)
+		clk.now = clk.now.Add(msDuration(op.Ms))
 		return nil, nil
+	case "gc":
+		return r.gc()
 	case "addAddrs", "setAddrs":
 		addrs, err := parseAddrs(op.Addrs)
 		if err != nil {
@@ -223,17 +249,27 @@ func (r *traceRun) apply(p peer.ID, op peerstoreOp) (any, error) {
 			return nil, err
 		}
 		if op.Op == "setAddrs" {
-			ps.SetAddrs(p, addrs, ttl)
+			tie := r.watchEvictions(p, addrs, ttl, func() { ps.SetAddrs(p, addrs, ttl) })
+			if tie != nil {
+				return map[string]any{"capTie": tie}, nil
+			}
 			return nil, nil
 		}
 		// Report expired, uncollected addrs this revives at an older TTL: a go
 		// behaviour peerscope deliberately lacks (DIFFERENCES.md).
 		stale := staleTTLs(ps, p, addrs, ttl)
-		ps.AddAddrs(p, addrs, ttl)
+		tie := r.watchEvictions(p, addrs, ttl, func() { ps.AddAddrs(p, addrs, ttl) })
+		res := map[string]any{}
 		if len(stale) > 0 {
-			return map[string][]string{"staleTtl": stale}, nil
+			res["staleTtl"] = stale
 		}
-		return nil, nil
+		if tie != nil {
+			res["capTie"] = tie
+		}
+		if len(res) == 0 {
+			return nil, nil
+		}
+		return res, nil
 	case "updateAddrs":
 		oldTTL, err := parseTTL(op.OldTTL)
 		if err != nil {
@@ -243,23 +279,8 @@ func (r *traceRun) apply(p peer.ID, op peerstoreOp) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		// Report addrs that were expired but not yet collected and that this
-		// call brought back: a go behaviour peerscope deliberately lacks.
-		before := map[string]bool{}
-		for _, a := range ps.Addrs(p) {
-			before[a.String()] = true
-		}
 		ps.UpdateAddrs(p, oldTTL, newTTL)
-		revived := []string{}
-		for _, a := range sortedAddrs(ps.Addrs(p)) {
-			if !before[a] {
-				revived = append(revived, a)
-			}
-		}
-		if len(revived) == 0 {
-			return nil, nil
-		}
-		return map[string][]string{"revived": revived}, nil
+		return nil, nil
 	case "clearAddrs":
 		ps.ClearAddrs(p)
 		return nil, nil
@@ -320,7 +341,7 @@ func (r *traceRun) apply(p peer.ID, op peerstoreOp) (any, error) {
 		}
 		return v, nil
 	case "recordLatency":
-		ps.RecordLatency(p, time.Duration(op.Ms)*time.Millisecond)
+		ps.RecordLatency(p, msDuration(op.Ms))
 		return nil, nil
 	case "latency":
 		return float64(ps.LatencyEWMA(p)) / float64(time.Millisecond), nil
@@ -330,7 +351,11 @@ func (r *traceRun) apply(p peer.ID, op peerstoreOp) (any, error) {
 	case "peersWithKeys":
 		return r.indices(ps.PeersWithKeys()), nil
 	case "peers":
-		return r.indices(ps.Peers()), nil
+		// anyRecord: the peers holding anything (DIFFERENCES.md peersListsEveryRecord).
+		return map[string][]int{"peers": r.indices(ps.Peers()), "anyRecord": r.anyRecord()}, nil
+	case "addPrivKey":
+		// Only for DIFFERENCES.md privateKeyLocalOnly's demonstration: peerscope has no such call.
+		return nil, ps.AddPrivKey(p, keys[op.Peer])
 	case "privKey":
 		sk := ps.PrivKey(p)
 		if sk == nil {
@@ -359,3 +384,117 @@ func protocolIDs(in []string) []protocol.ID {
 	}
 	return out
 }
+
+// anyRecord lists the trace's peers that hold anything: a key, an addr entry
+// (expired or not), protocols, metadata or a latency.
+func (r *traceRun) anyRecord() []int {
+	out := []int{}
+	keyed := map[peer.ID]bool{}
+	for _, q := range r.ps.PeersWithKeys() {
+		keyed[q] = true
+	}
+	for i, q := range r.ids {
+		protos, _ := r.ps.GetProtocols(q)
+		if keyed[q] || len(storedAddrs(r.ps, q)) > 0 || len(protos) > 0 || hasMetadata(r.ps, q) || hasLatency(r.ps, q) {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// gc runs what pstoremem's 1-minute GC does (its ticker is real time, so a
+// trace never sees it): every expired addr in its expiry heap is deleted, and
+// a peer's signed record goes with its last addr. SetAddrs(addr, -1) is
+// exactly that delete. An expired addr outside the heap (a connected addr
+// lowered by UpdateAddrs, reference §9.1) stays: reported as keptExpired.
+// With gcRule, peerscope's rule follows: a peer other than the local one left
+// with no addr loses everything (RemovePeer and ClearAddrs). Reports the peers
+// that held something before and nothing after.
+func (r *traceRun) gc() (any, error) {
+	before := r.anyRecord()
+	now := r.clk.Now()
+	kept := []string{}
+	for _, q := range r.ids {
+		for _, e := range storedAddrs(r.ps, q) {
+			if now.Before(e.expiry) {
+				continue
+			}
+			if e.inHeap {
+				r.ps.SetAddrs(q, []ma.Multiaddr{e.addr}, -1)
+			} else {
+				kept = append(kept, e.addr.String())
+			}
+		}
+	}
+	if r.gcRule {
+		for i, q := range r.ids {
+			if r.local != nil && *r.local == i {
+				continue
+			}
+			if len(storedAddrs(r.ps, q)) == 0 {
+				r.ps.RemovePeer(q)
+				r.ps.ClearAddrs(q)
+			}
+		}
+	}
+	after := map[int]bool{}
+	for _, i := range r.anyRecord() {
+		after[i] = true
+	}
+	dropped := []int{}
+	for _, i := range before {
+		if !after[i] {
+			dropped = append(dropped, i)
+		}
+	}
+	if len(kept) > 0 {
+		slices.Sort(kept)
+		return map[string]any{"dropped": dropped, "keptExpired": kept}, nil
+	}
+	return map[string][]int{"dropped": dropped}, nil
+}
+
+// watchEvictions runs an add of addrs at ttl under the per-peer cap and, when
+// an addr is missing afterwards (one held before, or one of the add's own,
+// evicted within the call) whose expiry an addr still held shares (go picks
+// among them in map order), returns p's addr state after it (addrState), so
+// the comparator can check whether peerscope's choice ended in the same state.
+// nil otherwise. An addr the op drops by rule (a record's) may be reported
+// too: the comparator then finds the states equal.
+func (r *traceRun) watchEvictions(p peer.ID, addrs []ma.Multiaddr, ttl time.Duration, add func()) []string {
+	if !r.capOn || ttl <= 0 {
+		add()
+		return nil
+	}
+	candidates := storedAddrs(r.ps, p)
+	if ttl < peerstore.ConnectedAddrTTL {
+		exp := r.clk.Now().Add(ttl)
+		for _, a := range addrs {
+			if bare, id := peer.SplitAddr(a); bare != nil && (id == "" || id == p) {
+				candidates = append(candidates, addrEntry{addr: bare, ttl: ttl, expiry: exp})
+			}
+		}
+	}
+	add()
+	kept := map[string]bool{}
+	expiries := map[int64]bool{}
+	for _, e := range storedAddrs(r.ps, p) {
+		kept[e.addr.String()] = true
+		if e.ttl < peerstore.ConnectedAddrTTL {
+			expiries[e.expiry.UnixNano()] = true
+		}
+	}
+	for _, e := range candidates {
+		if !kept[e.addr.String()] && e.ttl < peerstore.ConnectedAddrTTL && expiries[e.expiry.UnixNano()] {
+			return addrState(r.ps, p, r.start)
+		}
+	}
+	return nil
+}
+
+// traceClock is the peerstore's clock (pstoremem only asks it for Now). A
+// mock clock's Add sleeps a millisecond to let its timers fire; pstoremem has
+// none on it, so a plain field does.
+type traceClock struct{ now time.Time }
+
+func (c *traceClock) Now() time.Time { return c.now }

@@ -103,6 +103,14 @@ export class GoNode {
     return this.command('ping', { peer })
   }
 
+  /**
+   * go's ping.Ping for `count` round trips: each RTT and go's LatencyEWMA for the peer before and after, in
+   * ns (go records every RTT it delivers, so the EWMA after is go's for exactly these samples).
+   */
+  pings(peer: string, count: number): Promise<{ rttNs: number[]; ewmaBeforeNs: number; ewmaNs: number }> {
+    return this.command('pings', { peer, count })
+  }
+
   peerstore(peer: string): Promise<GoPeerView> {
     return this.command('peerstore', { peer })
   }

@@ -13,6 +13,7 @@ import {
   RecentlyConnectedAddrTTL,
   TempAddrTTL
 } from '@peerscope/peerstore-level'
+import { MemoryLevel } from 'memory-level'
 import type { OpResult, PeerstoreOp, PeerstoreTrace, TraceTtl } from './trace.ts'
 
 /** The go peerstore-trace program starts its mock clock at this instant. */
@@ -33,8 +34,11 @@ function ttlMs(ttl: TraceTtl): number {
   }
 }
 
-/** How long a take waits for one more addr: peerscope announces synchronously, so this only covers microtasks. */
-const STREAM_QUIET_MS = 20
+/**
+ * A take waits one turn of the event loop for one more addr: peerscope announces synchronously and a stream
+ * hands an addr over in microtasks, which all run before the turn ends. No result depends on timing.
+ */
+const nextTurn = (): Promise<'quiet'> => new Promise((resolve) => setImmediate(() => resolve('quiet')))
 
 interface OpenStream {
   iterator: AsyncGenerator<Multiaddr>
@@ -52,8 +56,15 @@ function parseAddrs(addrs: readonly string[]): Array<Multiaddr | null> {
   return addrs.map((a) => (a === '' ? null : multiaddr(a)))
 }
 
-/** Plays a trace against @peerscope/peerstore-level on a real LevelDB in a temp dir. */
-export async function playPeerscope(trace: PeerstoreTrace): Promise<OpResult[]> {
+/**
+ * Plays a trace against @peerscope/peerstore-level: on a real LevelDB in a temp dir (the write-ahead journal
+ * included), or on memory-level (`memory`: the same store over an in-memory database, a tenth of the cost of
+ * opening and closing a LevelDB directory).
+ */
+export async function playPeerscope(
+  trace: PeerstoreTrace,
+  options: { memory?: boolean } = {}
+): Promise<OpResult[]> {
   const keys: PrivateKey[] = trace.keys.map((k) => privateKeyFromProtobuf(Buffer.from(k, 'base64')))
   // Ids parsed from their string form, as a remote peer's id arrives: an RSA PeerId made from a key would
   // carry that key, which go's peer.ID (bytes) never does.
@@ -62,14 +73,16 @@ export async function playPeerscope(trace: PeerstoreTrace): Promise<OpResult[]> 
   const indices = (peers: PeerId[]): number[] =>
     peers.map((p) => index.get(p.toString()) ?? -1).sort((a, b) => a - b)
   let now = START_MS
-  const dir = mkdtempSync(join(tmpdir(), 'peerscope-interop-'))
+  const dir = options.memory === true ? undefined : mkdtempSync(join(tmpdir(), 'peerscope-interop-'))
+  const capOn = trace.maxAddrsPerPeer !== 0
   const store = await openPeerStore({
-    path: dir,
+    ...(dir === undefined ? { db: new MemoryLevel() } : { path: dir }),
     clock: () => now,
-    gc: { interval: 0 },
-    // go-libp2p v0.48.0 has no per-peer addr cap (DIFFERENCES.md perPeerAddrCap).
+    // The exact model: GC runs only at `gc` ops, without peerscope's bare-peer rule. Defaults otherwise (the
+    // background GC is real time, 10 min: it never runs within a trace either).
+    ...(trace.gcRemovesBarePeers === true ? {} : { gc: { interval: 0, removeBarePeers: false } }),
     limits: {
-      maxAddrsPerPeer: 0,
+      ...(trace.maxAddrsPerPeer === undefined ? {} : { maxAddrsPerPeer: trace.maxAddrsPerPeer }),
       ...(trace.maxProtocols === undefined ? {} : { maxProtocols: trace.maxProtocols })
     },
     // DIFFERENCES.md privateKeyLocalOnly: the local key is given at open.
@@ -79,23 +92,62 @@ export async function playPeerscope(trace: PeerstoreTrace): Promise<OpResult[]> 
   const results: OpResult[] = []
   try {
     for (const op of trace.ops) {
+      let r: OpResult
       try {
-        results.push({ op: op.op, result: await apply(op) })
+        r = { op: op.op, result: await apply(op) }
       } catch (err) {
-        results.push({ op: op.op, error: (err as Error).message })
+        r = { op: op.op, error: (err as Error).message }
       }
+      const written = writtenPeer(op)
+      if (capOn && written !== undefined) r.state = addrState(written)
+      results.push(r)
     }
   } finally {
     for (const s of streams.values()) s.abort.abort()
     await store.close()
-    rmSync(dir, { recursive: true, force: true })
+    if (dir !== undefined) rmSync(dir, { recursive: true, force: true })
   }
   return results
+
+  /** The peer whose addrs an op may have written under the per-peer cap (an eviction tie is checked on it). */
+  function writtenPeer(op: PeerstoreOp): PeerId | undefined {
+    if (op.op === 'addAddrs' || op.op === 'setAddrs' || op.op === 'consumePeerRecord') return ids[op.peer]
+    return undefined
+  }
+
+  /** The Go program's `addrState`: "<addr> <ttl ns | connected | permanent> <expiry ns since start | never>". */
+  function addrState(peer: PeerId): string[] {
+    const out: string[] = []
+    for (const a of store.entryFor(peer)?.addrs.values() ?? []) {
+      const ttl =
+        a.ttl === ConnectedAddrTTL
+          ? 'connected'
+          : a.ttl === PermanentAddrTTL
+            ? 'permanent'
+            : String(Math.round(a.ttl * 1e6))
+      const expiry = Number.isFinite(a.expiresAt)
+        ? String((a.expiresAt - START_MS) * 1e6 + (a.expiresAtNs ?? 0))
+        : 'never'
+      out.push(`${a.multiaddr} ${ttl} ${expiry}`)
+    }
+    return out.sort()
+  }
+
+  /** The trace's peers holding anything. */
+  function listed(): number[] {
+    return indices(store.peers())
+  }
 
   async function apply(op: PeerstoreOp): Promise<unknown> {
     if (op.op === 'advance') {
       now += op.ms
       return null
+    }
+    if (op.op === 'gc') {
+      const before = listed()
+      await store.gc()
+      const after = new Set(listed())
+      return { dropped: before.filter((i) => !after.has(i)) }
     }
     const peer = ids[op.peer ?? 0] as PeerId
     switch (op.op) {
@@ -162,6 +214,9 @@ export async function playPeerscope(trace: PeerstoreTrace): Promise<OpResult[]> 
         return indices(store.peersWithKeys())
       case 'peers':
         return indices(store.peers())
+      case 'addPrivKey':
+        // DIFFERENCES.md privateKeyLocalOnly: only the local peer's key, given at open.
+        throw new Error('peerscope stores no private key but the local one (given at open)')
       case 'privKey': {
         const key = store.privKey(peer)
         return key === undefined ? null : b64(privateKeyToProtobuf(key))
@@ -203,12 +258,7 @@ export async function playPeerscope(trace: PeerstoreTrace): Promise<OpResult[]> 
     const got: string[] = []
     for (;;) {
       const next = s.pending ?? s.iterator.next()
-      let timer: NodeJS.Timeout | undefined
-      const quiet = new Promise<'quiet'>((resolve) => {
-        timer = setTimeout(() => resolve('quiet'), STREAM_QUIET_MS)
-      })
-      const r = await Promise.race([next, quiet])
-      clearTimeout(timer)
+      const r = await Promise.race([next, nextTurn()])
       if (r === 'quiet') {
         s.pending = next
         break

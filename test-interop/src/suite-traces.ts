@@ -12,7 +12,7 @@ import {
 } from './trace.ts'
 
 /**
- * One hand-written trace per case of go-libp2p v0.48.0's peerstore suites
+ * One hand-written trace per case of go-libp2p v0.52.0's peerstore suites
  * (`p2p/host/peerstore/test/{addr_book,keybook,peerstore}_suite.go`, reference §8), with the results go
  * gives for the ops its case asserts on. `test/go-peerstore-trace.test.ts` checks `expect` against go;
  * `test/compare-suite-traces.test.ts` plays each trace on go and on peerscope and compares every op.
@@ -335,14 +335,13 @@ export async function suiteTraces(keys: string[]): Promise<SuiteTrace[]> {
           { ...wrongKey, op: 'consumePeerRecord', ttl: SEC },
           'signing key does not match PeerID in PeerRecord'
         )
-    // go's case as written. v0.48.0 keeps the addrs the subset record lacks (10 remain); peerscope drops
-    // them as go master does (DIFFERENCES.md recordReplacesCertifiedAddrs), so the comparison stops there.
+    // go's case as written: since v0.52.0 (#3487) the subset record drops the two addrs it lacks (8 remain).
     add(
       'AddrBook/CertifiedAddresses',
       closing(
         opening()
-          .consume(rec4, HOUR, { accepted: true, headDrops: gen(3, 5) })
-          .addrs(0, all)
+          .consume(rec4, HOUR, { accepted: true })
+          .addrs(0, [...gen(0, 3), ...uncertified])
       )
     )
     // The same case without the subset record, so every later step is compared too; plus the equal-seq rule.
@@ -469,7 +468,12 @@ export async function suiteTraces(keys: string[]): Promise<SuiteTrace[]> {
     for (let i = 0; i < 10; i++) b.add(i, [a[i] as string], 'permanent')
     add(
       'Peerstore/BasicPeerstore',
-      b.read({ op: 'peers' }, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]).addrs(0, a.slice(0, 1))
+      b
+        .read(
+          { op: 'peers' },
+          { peers: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], anyRecord: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9] }
+        )
+        .addrs(0, a.slice(0, 1))
     )
   }
   {

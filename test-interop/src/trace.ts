@@ -28,6 +28,8 @@ export type PeerstoreOp =
       peer: number
     }
   | { op: 'privKey' | 'peerRecord'; peer: number }
+  /** go `AddPrivKey` for any peer; peerscope has no such call (DIFFERENCES.md privateKeyLocalOnly). */
+  | { op: 'addPrivKey'; peer: number }
   | { op: 'peersWithAddrs'; peer: number }
   | { op: 'peersWithKeys' | 'peers'; peer?: number }
   | {
@@ -40,6 +42,7 @@ export type PeerstoreOp =
   | { op: 'recordLatency'; peer: number; ms: number }
   | ConsumePeerRecordOp
   | { op: 'addrStreamOpen'; peer: number; stream: number }
+  | { op: 'gc'; peer?: number }
   | { op: 'addrStreamTake' | 'addrStreamClose'; peer?: number; stream: number }
 
 /**
@@ -68,6 +71,31 @@ export interface PeerstoreTrace {
   local?: number
   /** The per-peer protocol limit (go `WithMaxProtocols`, peerscope `limits.maxProtocols`). */
   maxProtocols?: number
+  /**
+   * The per-peer cap on unconnected addrs (go `WithMaxAddressesPerPeer`, peerscope `limits.maxAddrsPerPeer`);
+   * 0 = off; unset = each side's default (64 on both).
+   */
+  maxAddrsPerPeer?: number
+  /**
+   * The `gc` op applies peerscope's GC rule (a peer other than the local one left with no addr loses
+   * everything): peerscope opens with its default GC options and go applies the rule with its own public
+   * calls (DIFFERENCES.md `gcRemovesBarePeers`). Unset: peerscope opens with `removeBarePeers: false`.
+   */
+  gcRemovesBarePeers?: boolean
+}
+
+/** The two configurations every comparison runs in. */
+export type StoreConfig = 'exact' | 'defaults'
+
+/**
+ * `exact`: go's model, with the per-peer cap and peerscope's GC rule off (background GC is off on both
+ * sides; `gc` ops run each side's collection). `defaults`: each store as a user gets it (per-peer cap 64 on
+ * both, peerscope's GC rule on).
+ */
+export function configure<T extends PeerstoreTrace>(trace: T, config: StoreConfig): T {
+  return config === 'exact'
+    ? { ...trace, maxAddrsPerPeer: 0, gcRemovesBarePeers: false }
+    : { ...trace, maxAddrsPerPeer: undefined, gcRemovesBarePeers: true }
 }
 
 /** What each side reports for one op. */
@@ -75,6 +103,11 @@ export interface OpResult {
   op: string
   result?: unknown
   error?: string
+  /**
+   * peerscope only, after an addr write while the per-peer cap is on: the peer's stored addrs (expired ones
+   * included) in the Go program's `addrState` form, checked when go reports an eviction tie.
+   */
+  state?: string[]
 }
 
 export interface KeySet {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { BandwidthCounter, type Stats } from '@peerscope/metrics'
-import { goSkipReason, runGoTrace } from '../src/go-binary.ts'
+import { goSkipReason, runGoTraceAsync } from '../src/go-binary.ts'
 import { prng } from '../src/random-trace.ts'
 
 // The same stream of bandwidth events played on go-libp2p's BandwidthCounter (mock clock) and on
@@ -15,6 +15,8 @@ const skip = goSkipReason()
 if (skip !== undefined) console.log(`# skipped: ${skip}`)
 
 const TRACES = Number(process.env.INTEROP_BANDWIDTH_TRACES ?? 30)
+/** Traces with silences of 30-60 s: meters decay to go's idle threshold, unregister, and register again. */
+const IDLE_TRACES = Number(process.env.INTEROP_IDLE_TRACES ?? 30)
 const SEED = Number(process.env.INTEROP_SEED ?? Date.now() % 2 ** 31)
 const PEERS = ['peer-a', 'peer-b', 'peer-c']
 const PROTOCOLS = ['/echo/1', '/kad/1']
@@ -36,17 +38,41 @@ interface GoSnapshot {
   byProtocol: Record<string, GoStats>
 }
 
-/** A trace of `steps` seconds; each second carries 0-3 events, then a sweep and a read. */
+/** Seconds of a trace: true = busy (1-3 events), false = silent. */
+type Plan = (rnd: () => number) => boolean[]
+
+/** `steps` seconds, 30% of them silent: meters decay. */
+const shortPlan =
+  (steps: number): Plan =>
+  (rnd) =>
+    Array.from({ length: steps }, () => rnd() >= 0.3)
+
+/**
+ * 3-4 bursts of 1-4 busy seconds, each followed by 30-60 silent ones: long enough for go-flow-metrics to
+ * unregister an idle meter (rate <= 1e-13, about 30 s) and for the next burst to register it again, which
+ * does not count that burst's first bytes in the rate.
+ */
+const idlePlan: Plan = (rnd) => {
+  const plan: boolean[] = []
+  const bursts = 3 + Math.floor(rnd() * 2)
+  for (let b = 0; b < bursts; b++) {
+    for (let i = 1 + Math.floor(rnd() * 4); i > 0; i--) plan.push(true)
+    for (let i = 30 + Math.floor(rnd() * 31); i > 0; i--) plan.push(false)
+  }
+  return plan
+}
+
+/** A trace second by second; each busy second carries 1-3 events, then a sweep and a read. */
 function randomTrace(
   seed: number,
-  steps: number
+  plan: Plan
 ): { go: GoOp[]; play: (c: BandwidthCounter, tick: () => void) => Snapshot[] } {
   const rnd = prng(seed)
   const go: GoOp[] = []
   const script: Array<{ dir: 'sent' | 'recv'; bytes: number; peer: string; protocol: string } | 'second'> = []
-  for (let s = 0; s < steps; s++) {
-    // Some seconds are silent, so meters decay and go idle on both sides.
-    const events = rnd() < 0.3 ? 0 : 1 + Math.floor(rnd() * 3)
+  // One burst uses a subset of the peers and protocols, so some meters idle while others run.
+  for (const busy of plan(rnd)) {
+    const events = busy ? 1 + Math.floor(rnd() * 3) : 0
     for (let e = 0; e < events; e++) {
       const event = {
         dir: rnd() < 0.5 ? ('sent' as const) : ('recv' as const),
@@ -109,37 +135,80 @@ function compare(where: string, go: GoStats | undefined, ours: GoStats | undefin
   }
 }
 
-describe('bandwidth: go-libp2p BandwidthCounter vs @peerscope/metrics', { skip }, () => {
-  it(`${TRACES} seeded random traces agree after every sweep (seed ${SEED})`, () => {
-    let compared = 0
-    for (let t = 0; t < TRACES; t++) {
-      const seed = SEED + t
-      const trace = randomTrace(seed, 12)
-      const goOut = runGoTrace('bandwidth-trace', { ops: trace.go }) as Array<{
-        op: string
-        result?: GoSnapshot
-      }>
-      const goSnapshots = goOut.filter((r) => r.op === 'stats').map((r) => r.result!)
-      let now = 0
-      const counter = new BandwidthCounter({ clock: () => now })
-      const ours = trace.play(counter, () => {
-        now += 1000
-        counter.tick()
-      })
-      assert.equal(ours.length, goSnapshots.length)
-      for (const [i, g] of goSnapshots.entries()) {
-        const o = ours[i]!
-        const where = `seed ${seed} (replay: INTEROP_SEED=${seed} INTEROP_BANDWIDTH_TRACES=1), second ${i + 1}:`
-        compare(`${where} totals`, g.totals, o.totals)
-        for (const peer of PEERS) compare(`${where} peer ${peer}`, g.byPeer[peer], o.byPeer[peer])
-        for (const protocol of PROTOCOLS) {
-          compare(`${where} protocol ${protocol}`, g.byProtocol[protocol], o.byProtocol[protocol])
-        }
-        compared++
-      }
+interface Run {
+  seed: number
+  trace: ReturnType<typeof randomTrace>
+  goOut: Promise<unknown>
+}
+
+/** Plays traces on go, several processes at once (each mostly waits on its sweeper), and on peerscope. */
+async function compareTraces(label: string, count: number, plan: Plan, seedOffset: number): Promise<number> {
+  const runs: Run[] = []
+  let compared = 0
+  let idled = 0
+  for (let t = 0; t < count; t++) {
+    const seed = SEED + seedOffset + t
+    const trace = randomTrace(seed, plan)
+    runs.push({ seed, trace, goOut: Promise.resolve(undefined) })
+  }
+  // At most GO_PROCESSES go processes at a time.
+  const queue = [...runs]
+  const worker = async (): Promise<void> => {
+    for (let run = queue.shift(); run !== undefined; run = queue.shift()) {
+      run.goOut = runGoTraceAsync('bandwidth-trace', { ops: run.trace.go })
+      await run.goOut
     }
-    console.log(
-      `# bandwidth: ${TRACES} traces, ${compared} sweeps compared (totals, 3 peers, 2 protocols each)`
-    )
+  }
+  await Promise.all(Array.from({ length: GO_PROCESSES }, worker))
+  for (const { seed, trace, goOut } of runs) {
+    const goSnapshots = ((await goOut) as Array<{ op: string; result?: GoSnapshot }>)
+      .filter((r) => r.op === 'stats')
+      .map((r) => r.result!)
+    let now = 0
+    const counter = new BandwidthCounter({ clock: () => now })
+    const ours = trace.play(counter, () => {
+      now += 1000
+      counter.tick()
+    })
+    assert.equal(ours.length, goSnapshots.length)
+    for (const [i, g] of goSnapshots.entries()) {
+      // A meter that go unregistered: its rate was above 0 and is exactly 0 now.
+      const before = goSnapshots[i - 1]
+      if (before !== undefined) {
+        for (const peer of PEERS) {
+          if ((before.byPeer[peer]?.rateOut ?? 0) > 0 && g.byPeer[peer]?.rateOut === 0) idled++
+        }
+      }
+      const o = ours[i]!
+      const only =
+        seedOffset === 0
+          ? 'INTEROP_BANDWIDTH_TRACES=1 INTEROP_IDLE_TRACES=0'
+          : 'INTEROP_IDLE_TRACES=1 INTEROP_BANDWIDTH_TRACES=0'
+      const where = `seed ${seed} (replay: INTEROP_SEED=${seed - seedOffset} ${only}), second ${i + 1}:`
+      compare(`${where} totals`, g.totals, o.totals)
+      for (const peer of PEERS) compare(`${where} peer ${peer}`, g.byPeer[peer], o.byPeer[peer])
+      for (const protocol of PROTOCOLS) {
+        compare(`${where} protocol ${protocol}`, g.byProtocol[protocol], o.byProtocol[protocol])
+      }
+      compared++
+    }
+  }
+  console.log(
+    `# bandwidth ${label}: ${count} traces (seed ${SEED + seedOffset}), ${compared} sweeps compared (totals, 3 peers, 2 protocols each); ${idled} per-peer meters went idle in go`
+  )
+  return idled
+}
+
+const GO_PROCESSES = 6
+
+describe('bandwidth: go-libp2p BandwidthCounter vs @peerscope/metrics', { skip }, () => {
+  it(`${TRACES} seeded random traces of 12 s agree after every sweep (seed ${SEED})`, async () => {
+    await compareTraces('12 s', TRACES, shortPlan(12), 0)
+  })
+
+  it(`${IDLE_TRACES} seeded traces with 30-60 s silences (idle, re-registration) agree after every sweep`, async () => {
+    const idled = await compareTraces('silences', IDLE_TRACES, idlePlan, 1_000_000)
+    // The silences are long enough: go unregistered meters (and the next burst registered them again).
+    if (IDLE_TRACES >= 10) assert.ok(idled > 0, 'no meter went idle in go')
   })
 })

@@ -1,14 +1,13 @@
 import assert from 'node:assert/strict'
-import { before, describe, it } from 'node:test'
-import { comparableLength, firstMismatch, partsAt } from '../src/differences.ts'
-import { goSkipReason, runGoPeerstoreTraces } from '../src/go-binary.ts'
-import { playPeerscope } from '../src/play-peerscope.ts'
+import { describe, it } from 'node:test'
+import { compareInConfig, describeMismatch, summarise, type TraceOutcome } from '../src/compare.ts'
+import { goSkipReason } from '../src/go-binary.ts'
 import { type SuiteTrace, suiteKeys, suiteTraces } from '../src/suite-traces.ts'
-import type { OpResult } from '../src/trace.ts'
+import type { StoreConfig } from '../src/trace.ts'
 
-// Every case of go-libp2p v0.48.0's AddrBook, KeyBook and Peerstore suites as a hand-written trace
+// Every case of go-libp2p v0.52.0's AddrBook, KeyBook and Peerstore suites as a hand-written trace
 // (src/suite-traces.ts), played on go's pstoremem and on @peerscope/peerstore-level (LevelDB in a temp
-// dir) and compared op by op; only the differences in DIFFERENCES.md are accounted for.
+// dir) and compared op by op in both configurations; only the differences in DIFFERENCES.md are accounted for.
 const skip = goSkipReason()
 if (skip !== undefined) console.log(`# skipped: ${skip}`)
 
@@ -16,38 +15,40 @@ if (skip !== undefined) console.log(`# skipped: ${skip}`)
 const keys = skip === undefined ? await suiteKeys() : []
 const traces: SuiteTrace[] = skip === undefined ? await suiteTraces(keys) : []
 
-describe('go-libp2p peerstore suites as traces: peerscope vs go-libp2p pstoremem', { skip }, () => {
-  let go: OpResult[][] = []
-  let compared = 0
-  const cut: string[] = []
+for (const config of ['exact', 'defaults'] as StoreConfig[]) {
+  describe(`go-libp2p peerstore suites as traces: peerscope vs go-libp2p pstoremem (${config})`, {
+    skip
+  }, () => {
+    let outcomes: Promise<TraceOutcome[]> | undefined
+    const played = (): Promise<TraceOutcome[]> => {
+      outcomes ??= compareInConfig(
+        traces.map((t) => t.trace),
+        config
+      )
+      return outcomes
+    }
 
-  before(() => {
-    go = runGoPeerstoreTraces(traces.map((t) => t.trace)) as OpResult[][]
-    assert.equal(go.length, traces.length)
-  })
+    for (const [i, t] of traces.entries()) {
+      it(t.name, async () => {
+        const o = (await played())[i] as TraceOutcome
+        if (o.comparison.mismatch !== undefined) assert.fail(describeMismatch(o, t.name))
+      })
+    }
 
-  for (const [i, t] of traces.entries()) {
-    it(t.name, async () => {
-      const goResults = go[i] as OpResult[]
-      const length = comparableLength(goResults)
-      if (length < goResults.length) {
-        cut.push(`${t.name} at op ${length - 1} (${partsAt(goResults[length - 1] as OpResult)})`)
-      }
-      const ours = (await playPeerscope(t.trace)).slice(0, length)
-      const mismatch = firstMismatch(goResults.slice(0, length), ours)
-      if (mismatch !== undefined) {
-        assert.fail(
-          `op ${mismatch.index} (${mismatch.op}): go ${JSON.stringify(mismatch.go)} vs peerscope ${JSON.stringify(mismatch.peerscope)}\nops: ${JSON.stringify(t.trace.ops.slice(0, mismatch.index + 1).map(({ op, ...rest }) => ({ op, ...rest, envelope: undefined })))}`
+    it('every trace was compared', async () => {
+      const all = await played()
+      const s = summarise(all)
+      const cut = all
+        .map((o, i) =>
+          o.comparison.cut === undefined
+            ? undefined
+            : `${traces[i]?.name} at op ${o.comparison.cut.at} (${o.comparison.cut.why})`
         )
-      }
-      compared += ours.length
+        .filter((c) => c !== undefined)
+      console.log(
+        `# ${config}: ${s.traces} suite traces, ${s.compared} of ${s.ops} ops compared; cut short: ${cut.join('; ') || 'none'}`
+      )
+      assert.ok(s.compared > 0)
     })
-  }
-
-  it('every trace was compared', () => {
-    console.log(
-      `# compared ${traces.length} suite traces, ${compared} ops; cut short: ${cut.join('; ') || 'none'}`
-    )
-    assert.ok(compared > 0)
   })
-})
+}

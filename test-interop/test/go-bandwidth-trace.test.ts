@@ -24,7 +24,7 @@ function snapshots(ops: unknown[]): Snapshot[] {
   return out.filter((r) => r.op === 'stats').map((r) => r.result as Snapshot)
 }
 
-describe('go bandwidth-trace (go-libp2p v0.48.0 BandwidthCounter)', { skip }, () => {
+describe('go bandwidth-trace (go-libp2p v0.52.0 BandwidthCounter)', { skip }, () => {
   it('totals lag a sweep; stream logs count per peer and protocol, not in totals', () => {
     const [before, after] = snapshots([
       { op: 'sent', bytes: 1000, peer: 'p1', protocol: '/echo' },

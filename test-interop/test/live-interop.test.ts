@@ -10,13 +10,14 @@ import { ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
 import { multiaddr } from '@multiformats/multiaddr'
 import type { PeerscopeMetrics } from '@peerscope/metrics'
-import { ConnectedAddrTTL, RecentlyConnectedAddrTTL } from '@peerscope/peerstore-level'
+import { ConnectedAddrTTL, openPeerStore, RecentlyConnectedAddrTTL } from '@peerscope/peerstore-level'
 import { peerscope } from '@peerscope/swarm-adapter'
 import { createLibp2p } from 'libp2p'
+import { MemoryLevel } from 'memory-level'
 import { goSkipReason } from '../src/go-binary.ts'
 import { echoPattern, type GoBandwidth, GoNode, type GoStats } from '../src/go-node.ts'
 
-// A peerscope JS node and a go-libp2p v0.48.0 host over tcp+noise+yamux on 127.0.0.1 (issue 6, live interop).
+// A peerscope JS node and a go-libp2p v0.52.0 host over tcp+noise+yamux on 127.0.0.1 (issue 6, live interop).
 const skip = goSkipReason()
 if (skip !== undefined) console.log(`# skipped: ${skip}`)
 
@@ -89,7 +90,7 @@ function delta(start: GoBandwidth, end: GoBandwidth, pick: (b: GoBandwidth) => G
   return { totalIn: a.totalIn - b.totalIn, totalOut: a.totalOut - b.totalOut }
 }
 
-describe('live interop: peerscope JS node ↔ go-libp2p v0.48.0 host', { skip, timeout: 30_000 }, () => {
+describe('live interop: peerscope JS node ↔ go-libp2p v0.52.0 host', { skip, timeout: 30_000 }, () => {
   let node: JsNode
   let go: GoNode
   let goPeer: ReturnType<typeof peerIdFromString>
@@ -161,6 +162,8 @@ describe('live interop: peerscope JS node ↔ go-libp2p v0.48.0 host', { skip, t
     const payloadBytes = { totalIn: 2 * MiB, totalOut: 2 * MiB }
     assert.deepEqual(inOut(snapshot.protocols[ECHO]), payloadBytes)
     assert.deepEqual(inOut(snapshot.peerProtocols[go.id]?.[ECHO]), payloadBytes)
+    // DIFFERENCES.md negotiationBytesUnderEmptyProtocol: peerscope books no handshake under "".
+    assert.equal(snapshot.protocols[''], undefined)
 
     // go counts the stream it opened from its first write (protocol set before the lazy handshake), so its
     // echo protocol also holds that one stream's multistream-select bytes, each way; the stream JS opened was
@@ -208,6 +211,28 @@ describe('live interop: peerscope JS node ↔ go-libp2p v0.48.0 host', { skip, t
     )
     const { rttMs } = await go.ping(jsId)
     assert.ok(Number.isFinite(rttMs) && rttMs > 0, `go ping RTT ${rttMs} ms`)
+  })
+
+  it("go's LatencyEWMA for its pings equals peerscope's EWMA of the same RTTs", async () => {
+    const { rttNs, ewmaBeforeNs, ewmaNs } = await go.pings(jsId, 8)
+    assert.ok(rttNs.length >= 8 && rttNs.every((ns) => Number.isInteger(ns) && ns > 0), `RTTs ${rttNs}`)
+    // The same samples through peerscope's store: go's state before the pings (if any) is its first sample.
+    const store = await openPeerStore({ db: new MemoryLevel() })
+    try {
+      const js = peerIdFromString(jsId)
+      if (ewmaBeforeNs > 0) store.recordLatency(js, ewmaBeforeNs / 1e6)
+      for (const ns of rttNs) store.recordLatency(js, ns / 1e6)
+      const ours = store.latencyEWMA(js)
+      // DIFFERENCES.md latencyNanosecondTruncation: go truncates to whole ns at every sample.
+      const samples = rttNs.length + (ewmaBeforeNs > 0 ? 1 : 0)
+      assert.ok(
+        Math.abs(ours * 1e6 - ewmaNs) <= samples,
+        `go ${ewmaNs} ns, peerscope ${ours * 1e6} ns over ${samples} samples`
+      )
+      assert.notEqual(ewmaNs, rttNs.at(-1), 'an average, not the last sample')
+    } finally {
+      await store.close()
+    }
   })
 
   it('after the disconnect: JS holds go’s addrs at RecentlyConnectedAddrTTL; go still has the JS addrs', async () => {

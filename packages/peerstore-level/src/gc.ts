@@ -6,6 +6,7 @@
 
 import type { PeerId } from '@libp2p/interface'
 import { forgetRecordWithoutAddrs } from './books/addr-book.ts'
+import { isLive } from './expiry.ts'
 import { isBare, type PeerIndex, presentKinds } from './peer-index.ts'
 import { editTags, type GcStats, type LastGc, type RecordKind } from './types.ts'
 
@@ -137,7 +138,7 @@ export class GarbageCollector {
     const now = this.#init.now()
     let addrsChanged = false
     for (const [k, a] of entry.addrs) {
-      if (now >= a.expiresAt) {
+      if (!isLive(a, now)) {
         index.deleteAddr(entry, k)
         stats.addrsRemoved++
         addrsChanged = true

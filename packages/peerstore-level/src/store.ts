@@ -184,7 +184,7 @@ export class LevelPeerStore extends TypedEventEmitter<LevelPeerStoreEvents> impl
     return this.#addrBook.setAddrs(peer, addrs, ttl)
   }
 
-  /** go `UpdateAddrs`: only addrs whose stored TTL equals `oldTtl`; `newTtl <= 0` deletes them. */
+  /** go `UpdateAddrs`: only addrs at `oldTtl`; `newTtl` 0 deletes them, a negative one expires them (kept to GC). */
   updateAddrs(peer: PeerId, oldTtl: number, newTtl: number): Promise<void> {
     return this.#addrBook.updateAddrs(peer, oldTtl, newTtl)
   }
@@ -210,8 +210,8 @@ export class LevelPeerStore extends TypedEventEmitter<LevelPeerStoreEvents> impl
   }
 
   /**
-   * Current addrs (loopback, then non-TCP, then TCP), then each new one as it is added, each at most once,
-   * until `signal` aborts.
+   * Current addrs (loopback, then non-TCP, then TCP), then each new one as it is added, each at most once, until
+   * `signal` aborts or `return()`. Subscribes when called (as go), so no address added before the first read is missed.
    */
   addrStream(peer: PeerId, options: { signal?: AbortSignal } = {}): AsyncGenerator<Multiaddr> {
     return this.#addrBook.addrStream(peer, options)
@@ -220,7 +220,7 @@ export class LevelPeerStore extends TypedEventEmitter<LevelPeerStoreEvents> impl
   /**
    * Verifies a signed peer record envelope and stores its addresses as certified at `ttl`. A lower
    * sequence number than the stored one returns false; an equal one is accepted (it refreshes the TTL).
-   * Certified addrs missing from a newer record are dropped unless connected (go-libp2p master, #3487).
+   * The previous record's addrs missing from the new one are dropped unless connected (go-libp2p v0.52.0).
    */
   consumePeerRecord(envelope: Uint8Array, ttl: number, expectedPeer?: PeerId): Promise<boolean> {
     return this.#addrBook.consumePeerRecord(envelope, ttl, expectedPeer)
@@ -339,17 +339,23 @@ export class LevelPeerStore extends TypedEventEmitter<LevelPeerStoreEvents> impl
 
   // --- peers ------------------------------------------------------------------------------------
 
-  /** Every peer holding any record (addresses, key, protocols, metadata, tags, pins or latency). */
+  /**
+   * Every peer holding any record (addrs, key, protocols, metadata, tags, pins, latency), and the local peer while
+   * it holds its private key (go's `Peers()`; go lists no other peer without keys or addrs: DIFFERENCES.md).
+   */
   peers(): PeerId[] {
     const out: PeerId[] = []
     for (const entry of this.#index.values()) out.push(entry.id)
+    const self = this.#keyBook.localPeerWithKey()
+    if (self != null && this.#index.get(self.toString()) == null) out.push(self)
     return out
   }
 
-  /** go `RemovePeer`: clears keys, protocols, metadata and latency, but not addrs (nor pins or tags). */
+  /** go `RemovePeer`: clears keys (the local private key too), protocols, metadata, latency; not addrs, pins, tags. */
   async removePeer(peer: PeerId): Promise<void> {
     this.#assertOpen()
     const key = peerKey(peer)
+    this.#keyBook.forgetPrivateKey(peer)
     const entry = this.#index.get(key)
     if (entry == null) return Promise.resolve()
     this.#keyBook.forget(entry)

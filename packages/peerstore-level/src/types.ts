@@ -10,8 +10,13 @@ export interface AddrInfo {
   multiaddr: Multiaddr
   /** The TTL the address is held at, in ms (`>= ConnectedAddrTTL` never expires). */
   ttl: number
-  /** Absolute expiry in epoch ms; `Infinity` for never-expiring addresses. */
+  /**
+   * Absolute expiry in whole epoch ms; `Infinity` for never-expiring addresses. The address is live while the
+   * clock reads less than `expiresAt` + `expiresAtNs` ns.
+   */
   expiresAt: number
+  /** Nanoseconds past `expiresAt` (0-999,999), present only when the expiry has a sub-ms part (a fractional TTL). */
+  expiresAtNs?: number
   /** True when the address came from a signed peer record. */
   certified: boolean
 }

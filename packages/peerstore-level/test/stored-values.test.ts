@@ -284,4 +284,78 @@ describe('stored address order', () => {
     decodeRecord('addrs', record, read)
     assert.deepEqual([...read.addrs.keys()], [...texts].sort())
   })
+
+  it('a record written before expiries were split (a float expiry) opens and reads the same', async () => {
+    const path = await tempPath()
+    const [p] = await makePeers(1)
+    const start = 1_700_000_000_000
+    let now = start
+    const store = await openPeerStore({ path, clock: () => now, gc: { interval: 0 } })
+    await store.close()
+    const raw = new Level<string, string>(path)
+    // As the previous format wrote it: [addr, ttl, expiry epoch ms (a float for a fractional TTL), certified].
+    const old = {
+      a: [
+        ['/ip4/1.1.1.1/tcp/1', 2.5, start + 2.5, 0],
+        ['/ip4/2.2.2.2/tcp/2', 1000, start + 1000, 1]
+      ]
+    }
+    await raw.sublevel<string, string>('addrs', {}).put(p!.id.toString(), JSON.stringify(old))
+    await raw.close()
+    const again = await openPeerStore({ path, clock: () => now, gc: { interval: 0 } })
+    assert.deepEqual(again.openReport.quarantined, [])
+    const infos = again
+      .addrInfos(p!.id)
+      .map((a) => [String(a.multiaddr), a.ttl, a.expiresAt, a.expiresAtNs, a.certified])
+    assert.deepEqual(infos, [
+      ['/ip4/1.1.1.1/tcp/1', 2.5, start + 2, 500_000, false],
+      ['/ip4/2.2.2.2/tcp/2', 1000, start + 1000, undefined, true]
+    ])
+    now = start + 2
+    assert.equal(again.addrs(p!.id).length, 2)
+    now = start + 3
+    assert.deepEqual(again.addrs(p!.id).map(String), ['/ip4/2.2.2.2/tcp/2'])
+    // A whole-ms expiry is still written in the previous form, which older versions read.
+    const entry = newEntry(p!.id)
+    entry.addrs.set('/ip4/2.2.2.2/tcp/2', {
+      multiaddr: multiaddr('/ip4/2.2.2.2/tcp/2'),
+      ttl: 1000,
+      expiresAt: start + 1000,
+      certified: true
+    })
+    assert.equal(
+      encodeRecord('addrs', entry),
+      JSON.stringify({ a: [['/ip4/2.2.2.2/tcp/2', 1000, start + 1000, 1]] })
+    )
+    await again.close()
+  })
+})
+
+describe('exact expiry', () => {
+  it('honours every TTL go does, down to 1 ns, at the epoch of today and on reopen', async () => {
+    const path = await tempPath()
+    const [p] = await makePeers(1)
+    const start = 1_700_000_000_000
+    let now = start
+    let store = await openPeerStore({ path, clock: () => now, gc: { interval: 0 } })
+    const ttls = [0.000001, 0.0001, 0.1, 0.999999, 1.000001]
+    const addrs = ttls.map((_, i) => multiaddr(`/ip4/10.0.0.${i + 1}/tcp/1`))
+    for (const [i, ttl] of ttls.entries()) await store.addAddrs(p!.id, [addrs[i]!], ttl)
+    // At the instant of the add every one is live (go: expiry = now + ttl > now): start + 1e-7 was start.
+    assert.equal(store.addrs(p!.id).length, ttls.length)
+    await store.close()
+    store = await openPeerStore({ path, clock: () => now, gc: { interval: 0 } })
+    assert.equal(store.addrs(p!.id).length, ttls.length, 'the ns part survives a reopen')
+    now = start + 1
+    assert.deepEqual(store.addrs(p!.id).map(String), [String(addrs[4])], 'only 1.000001 ms outlives 1 ms')
+    // A fractional clock: 0.5 ms past the add, an expiry at 0.999999 ms is still ahead.
+    now = start + 0.5
+    assert.deepEqual(store.addrs(p!.id).map(String).sort(), [String(addrs[3]), String(addrs[4])].sort())
+    // Sub-ms expiries order exactly: extending by a larger sub-ms TTL moves the expiry; a smaller one does not.
+    now = start
+    await store.addAddrs(p!.id, [addrs[0]!], 0.0002)
+    const info = store.addrInfos(p!.id).find((a) => String(a.multiaddr) === String(addrs[0]))
+    assert.deepEqual([info?.expiresAt, info?.expiresAtNs], [start, 200])
+    await store.close()
+  })
 })

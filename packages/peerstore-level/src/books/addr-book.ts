@@ -10,6 +10,7 @@ import { PeerRecord, RecordEnvelope } from '@libp2p/peer-record'
 import { isMultiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { neverExpires } from '../constants.ts'
 import { PeerStoreError } from '../errors.ts'
+import { compareExpiry, type Expiring, expiryAfter, isLive } from '../expiry.ts'
 import { isBare, type PeerIndex, peerKey } from '../peer-index.ts'
 import { type AddrInfo, keepAddrOrder, type PeerEntry, type RecordKind } from '../types.ts'
 import { AddrStreams } from './addr-stream.ts'
@@ -35,22 +36,24 @@ export function forgetRecordWithoutAddrs(entry: PeerEntry): void {
   if (entry.addrs.size === 0) entry.record = undefined
 }
 
-function expiry(now: number, ttl: number): number {
-  return neverExpires(ttl) ? Number.POSITIVE_INFINITY : now + ttl
+/** An address entry; `expiresAtNs` only when the expiry has a sub-ms part (the shape most entries keep). */
+function addrInfo(multiaddr: Multiaddr, ttl: number, expiry: Expiring, certified: boolean): AddrInfo {
+  return expiry.expiresAtNs === undefined
+    ? { multiaddr, ttl, expiresAt: expiry.expiresAt, certified }
+    : { multiaddr, ttl, expiresAt: expiry.expiresAt, expiresAtNs: expiry.expiresAtNs, certified }
 }
 
-function alive(a: AddrInfo, now: number): boolean {
-  return now < a.expiresAt
-}
-
-/** Strips our own `/p2p/<id>` suffix; undefined for nil addrs or addrs naming another peer. */
+/**
+ * Strips our own `/p2p/<id>` suffix; undefined for nil addrs, addrs naming another peer, and a bare
+ * `/p2p/<id>` (nothing is left to dial once the suffix is gone; go skips it too).
+ */
 function normalize(peer: PeerId, ma: Multiaddr | null | undefined): Multiaddr | undefined {
   if (ma == null) return undefined
   if (!isMultiaddr(ma)) throw new PeerStoreError('ERR_INVALID_MULTIADDR', `not a multiaddr: ${String(ma)}`)
   const components = ma.getComponents()
   const last = components[components.length - 1]
   if (last?.name !== 'p2p') return ma
-  if (last.value !== peer.toString()) return undefined
+  if (last.value !== peer.toString() || components.length === 1) return undefined
   return ma.decapsulateCode(421)
 }
 
@@ -105,28 +108,27 @@ export class AddrBook {
       }
     }
     const entry = index.entry(key, peer)
-    const expiresAt = expiry(now, ttl)
+    const expiry = expiryAfter(now, ttl)
     let changed = false
     for (const ma of list) {
       const k = ma.toString()
       const old = entry.addrs.get(k)
-      if (old != null && alive(old, now)) {
+      if (old != null && isLive(old, now)) {
         const next = Math.max(old.ttl, ttl)
-        const nextExpiry = Math.max(old.expiresAt, expiresAt)
-        if (next !== old.ttl || nextExpiry !== old.expiresAt || (certified && !old.certified)) {
-          index.setAddr(entry, k, {
-            multiaddr: old.multiaddr,
-            ttl: next,
-            expiresAt: nextExpiry,
-            certified: old.certified || certified
-          })
+        const later = compareExpiry(expiry, old) > 0
+        if (next !== old.ttl || later || (certified && !old.certified)) {
+          index.setAddr(
+            entry,
+            k,
+            addrInfo(old.multiaddr, next, later ? expiry : old, old.certified || certified)
+          )
           changed = true
         }
         continue
       }
       if (old != null) index.deleteAddr(entry, k)
-      if (!neverExpires(ttl) && !this.#makeRoom(entry, now)) continue
-      index.setAddr(entry, k, { multiaddr: ma, ttl, expiresAt, certified })
+      if (!neverExpires(ttl) && !this.#makeRoom(entry)) continue
+      index.setAddr(entry, k, addrInfo(ma, ttl, expiry, certified))
       changed = true
       this.#streams.announce(key, ma)
     }
@@ -158,20 +160,23 @@ export class AddrBook {
         index.deleteAddr(entry, k)
         continue
       }
-      if (old == null && !neverExpires(ttl) && !this.#makeRoom(entry, now)) continue
-      index.setAddr(entry, k, {
-        multiaddr: old?.multiaddr ?? ma,
-        ttl,
-        expiresAt: expiry(now, ttl),
-        certified: old?.certified ?? false
-      })
-      if (old == null || !alive(old, now)) this.#streams.announce(key, ma)
+      if (old == null && !neverExpires(ttl) && !this.#makeRoom(entry)) continue
+      index.setAddr(
+        entry,
+        k,
+        addrInfo(old?.multiaddr ?? ma, ttl, expiryAfter(now, ttl), old?.certified ?? false)
+      )
+      if (old == null || !isLive(old, now)) this.#streams.announce(key, ma)
     }
     forgetRecordWithoutAddrs(entry)
     return this.#ctx.commit(key, ADDRS)
   }
 
-  /** go `UpdateAddrs`: only addrs whose stored TTL equals `oldTtl`; `newTtl <= 0` deletes them. */
+  /**
+   * go `UpdateAddrs`: only addrs whose stored TTL equals `oldTtl`. `newTtl` 0 deletes them; a negative
+   * `newTtl` expires them at once but keeps them (with that TTL) until GC, as go does: the peer keeps its
+   * signed record until then, so an older record cannot replace it.
+   */
   async updateAddrs(peer: PeerId, oldTtl: number, newTtl: number): Promise<void> {
     this.#ctx.assertOpen()
     const key = peerKey(peer)
@@ -185,8 +190,12 @@ export class AddrBook {
     for (const [k, a] of [...entry.addrs]) {
       if (a.ttl !== oldTtl) continue
       changed = true
-      if (newTtl <= 0) index.deleteAddr(entry, k)
-      else index.setAddr(entry, k, { ...a, ttl: newTtl, expiresAt: expiry(now, newTtl) })
+      if (newTtl === 0) index.deleteAddr(entry, k)
+      else {
+        // -Infinity would not survive JSON; any negative TTL means "expired now" all the same.
+        const ttl = Math.max(newTtl, -Number.MAX_VALUE)
+        index.setAddr(entry, k, addrInfo(a.multiaddr, ttl, expiryAfter(now, ttl), a.certified))
+      }
     }
     if (!changed) return Promise.resolve()
     forgetRecordWithoutAddrs(entry)
@@ -210,7 +219,7 @@ export class AddrBook {
     if (entry == null) return []
     const now = this.#ctx.now()
     const out: AddrInfo[] = []
-    for (const a of entry.addrs.values()) if (alive(a, now)) out.push({ ...a })
+    for (const a of entry.addrs.values()) if (isLive(a, now)) out.push({ ...a })
     return out
   }
 
@@ -225,7 +234,7 @@ export class AddrBook {
     const out: PeerId[] = []
     for (const entry of this.#index.values()) {
       for (const a of entry.addrs.values()) {
-        if (alive(a, now)) {
+        if (isLive(a, now)) {
           out.push(entry.id)
           break
         }
@@ -256,7 +265,7 @@ export class AddrBook {
   /**
    * Verifies a signed peer record envelope and stores its addresses as certified at `ttl`. A lower
    * sequence number than the stored one returns false; an equal one is accepted (it refreshes the TTL).
-   * Certified addrs missing from a newer record are dropped unless connected (go-libp2p master, #3487).
+   * The previous record's addrs missing from the new one are dropped unless connected (go-libp2p v0.52.0).
    */
   async consumePeerRecord(envelope: Uint8Array, ttl: number, expectedPeer?: PeerId): Promise<boolean> {
     this.#ctx.assertOpen()
@@ -282,15 +291,32 @@ export class AddrBook {
     if (stored != null && stored.seq > record.seqNumber) return false
     const entry = index.entry(key, signer)
     const list = record.multiaddrs.map((ma) => normalize(signer, ma)).filter((ma) => ma != null)
-    const wanted = new Set(list.map((ma) => ma.toString()))
-    for (const [k, a] of [...entry.addrs]) {
-      if (a.certified && !wanted.has(k) && !neverExpires(a.ttl)) index.deleteAddr(entry, k)
-    }
+    if (stored != null) this.#dropReplacedRecordAddrs(entry, stored.envelope, record)
     entry.record = { seq: record.seqNumber, envelope: envelope.slice() }
     if (ttl > 0) await this.#addAddrs(key, signer, list, ttl, true)
     forgetRecordWithoutAddrs(entry)
     await this.#ctx.commit(key, ADDRS)
     return true
+  }
+
+  /**
+   * go v0.52.0 (#3487): the addrs of the previous record that the new one lacks are deleted, whatever wrote
+   * them since, unless connected. Compared as the records carry them (a `/p2p/<id>` suffix included, so such
+   * an addr, stored without it, is kept: go compares the same way).
+   */
+  #dropReplacedRecordAddrs(entry: PeerEntry, previous: Uint8Array, next: PeerRecord): void {
+    let old: PeerRecord
+    try {
+      old = PeerRecord.createFromProtobuf(RecordEnvelope.createFromProtobuf(previous).payload)
+    } catch {
+      return
+    }
+    const kept = new Set(next.multiaddrs.map((ma) => ma.toString()))
+    for (const ma of old.multiaddrs) {
+      const k = ma.toString()
+      const a = entry.addrs.get(k)
+      if (a != null && !kept.has(k) && !neverExpires(a.ttl)) this.#index.deleteAddr(entry, k)
+    }
   }
 
   /** The stored signed envelope, or undefined when the peer has no unexpired address. */
@@ -321,22 +347,22 @@ export class AddrBook {
     forgetRecordWithoutAddrs(entry)
   }
 
-  /** Makes room under the per-peer cap; false when the new address must be dropped. */
-  #makeRoom(entry: PeerEntry, now: number): boolean {
+  /**
+   * Makes room under the per-peer cap; false when the new address must be dropped. As go v0.52.0: expired,
+   * not yet collected addrs count too and go first (theirs is the nearest expiry); they are not all dropped,
+   * since go's `UpdateAddrs` can still bring them back. Ties go to the first in key order (go's is map order).
+   */
+  #makeRoom(entry: PeerEntry): boolean {
     const max = this.#limits.maxAddrsPerPeer
     if (max <= 0) return true
     let count = 0
     let victim: string | undefined
-    let victimExpiry = Number.POSITIVE_INFINITY
+    let victimExpiry: Expiring = { expiresAt: Number.POSITIVE_INFINITY }
     for (const [key, a] of entry.addrs) {
       if (neverExpires(a.ttl)) continue
-      if (!alive(a, now)) {
-        this.#index.deleteAddr(entry, key)
-        continue
-      }
       count++
-      if (a.expiresAt < victimExpiry) {
-        victimExpiry = a.expiresAt
+      if (compareExpiry(a, victimExpiry) < 0) {
+        victimExpiry = a
         victim = key
       }
     }

@@ -32,10 +32,11 @@ export class AddrStreams {
   }
 
   /**
-   * The stream of `peer`'s addresses: `current()` (read once the stream listens, so nothing added meanwhile is
-   * missed), then each announced address. Ends when `signal` aborts or `isClosed()` turns true.
+   * The stream of `peer`'s addresses: `current()`, then each announced address. Subscribes when called (as go's
+   * `AddrStream`), not on the first `next()`: an address added between the call and the first read is delivered
+   * too. Ends when `signal` aborts, `return()` is called, or `isClosed()` turns true.
    */
-  async *stream(
+  stream(
     peer: PeerId,
     current: () => Multiaddr[],
     isClosed: () => boolean,
@@ -43,43 +44,66 @@ export class AddrStreams {
   ): AsyncGenerator<Multiaddr> {
     const key = peerKey(peer)
     const { signal } = options
-    const aborted = (): boolean => signal?.aborted === true
-    if (aborted()) return
-    const seen = new Set<string>()
+    const listeners = this.#listeners
     const queue: Multiaddr[] = []
     let wake: (() => void) | undefined
     const listener: AddrListener = (ma) => {
       if (ma != null) queue.push(ma)
       wake?.()
     }
-    const onAbort = (): void => wake?.()
-    let set = this.#listeners.get(key)
-    if (set == null) {
-      set = new Set()
-      this.#listeners.set(key, set)
-    }
-    set.add(listener)
-    signal?.addEventListener('abort', onAbort, { once: true })
-    queue.unshift(...current().sort((a, b) => rank(a) - rank(b)))
-    try {
-      while (!aborted() && !isClosed()) {
-        const ma = queue.shift()
-        if (ma == null) {
-          await new Promise<void>((resolve) => {
-            wake = resolve
-          })
-          wake = undefined
-          continue
-        }
-        const k = ma.toString()
-        if (seen.has(k)) continue
-        seen.add(k)
-        yield ma
-      }
-    } finally {
-      set.delete(listener)
-      if (set.size === 0) this.#listeners.delete(key)
+    let subscribed = false
+    const unsubscribe = (): void => {
+      if (!subscribed) return
+      subscribed = false
+      const set = listeners.get(key)
+      set?.delete(listener)
+      if (set?.size === 0) listeners.delete(key)
       signal?.removeEventListener('abort', onAbort)
     }
+    // An abort ends the subscription even if the stream was never read.
+    const onAbort = (): void => {
+      unsubscribe()
+      wake?.()
+    }
+    if (signal?.aborted !== true && !isClosed()) {
+      let set = listeners.get(key)
+      if (set == null) {
+        set = new Set()
+        listeners.set(key, set)
+      }
+      set.add(listener)
+      subscribed = true
+      signal?.addEventListener('abort', onAbort, { once: true })
+      queue.push(...current().sort((a, b) => rank(a) - rank(b)))
+    }
+    async function* drain(): AsyncGenerator<Multiaddr> {
+      const seen = new Set<string>()
+      try {
+        while (subscribed && !isClosed()) {
+          const ma = queue.shift()
+          if (ma == null) {
+            await new Promise<void>((resolve) => {
+              wake = resolve
+            })
+            wake = undefined
+            continue
+          }
+          const k = ma.toString()
+          if (seen.has(k)) continue
+          seen.add(k)
+          yield ma
+        }
+      } finally {
+        unsubscribe()
+      }
+    }
+    const stream = drain()
+    // A generator's `finally` does not run when `return()` comes before the first `next()`.
+    const close = stream.return.bind(stream)
+    stream.return = (value) => {
+      unsubscribe()
+      return close(value)
+    }
+    return stream
   }
 }

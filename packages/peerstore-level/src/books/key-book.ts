@@ -13,7 +13,8 @@ const KEYS: readonly RecordKind[] = ['keys']
 
 /** The local peer as the store knows it. */
 export interface LocalIdentity {
-  selfId: PeerId | undefined
+  readonly selfId: PeerId | undefined
+  /** Dropped by `removePeer(self)`, as go's KeyBook does (until the next open). */
   privateKey: PrivateKey | undefined
 }
 
@@ -85,6 +86,20 @@ export class KeyBook {
   privKey(peer: PeerId): PrivateKey | undefined {
     peerKey(peer)
     return this.#self.selfId?.equals(peer) === true ? this.#self.privateKey : undefined
+  }
+
+  /**
+   * The local peer while the store holds its private key (go's `Peers()` lists every peer with a key), for
+   * `peers()` to list when the index has no entry for it.
+   */
+  localPeerWithKey(): PeerId | undefined {
+    const { selfId, privateKey } = this.#self
+    return privateKey != null ? selfId : undefined
+  }
+
+  /** go `RemovePeer`'s part in the key book for the local peer: the private key given at open goes too. */
+  forgetPrivateKey(peer: PeerId): void {
+    if (this.#self.selfId?.equals(peer) === true) this.#self.privateKey = undefined
   }
 
   /** go `RemovePeer`'s part in the key book: forgets the public key. */

@@ -5,6 +5,7 @@ import { peerIdFromPublicKey } from '@libp2p/peer-id'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import { toString as bytesToString, fromString } from 'uint8arrays'
 import { neverExpires } from '../constants.ts'
+import { type Expiring, expiryFromMs } from '../expiry.ts'
 import { internNames } from '../intern.ts'
 import {
   type AddrInfo,
@@ -18,7 +19,8 @@ import {
 } from '../types.ts'
 import { storedMultiaddr } from './stored-multiaddr.ts'
 
-type EncodedAddr = [string, number, number | null, 0 | 1]
+/** [addr, ttl ms, expiry whole epoch ms (null: never), certified, ns past the expiry (only when not 0)]. */
+type EncodedAddr = [string, number, number | null, 0 | 1] | [string, number, number, 0 | 1, number]
 interface EncodedAddrs {
   a: EncodedAddr[]
   r?: string
@@ -46,7 +48,11 @@ export function encodeRecord(kind: RecordKind, entry: PeerEntry): string | undef
       if (entry.addrs.size === 0 && entry.record == null) return undefined
       const value: EncodedAddrs = { a: [] }
       for (const [key, a] of entry.addrs) {
-        value.a.push([key, a.ttl, neverExpires(a.ttl) ? null : a.expiresAt, a.certified ? 1 : 0])
+        const certified = a.certified ? 1 : 0
+        if (neverExpires(a.ttl)) value.a.push([key, a.ttl, null, certified])
+        else if (a.expiresAtNs === undefined || a.expiresAtNs === 0)
+          value.a.push([key, a.ttl, a.expiresAt, certified])
+        else value.a.push([key, a.ttl, a.expiresAt, certified, a.expiresAtNs])
       }
       if (entry.record != null) {
         value.r = b64(entry.record.envelope)
@@ -89,15 +95,20 @@ export function decodeRecord(kind: RecordKind, text: string, entry: PeerEntry): 
       check(typeof v === 'object' && v !== null && Array.isArray(v.a), 'addrs: no list')
       const addrs = new Map<string, AddrInfo>()
       for (const item of v.a) {
-        check(Array.isArray(item) && item.length === 4, 'addrs: bad entry')
-        const [key, ttl, expiresAt, certified] = item
+        check(Array.isArray(item) && (item.length === 4 || item.length === 5), 'addrs: bad entry')
+        const [key, ttl, expiresAt, certified, ns] = item
         check(
-          typeof key === 'string' && typeof ttl === 'number' && Number.isFinite(ttl) && ttl > 0,
+          typeof key === 'string' && typeof ttl === 'number' && Number.isFinite(ttl) && ttl !== 0,
           'addrs: bad ttl'
         )
         check(
           expiresAt === null || (typeof expiresAt === 'number' && Number.isFinite(expiresAt)),
           'addrs: expiry'
+        )
+        check(
+          ns === undefined ||
+            (expiresAt !== null && Number.isInteger(expiresAt) && Number.isInteger(ns) && ns > 0 && ns < 1e6),
+          'addrs: expiry ns'
         )
         let ma: Multiaddr
         try {
@@ -105,12 +116,19 @@ export function decodeRecord(kind: RecordKind, text: string, entry: PeerEntry): 
         } catch {
           throw new DecodeError('addrs: bad multiaddr')
         }
-        addrs.set(key, {
-          multiaddr: ma,
-          ttl,
-          expiresAt: expiresAt ?? Number.POSITIVE_INFINITY,
-          certified: certified === 1
-        })
+        // A store written before expiries were split holds a float epoch ms: read it as the same instant.
+        const expiry: Expiring =
+          expiresAt === null
+            ? { expiresAt: Number.POSITIVE_INFINITY }
+            : ns === undefined
+              ? expiryFromMs(expiresAt)
+              : { expiresAt, expiresAtNs: ns }
+        addrs.set(
+          key,
+          expiry.expiresAtNs === undefined
+            ? { multiaddr: ma, ttl, expiresAt: expiry.expiresAt, certified: certified === 1 }
+            : { multiaddr: ma, ttl, ...expiry, certified: certified === 1 }
+        )
       }
       let record: SignedRecord | undefined
       if (v.r != null) {

@@ -6,6 +6,7 @@
 import type { AbstractLevel, AbstractSublevel } from 'abstract-level'
 import { ConnectedAddrTTL, RecentlyConnectedAddrTTL } from '../constants.ts'
 import { PeerStoreError } from '../errors.ts'
+import { expiryAfter } from '../expiry.ts'
 import { PeerIndex } from '../peer-index.ts'
 import { assertNotOrphaned, corruptOnOpen, mendDamagedTables, readAll } from '../scan.ts'
 import { type MendedTable, newEntry, type OpenReport, RECORD_KINDS, type RecordKind } from '../types.ts'
@@ -167,7 +168,10 @@ async function loadIndex(
       // The connections died with the process that held them.
       if (a.ttl === ConnectedAddrTTL) {
         a.ttl = RecentlyConnectedAddrTTL
-        a.expiresAt = now + RecentlyConnectedAddrTTL
+        const expiry = expiryAfter(now, RecentlyConnectedAddrTTL)
+        a.expiresAt = expiry.expiresAt
+        if (expiry.expiresAtNs === undefined) delete a.expiresAtNs
+        else a.expiresAtNs = expiry.expiresAtNs
         downgraded++
         changed = true
       }

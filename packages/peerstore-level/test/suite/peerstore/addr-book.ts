@@ -99,6 +99,25 @@ export function addrBookSuite(backend: Backend): void {
         assert.deepEqual(strings(store.addrs(id)), strings([addr!]))
       })
 
+      it('an address that is only /p2p/<the peer> is skipped, not stored as "/" (as go)', async () => {
+        const { store } = await setup()
+        const { id } = await makePeer()
+        const [addr] = makeAddrs(1)
+        const ac = new AbortController()
+        const stream = store.addrStream(id, { signal: ac.signal })
+        const bare = multiaddr(`/p2p/${id}`)
+        await store.addAddrs(id, [bare], h)
+        await store.setAddrs(id, [bare], h)
+        assert.deepEqual(store.addrs(id), [])
+        assert.deepEqual(store.peersWithAddrs(), [])
+        await store.addAddrs(id, [bare, addr!], h)
+        assert.deepEqual(strings(store.addrs(id)), strings([addr!]))
+        // The stream saw only the real address: nothing was announced for the bare one.
+        const first = await stream.next()
+        assert.equal(first.value?.toString(), addr!.toString())
+        ac.abort()
+      })
+
       it('add a /p2p address with invalid peerid', async () => {
         const { store } = await setup()
         const [{ id }, { id: other }] = [await makePeer(), await makePeer()]
@@ -147,6 +166,29 @@ export function addrBookSuite(backend: Backend): void {
         await store.setAddrs(id, makeAddrs(2), h)
         await store.updateAddrs(id, h, 0)
         assert.deepEqual(store.addrs(id), [])
+      })
+
+      it('update to a negative TTL expires the addrs but keeps them, and the record, until GC (as go)', async () => {
+        const { store, reopen } = await setup()
+        const { id, key } = await makePeer()
+        const [a, b] = makeAddrs(2)
+        assert.equal(await store.consumePeerRecord(await signedRecord(key, id, [a!], 3n), h), true)
+        await store.updateAddrs(id, h, -1)
+        assert.deepEqual(store.addrs(id), [])
+        assert.equal(store.peerRecord(id), undefined, 'no live addr: no record is handed out')
+        // The newer record is still held: an older one is refused.
+        assert.equal(await store.consumePeerRecord(await signedRecord(key, id, [b!], 2n), h), false)
+        // Survives a reopen (a negative TTL is a valid stored TTL), and go's UpdateAddrs matches it by that TTL.
+        const again = await reopen()
+        assert.deepEqual(again.openReport.quarantined, [])
+        assert.equal(await again.consumePeerRecord(await signedRecord(key, id, [b!], 2n), h), false)
+        await again.updateAddrs(id, -1, h)
+        assert.deepEqual(strings(again.addrs(id)), strings([a!]))
+        assert.equal(again.peerRecordSeq(id), 3n)
+        // GC collects an expired addr; the record goes with the peer's last addr.
+        await again.updateAddrs(id, h, -1)
+        await again.gc()
+        assert.equal(again.peerRecordSeq(id), undefined)
       })
 
       it('update ttls successfully', async () => {
@@ -243,7 +285,7 @@ export function addrBookSuite(backend: Backend): void {
       assert.ok(store.peerRecord(id) != null)
       // A lower sequence number is ignored without error.
       assert.equal(await store.consumePeerRecord(await signedRecord(key, id, certified, 1n), h), false)
-      // A newer record with a subset drops the missing certified addrs (go-libp2p master, #3487).
+      // A newer record with a subset drops the previous record's missing addrs (go-libp2p v0.52.0, #3487).
       const subset = certified.slice(0, 8)
       assert.equal(await store.consumePeerRecord(await signedRecord(key, id, subset, 3n), h), true)
       assert.deepEqual(strings(store.addrs(id)), strings([...unsigned, ...subset]))
@@ -264,6 +306,31 @@ export function addrBookSuite(backend: Backend): void {
       )
     })
 
+    it("a newer record drops the previous record's addrs it lacks, whoever wrote them since (go v0.52.0)", async () => {
+      const { store } = await setup()
+      const { id, key } = await makePeer()
+      const [a, b, c, d] = makeAddrs(4)
+      assert.equal(await store.consumePeerRecord(await signedRecord(key, id, [a!, b!], 1n), h), true)
+      // a is now also written unsigned: that does not protect it from the next record.
+      await store.setAddrs(id, [a!], 2 * h)
+      await store.addAddrs(id, [c!], h)
+      // A record that carries its addr with our /p2p suffix: stored without it, so a later record keeps it (go
+      // compares the records' addrs as they are).
+      const suffixed = d!.encapsulate(`/p2p/${id}`)
+      assert.equal(await store.consumePeerRecord(await signedRecord(key, id, [b!, suffixed], 2n), h), true)
+      assert.deepEqual(strings(store.addrs(id)), strings([b!, c!, d!]))
+      assert.equal(await store.consumePeerRecord(await signedRecord(key, id, [c!], 3n), h), true)
+      assert.deepEqual(strings(store.addrs(id)), strings([c!, d!]))
+      // An equal seq replaces too; a connected addr is kept.
+      await store.addAddrs(id, [c!], ConnectedAddrTTL)
+      await store.addAddrs(id, [b!], ConnectedAddrTTL)
+      assert.equal(await store.consumePeerRecord(await signedRecord(key, id, [b!], 3n), h), true)
+      assert.deepEqual(strings(store.addrs(id)), strings([b!, c!, d!]))
+      // b is connected now, so the next record keeps it too.
+      assert.equal(await store.consumePeerRecord(await signedRecord(key, id, [d!], 4n), h), true)
+      assert.deepEqual(strings(store.addrs(id)), strings([b!, c!, d!]))
+    })
+
     it('per-peer cap evicts the nearest expiry; connected addrs are exempt', async () => {
       const { store } = await setup({ limits: { maxAddrsPerPeer: 3 } })
       const { id } = await makePeer()
@@ -275,6 +342,23 @@ export function addrBookSuite(backend: Backend): void {
       await store.addAddrs(id, [late!], h)
       await store.addAddrs(id, [newest!], h)
       assert.deepEqual(strings(store.addrs(id)), strings([...connected, mid!, late!, newest!]))
+    })
+
+    it('per-peer cap: expired, uncollected addrs count and go first; the others stay revivable (go v0.52.0)', async () => {
+      const { store, clock } = await setup({ limits: { maxAddrsPerPeer: 3 } })
+      const { id } = await makePeer()
+      const [x, y, z, n1, n2] = makeAddrs(5)
+      await store.addAddrs(id, [x!], 10)
+      await store.addAddrs(id, [y!], 20)
+      await store.addAddrs(id, [z!], h)
+      clock.advance(30)
+      await store.addAddrs(id, [n1!], h)
+      // x (the nearest expiry) made room; y still holds its slot, expired.
+      await store.updateAddrs(id, 20, h)
+      assert.deepEqual(strings(store.addrs(id)), strings([y!, z!, n1!]))
+      // z (expiring at h, before y and n1 at h + 30) makes room for n2.
+      await store.addAddrs(id, [n2!], 2 * h)
+      assert.deepEqual(strings(store.addrs(id)), strings([y!, n1!, n2!]))
     })
 
     it('global cap rejects the whole call with ERR_TOO_MANY_ADDRS', async () => {
@@ -341,6 +425,37 @@ export function addrBookSuite(backend: Backend): void {
       for (const ma of addrs) await store.addAddrs(id, [ma], h)
       await done
       assert.deepEqual([...seen].sort(), strings(addrs))
+    })
+
+    it('addrStream subscribes when called: an addr added (and expired) before the first read is delivered', async () => {
+      const { store, clock } = await setup()
+      const { id } = await makePeer()
+      const [a, b] = makeAddrs(2)
+      const ac = new AbortController()
+      const stream = store.addrStream(id, { signal: ac.signal })
+      await store.addAddrs(id, [a!], 10)
+      clock.advance(20)
+      assert.deepEqual(store.addrs(id), [], 'a has expired before the stream is read')
+      await store.addAddrs(id, [b!], h)
+      // Bounded reads: a stream that missed `a` would wait for it forever.
+      const within = async (): Promise<string | undefined> => {
+        let timer: NodeJS.Timeout | undefined
+        const late = new Promise<undefined>((resolve) => {
+          timer = setTimeout(() => resolve(undefined), 2000)
+        })
+        const r = await Promise.race([stream.next(), late])
+        clearTimeout(timer)
+        return r?.value?.toString()
+      }
+      const got = [await within(), await within()]
+      assert.deepEqual(got, strings([a!, b!]))
+      ac.abort()
+      assert.equal((await stream.next()).done, true)
+      // return() before the first read ends the subscription too.
+      const early = store.addrStream(id)
+      await early.return(undefined)
+      await store.addAddrs(id, makeAddrs(1), h)
+      assert.equal((await early.next()).done, true)
     })
 
     it('AddStreamDuplicates', async () => {

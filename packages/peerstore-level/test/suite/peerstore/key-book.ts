@@ -3,8 +3,8 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
-import { type Backend, makePeer, makePeers } from '../helpers.ts'
-import { hasCode, storeSetup } from './setup.ts'
+import { type Backend, makeAddrs, makePeer, makePeers } from '../helpers.ts'
+import { h, hasCode, storeSetup } from './setup.ts'
 
 export function keyBookSuite(backend: Backend): void {
   describe('KeyBook', () => {
@@ -17,12 +17,28 @@ export function keyBookSuite(backend: Backend): void {
       assert.ok(store.privKey(self)?.equals(key))
       // go-libp2p lists the local peer as soon as its private key is known.
       assert.deepEqual(store.peersWithKeys().map(String), [self.toString()])
+      assert.deepEqual(store.peers().map(String), [self.toString()], 'a peer with a key is a peer (go Peers)')
       await store.addPubKey(self, key.publicKey)
       assert.deepEqual(store.peersWithKeys().map(String), [self.toString()])
       const other = await makePeer()
       assert.equal(store.privKey(other.id), undefined)
       assert.deepEqual(Object.keys(await store.export()).sort(), ['exportedAt', 'peers', 'version'])
       assert.ok(!JSON.stringify(await store.export()).includes('priv'))
+    })
+
+    it('removePeer(self) drops the private key too, as go (until the next open)', async () => {
+      const key = await generateKeyPair('Ed25519')
+      const self = peerIdFromPrivateKey(key)
+      const { store, reopen } = await setup({ privateKey: key })
+      await store.addAddrs(self, makeAddrs(1), h)
+      await store.removePeer(self)
+      assert.equal(store.privKey(self), undefined)
+      assert.deepEqual(store.peersWithKeys(), [])
+      assert.equal(store.addrs(self).length, 1, 'addrs stay, as for any peer')
+      await store.clearAddrs(self)
+      assert.deepEqual(store.peers(), [])
+      const again = await reopen({ privateKey: key })
+      assert.ok(again.privKey(self)?.equals(key))
     })
 
     it('AddGetPubKey', async () => {

@@ -94,7 +94,15 @@ const GC_MAX_DIRTY = 256
 const FLUSH_PEERS_PER_BATCH = 500
 
 /** Bit of each record kind in a dirty mask. */
-const KIND_BIT: Record<RecordKind, number> = { addrs: 1, keys: 2, protos: 4, meta: 8, tags: 16, pins: 32 }
+const KIND_BIT: Record<RecordKind, number> = {
+  addrs: 1,
+  keys: 2,
+  protos: 4,
+  meta: 8,
+  tags: 16,
+  pins: 32,
+  seen: 64
+}
 
 /** The records of one peer that changed and are not in LevelDB yet. */
 interface DirtyRecords {
@@ -131,6 +139,7 @@ function presentKinds(entry: PeerEntry): RecordKind[] {
   if (entry.metadata.size > 0) kinds.push('meta')
   if (entry.tags.size > 0) kinds.push('tags')
   if (entry.pins.size > 0) kinds.push('pins')
+  if (entry.updated !== undefined) kinds.push('seen')
   return kinds
 }
 
@@ -299,6 +308,11 @@ export class LevelPeerStore {
     }
     let downgraded = 0
     for (const [key, entry] of this.#index) {
+      // Written before per-peer times were stored: it counts as written now, once (the time is saved).
+      if (entry.updated === undefined) {
+        entry.updated = now
+        this.#markDirty(key, 'seen')
+      }
       let changed = false
       for (const a of entry.addrs.values()) {
         // The connections died with the process that held them.
@@ -438,13 +452,28 @@ export class LevelPeerStore {
     }
   }
 
+  /** A change to the peer: its `updated` time becomes now (saved with it), then `#persist`. */
+  #commit(key: string, ...kinds: RecordKind[]): Promise<void> {
+    const entry = this.#index.get(key)
+    if (entry != null) {
+      entry.updated = this.#clock()
+      if (!kinds.includes('seen')) kinds.push('seen')
+    }
+    return this.#persist(key, ...kinds)
+  }
+
+  /** An entry holding nothing: it leaves the index. */
+  #droppable(entry: PeerEntry): boolean {
+    return isBare(entry)
+  }
+
   /**
    * Marks records dirty, drops the peer from the index if it holds nothing, and makes the change durable: in
    * the journal at once when there is one (LevelDB follows in the background), else by awaiting the batch.
    */
-  #commit(key: string, ...kinds: RecordKind[]): Promise<void> {
+  #persist(key: string, ...kinds: RecordKind[]): Promise<void> {
     const entry = this.#index.get(key)
-    if (entry != null && isBare(entry)) this.#index.delete(key)
+    if (entry != null && this.#droppable(entry)) this.#index.delete(key)
     this.#markDirty(key, ...kinds)
     const journal = this.#journal
     if (journal == null) return this.#requestFlush()
@@ -615,7 +644,7 @@ export class LevelPeerStore {
       this.#announce(key, ma)
     }
     if (!changed) {
-      if (isBare(entry)) this.#index.delete(key)
+      if (this.#droppable(entry)) this.#index.delete(key)
       return Promise.resolve()
     }
     return this.#commit(key, 'addrs')
@@ -846,7 +875,8 @@ export class LevelPeerStore {
     const inline = peer.publicKey
     if (inline == null || this.#closed) return undefined
     this.#entry(peer).publicKey = inline
-    this.#commit(k, 'keys').catch(() => {})
+    // A cache fill, not a write about the peer: its `updated` time stays.
+    this.#persist(k, 'keys').catch(() => {})
     return inline
   }
 
@@ -1028,7 +1058,10 @@ export class LevelPeerStore {
 
   // --- peers ------------------------------------------------------------------------------------
 
-  /** Every peer holding any record (addresses, key, protocols, metadata, tags, pins or latency). */
+  /**
+   * Every peer holding any record (addresses, key, protocols, metadata, tags, pins or latency), or written
+   * within `maxPeerAge` (until GC removes it).
+   */
   peers(): PeerId[] {
     return [...this.#index.values()].map((e) => e.id)
   }
@@ -1094,7 +1127,7 @@ export class LevelPeerStore {
     for (const [k, a] of entry.addrs) if (before.get(k) !== a) this.#announce(key, a.multiaddr)
     this.#afterAddrChange(entry)
     if (kinds.length === 0) {
-      if (isBare(entry)) this.#index.delete(key)
+      if (this.#droppable(entry)) this.#index.delete(key)
       return Promise.resolve()
     }
     return this.#commit(key, ...kinds)
@@ -1109,6 +1142,8 @@ export class LevelPeerStore {
       for (const a of old?.addrs.values() ?? []) if (!neverExpires(a.ttl)) this.#unconnected--
       for (const a of entry.addrs.values()) if (!neverExpires(a.ttl)) this.#unconnected++
       entry.latency = old?.latency
+      // An export made before per-peer times were stored: imported now.
+      entry.updated ??= this.#clock()
       this.#index.set(key, entry)
       this.#markDirty(key, ...RECORD_KINDS)
     }
@@ -1235,7 +1270,8 @@ export class LevelPeerStore {
       this.#markDirty(key, ...presentKinds(entry))
       this.#index.delete(key)
       stats.peersRemoved++
-    } else if (isBare(entry)) {
+    } else if (this.#droppable(entry)) {
+      this.#markDirty(key, ...presentKinds(entry))
       this.#index.delete(key)
     }
   }

@@ -40,6 +40,11 @@ export interface PeerEntry {
   tags: ReadonlyMap<string, TagEntry>
   pins: ReadonlySet<string>
   latency: number | undefined
+  /**
+   * Epoch ms of the last write that changed the peer (any book; not GC, not a key cached by `pubKey`). Peer
+   * ageing counts from it (peer-age.ts). Undefined for an entry no write created (latency, a cached key).
+   */
+  updated: number | undefined
 }
 
 // Most peers never get metadata, tags or pins. Until they do, their entry shares these two empty
@@ -104,13 +109,15 @@ export function newEntry(id: PeerId): PeerEntry {
     metadata: NO_ENTRIES,
     tags: NO_ENTRIES,
     pins: NO_PINS,
-    latency: undefined
+    latency: undefined,
+    updated: undefined
   }
 }
 
-export type RecordKind = 'addrs' | 'keys' | 'protos' | 'meta' | 'tags' | 'pins'
+/** One sublevel each. `seen` holds the peer's `updated` time (stores written before it existed have none). */
+export type RecordKind = 'addrs' | 'keys' | 'protos' | 'meta' | 'tags' | 'pins' | 'seen'
 
-export const RECORD_KINDS: readonly RecordKind[] = ['addrs', 'keys', 'protos', 'meta', 'tags', 'pins']
+export const RECORD_KINDS: readonly RecordKind[] = ['addrs', 'keys', 'protos', 'meta', 'tags', 'pins', 'seen']
 
 export interface GcStats {
   peersScanned: number

@@ -1,0 +1,88 @@
+// The per-peer write time (`updated`, the `seen` sublevel) and the peer ageing rule of src/peer-age.ts, on the
+// core store: what is stamped, what survives a restart, how a store written before the time existed opens,
+// and what GC removes.
+import assert from 'node:assert/strict'
+import { after, describe, it } from 'node:test'
+import { multiaddr } from '@multiformats/multiaddr'
+import type { LevelPeerStore } from '../../src/index.ts'
+import { type Backend, MockClock, makeAddrs, makePeers, type OpenInit, type Storage } from './helpers.ts'
+
+const HOUR = 3_600_000
+
+export function peerAgeSuite(backend: Backend & { clearSeen(storage: Storage): Promise<void> }): void {
+  describe(`per-peer write time and ageing on ${backend.name}`, () => {
+    const cleanups: Array<() => Promise<void>> = []
+    after(async () => {
+      for (const fn of cleanups.reverse()) await fn()
+    })
+
+    async function setup(init: OpenInit = {}) {
+      const storage = await backend.create()
+      const clock = new MockClock()
+      let store: LevelPeerStore = await storage.open({ clock: clock.read, ...init })
+      cleanups.push(async () => {
+        await store.close()
+        await storage.cleanup()
+      })
+      const reopen = async (next: OpenInit = init): Promise<LevelPeerStore> => {
+        await store.close()
+        store = await storage.open({ clock: clock.read, ...next })
+        return store
+      }
+      return { storage, clock, store: () => store, reopen }
+    }
+
+    it('every change stamps the peer; a cached inline key does not; the time survives a restart', async () => {
+      const { clock, store, reopen } = await setup()
+      const [a, b] = await makePeers(2)
+      await store().setProtocols(a!.id, ['/x'])
+      const first = clock.now
+      assert.equal(store().entryFor(a!.id)?.updated, first)
+      clock.advance(1000)
+      await store().addAddrs(a!.id, makeAddrs(1), HOUR)
+      assert.equal(store().entryFor(a!.id)?.updated, first + 1000)
+      // A write that changes nothing is not a write.
+      clock.advance(1000)
+      await store().setProtocols(a!.id, ['/x'])
+      assert.equal(store().entryFor(a!.id)?.updated, first + 1000)
+      // pubKey caches the key inlined in an identity id: a read, which must not prolong the peer.
+      await store().addAddrs(b!.id, makeAddrs(1), HOUR)
+      const bStamped = store().entryFor(b!.id)?.updated
+      clock.advance(1000)
+      assert.ok(store().pubKey(b!.id)?.equals(b!.key.publicKey))
+      await store().flush()
+      assert.equal(store().entryFor(b!.id)?.updated, bStamped)
+      const again = await reopen()
+      assert.equal(again.entryFor(a!.id)?.updated, first + 1000)
+      assert.equal(again.entryFor(b!.id)?.updated, bStamped)
+      await again.deletePeer(a!.id)
+      const third = await reopen()
+      assert.equal(third.entryFor(a!.id), undefined, 'deletePeer removed the write time too')
+    })
+
+    it('a store written before per-peer times opens and reads the same, and gets its open time once', async () => {
+      const { storage, clock, store, reopen } = await setup()
+      const [withAddr, protosOnly] = await makePeers(2)
+      const addr = multiaddr('/ip4/192.0.2.7/tcp/4001')
+      await store().addAddrs(withAddr!.id, [addr], HOUR)
+      await store().setProtocols(protosOnly!.id, ['/p/1'])
+      await store().putMetadata(protosOnly!.id, 'k', { v: 1 })
+      await store().close()
+      await backend.clearSeen(storage)
+      clock.advance(60_000)
+      const opened = clock.now
+      const old = await reopen()
+      assert.deepEqual(old.addrs(withAddr!.id).map(String), [addr.toString()], 'addresses read as before')
+      assert.deepEqual(old.getProtocols(protosOnly!.id), ['/p/1'])
+      assert.deepEqual(old.getMetadata(protosOnly!.id, 'k'), { v: 1 })
+      assert.equal(old.entryFor(protosOnly!.id)?.updated, opened)
+      clock.advance(60_000)
+      const later = await reopen()
+      assert.equal(
+        later.entryFor(protosOnly!.id)?.updated,
+        opened,
+        'the open time was saved, not taken again'
+      )
+    })
+  })
+}

@@ -23,6 +23,7 @@ import {
 import { PeerStoreError } from './errors.ts'
 import { internNames } from './intern.ts'
 import { JOURNAL_BACKLOG_LIMIT, Journal } from './journal.ts'
+import { agedOut, isValidMaxPeerAge, keptByAge } from './peer-age.ts'
 import { peerIdFromKey } from './peer-key.ts'
 import { assertNotOrphaned, corruptOnOpen, mendDamagedTables, readAll } from './scan.ts'
 import { exportStore, importRustAddrBook, importStore, type PeerStoreExport } from './transfer.ts'
@@ -65,6 +66,12 @@ export interface GcOptions {
   sliceMs?: number
   /** Remove peers that have nothing left to keep them (default true); see README "GC rule". */
   removeBarePeers?: boolean
+  /**
+   * A peer with no unexpired address (not pinned, not the local peer) is kept this long (ms) after its last
+   * write; 0 (the default) = no ageing, it goes with its last address. A `Libp2pPeerStore` raises it to its own
+   * `maxPeerAge` (6 h by default). The rule: src/peer-age.ts.
+   */
+  maxPeerAge?: number
 }
 
 export interface OpenPeerStoreInit {
@@ -228,6 +235,7 @@ export class LevelPeerStore {
   readonly #gcInterval: number
   readonly #gcSliceMs: number
   readonly #removeBarePeers: boolean
+  #maxPeerAge: number
   readonly #selfId: PeerId | undefined
   readonly #privateKey: PrivateKey | undefined
   readonly #listeners = new Map<string, Set<AddrListener>>()
@@ -265,6 +273,14 @@ export class LevelPeerStore {
     this.#gcInterval = init.gc?.interval ?? DEFAULT_GC_INTERVAL
     this.#gcSliceMs = init.gc?.sliceMs ?? DEFAULT_GC_SLICE_MS
     this.#removeBarePeers = init.gc?.removeBarePeers ?? true
+    const maxPeerAge = init.gc?.maxPeerAge ?? 0
+    if (!isValidMaxPeerAge(maxPeerAge)) {
+      throw new PeerStoreError(
+        'ERR_INVALID_ARGUMENT',
+        `gc.maxPeerAge must be a number of ms >= 0, got ${String(maxPeerAge)}`
+      )
+    }
+    this.#maxPeerAge = maxPeerAge
     this.#privateKey = init.privateKey
     this.#selfId =
       init.peerId ?? (init.privateKey != null ? peerIdFromPrivateKey(init.privateKey) : undefined)
@@ -280,6 +296,22 @@ export class LevelPeerStore {
 
   get selfId(): PeerId | undefined {
     return this.#selfId
+  }
+
+  /** How long a peer with no unexpired address is kept after its last write (ms; 0 = no ageing). */
+  get maxPeerAge(): number {
+    return this.#maxPeerAge
+  }
+
+  /**
+   * @internal Raises `maxPeerAge` to at least `ms` (never lowers it): a libp2p view calls it with its own, so
+   * GC never deletes a peer that a view still shows.
+   */
+  retainPeersFor(ms: number): void {
+    if (!isValidMaxPeerAge(ms)) {
+      throw new PeerStoreError('ERR_INVALID_ARGUMENT', `maxPeerAge must be a number of ms >= 0, got ${ms}`)
+    }
+    this.#maxPeerAge = Math.max(this.#maxPeerAge, ms)
   }
 
   /** @internal Loads every sublevel into the index; called once by `openPeerStore`. */
@@ -462,9 +494,9 @@ export class LevelPeerStore {
     return this.#persist(key, ...kinds)
   }
 
-  /** An entry holding nothing: it leaves the index. */
+  /** An entry holding nothing, not even a recent write time: it leaves the index. */
   #droppable(entry: PeerEntry): boolean {
-    return isBare(entry)
+    return isBare(entry) && !keptByAge(entry, this.#clock(), this.#maxPeerAge)
   }
 
   /**
@@ -1184,8 +1216,9 @@ export class LevelPeerStore {
   // --- GC ---------------------------------------------------------------------------------------
 
   /**
-   * Removes expired addresses and tags, then (unless `removeBarePeers` is off) every peer left with no
-   * unexpired address, no live tag and no pin that is not the local peer. Pinned peers are not touched.
+   * Removes expired addresses and tags, then (unless `removeBarePeers` is off) every peer that has aged out
+   * (src/peer-age.ts: not the local peer, not pinned, no unexpired address, not written within `maxPeerAge`).
+   * Pinned peers are not touched.
    * Runs in slices of at most `sliceMs`, yielding to the event loop between them.
    */
   async gc(): Promise<GcStats> {
@@ -1266,7 +1299,7 @@ export class LevelPeerStore {
     }
     if (tagsChanged) this.#markDirty(key, 'tags')
     const isSelf = this.#selfId?.equals(entry.id) === true
-    if (this.#removeBarePeers && !isSelf && entry.addrs.size === 0 && entry.tags.size === 0) {
+    if (this.#removeBarePeers && agedOut(entry, now, this.#maxPeerAge, isSelf)) {
       this.#markDirty(key, ...presentKinds(entry))
       this.#index.delete(key)
       stats.peersRemoved++

@@ -4,8 +4,17 @@
 import assert from 'node:assert/strict'
 import { after, describe, it } from 'node:test'
 import { multiaddr } from '@multiformats/multiaddr'
-import type { LevelPeerStore } from '../../src/index.ts'
-import { type Backend, MockClock, makeAddrs, makePeers, type OpenInit, type Storage } from './helpers.ts'
+import { type LevelPeerStore, PermanentAddrTTL } from '../../src/index.ts'
+import { editTags } from '../../src/types.ts'
+import {
+  type Backend,
+  MockClock,
+  makeAddrs,
+  makePeer,
+  makePeers,
+  type OpenInit,
+  type Storage
+} from './helpers.ts'
 
 const HOUR = 3_600_000
 
@@ -83,6 +92,65 @@ export function peerAgeSuite(backend: Backend & { clearSeen(storage: Storage): P
         opened,
         'the open time was saved, not taken again'
       )
+    })
+
+    it('GC removes aged-out peers, on disk too; pins, the local peer and live addresses keep a peer', async () => {
+      const self = await makePeer()
+      const age = 6 * HOUR
+      const { clock, store, reopen } = await setup({ peerId: self.id, gc: { interval: 0, maxPeerAge: age } })
+      const [aging, tagged, pinned, connected, rewritten] = await makePeers(5)
+      await store().addAddrs(aging!.id, makeAddrs(1), HOUR)
+      await store().setProtocols(aging!.id, ['/a'])
+      // A tag without a TTL, as the libp2p view writes it: it does not keep a peer on its own.
+      await store().mutate(tagged!.id, (entry) => {
+        editTags(entry).set('keep-alive', { value: 50, expiresAt: Number.POSITIVE_INFINITY })
+        return ['tags']
+      })
+      await store().pin(pinned!.id, 'kad')
+      await store().addAddrs(connected!.id, makeAddrs(1), PermanentAddrTTL)
+      await store().setProtocols(self.id, ['/self'])
+      await store().setProtocols(rewritten!.id, ['/r'])
+      clock.advance(age)
+      await store().addProtocols(rewritten!.id, ['/r2'])
+      // At maxPeerAge exactly a peer is still kept (upstream's boundary).
+      assert.equal((await store().gc()).peersRemoved, 0)
+      clock.advance(1)
+      assert.equal((await store().gc()).peersRemoved, 2)
+      const left = (s: LevelPeerStore) => s.peers().map(String).sort()
+      const kept = [pinned!.id, connected!.id, rewritten!.id, self.id].map(String).sort()
+      assert.deepEqual(left(store()), kept)
+      assert.deepEqual(left(await reopen()), kept, 'the aged-out peers are gone from disk')
+      clock.advance(age)
+      await store().gc()
+      assert.deepEqual(left(store()), [pinned!.id, connected!.id, self.id].map(String).sort())
+    })
+
+    it('with ageing on, a peer cleared of everything stays until it ages out; with it off it goes at once', async () => {
+      const { clock, store } = await setup({ gc: { interval: 0, maxPeerAge: HOUR } })
+      const [p] = await makePeers(1)
+      await store().setProtocols(p!.id, ['/a'])
+      await store().setProtocols(p!.id, [])
+      assert.deepEqual(store().peers().map(String), [p!.id.toString()])
+      clock.advance(HOUR + 1)
+      assert.equal((await store().gc()).peersRemoved, 1)
+      assert.deepEqual(store().peers(), [])
+
+      const { store: plain } = await setup()
+      await plain().setProtocols(p!.id, ['/a'])
+      await plain().setProtocols(p!.id, [])
+      assert.deepEqual(plain().peers(), [])
+    })
+
+    it('maxPeerAge: retainPeersFor raises it and never lowers it; bad values are typed errors', async () => {
+      const { store } = await setup({ gc: { interval: 0, maxPeerAge: HOUR } })
+      store().retainPeersFor(2 * HOUR)
+      store().retainPeersFor(HOUR / 2)
+      assert.equal(store().maxPeerAge, 2 * HOUR)
+      const invalid = (err: { code?: string; message: string }) =>
+        err.code === 'ERR_INVALID_ARGUMENT' && /maxPeerAge/.test(err.message)
+      assert.throws(() => store().retainPeersFor(-1), invalid)
+      assert.throws(() => store().retainPeersFor(Number.NaN), invalid)
+      await assert.rejects(setup({ gc: { interval: 0, maxPeerAge: -5 } }), invalid)
     })
   })
 }

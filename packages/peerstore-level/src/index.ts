@@ -7,13 +7,19 @@ export {
   TempAddrTTL
 } from './constants.ts'
 export { PeerStoreError, type PeerStoreErrorCode } from './errors.ts'
-export { Libp2pPeerStore, type Libp2pPeerStoreInit, type PeerUpdateEvents } from './libp2p/peer-store.ts'
+export {
+  type AddressFilter,
+  Libp2pPeerStore,
+  type Libp2pPeerStoreInit,
+  type PeerUpdateEvents
+} from './libp2p/peer-store.ts'
 export {
   type LegacyDatastore,
   type MigrateOptions,
   type MigrateReport,
   migrateFromLibp2pDatastore
 } from './migrate.ts'
+export { DEFAULT_MAX_PEER_AGE } from './peer-age.ts'
 export { type RepairReport, repairPeerStore, type VerifyReport, verifyPeerStore } from './repair.ts'
 export {
   type GcOptions,

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict'
 import { after, describe, it } from 'node:test'
 import { multiaddr } from '@multiformats/multiaddr'
-import { type LevelPeerStore, PermanentAddrTTL } from '../../src/index.ts'
+import { type LevelPeerStore, Libp2pPeerStore, PermanentAddrTTL } from '../../src/index.ts'
 import { editTags } from '../../src/types.ts'
 import {
   type Backend,
@@ -85,6 +85,10 @@ export function peerAgeSuite(backend: Backend & { clearSeen(storage: Storage): P
       assert.deepEqual(old.getProtocols(protosOnly!.id), ['/p/1'])
       assert.deepEqual(old.getMetadata(protosOnly!.id, 'k'), { v: 1 })
       assert.equal(old.entryFor(protosOnly!.id)?.updated, opened)
+      // Through the libp2p view too: a peer with protocols and no address is there, for maxPeerAge from now.
+      const view = new Libp2pPeerStore(old)
+      assert.deepEqual((await view.get(protosOnly!.id)).protocols, ['/p/1'])
+      assert.equal((await view.all()).length, 2)
       clock.advance(60_000)
       const later = await reopen()
       assert.equal(

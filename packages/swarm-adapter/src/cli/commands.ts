@@ -2,6 +2,7 @@ import { readFile, writeFile } from 'node:fs/promises'
 import { parseArgs } from 'node:util'
 import { peerIdFromString } from '@libp2p/peer-id'
 import {
+  DEFAULT_MAX_PEER_AGE,
   type LevelPeerStore,
   migrateFromLibp2pDatastore,
   openPeerStore,
@@ -26,7 +27,8 @@ commands:
   peers [--limit N] [--offset N] [--json]   list stored peers
   peer <peer-id>                            one peer: addresses with TTL and expiry, protocols, key, pins
   stats                                     peers, addresses, pins
-  gc                                        remove expired addresses and peers left with nothing
+  gc                                        remove expired addresses and peers that aged out
+                                            (no unexpired address, not written for 6 h, not pinned)
   export [--out FILE]                       versioned JSON of the whole store (stdout by default)
   import <FILE> [--format json|rust]        a peerscope export (json) or a libp2p-rs ds_addr_book.txt (rust)
   import --libp2p-datastore <DIR>           migrate js-libp2p's default peer store from a datastore-level DB
@@ -75,7 +77,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   }
   let store: LevelPeerStore | undefined
   try {
-    store = await openPeerStore({ path: values.db, gc: { interval: 0 } })
+    // The node's peer ageing (its default maxPeerAge), so an offline gc removes what the node's own would.
+    store = await openPeerStore({ path: values.db, gc: { interval: 0, maxPeerAge: DEFAULT_MAX_PEER_AGE } })
     const report = store.openReport
     if (report.quarantined.length > 0) {
       io.err(`warning: ${report.quarantined.length} damaged record(s) were quarantined on open\n`)

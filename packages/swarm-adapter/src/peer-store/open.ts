@@ -1,7 +1,13 @@
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 import type { PeerId, PrivateKey } from '@libp2p/interface'
-import { type LevelPeerStore, openPeerStore, type PeerStoreLimits } from '@peerscope/peerstore-level'
+import {
+  type AddressFilter,
+  DEFAULT_MAX_PEER_AGE,
+  type LevelPeerStore,
+  openPeerStore,
+  type PeerStoreLimits
+} from '@peerscope/peerstore-level'
 import type { AbstractLevel } from 'abstract-level'
 
 export interface PeerStoreOptions {
@@ -17,6 +23,16 @@ export interface PeerStoreOptions {
   memory?: boolean
   /** TTL in ms of addresses written through libp2p's PeerStore API (discovery, routing); default 1 h. */
   addressTtl?: number
+  /**
+   * A peer with no unexpired address is forgotten this long (ms) after its last write: reads miss it and GC
+   * deletes it. Same name and default as @libp2p/peer-store's: 6 h. Pinned peers and the local peer never age.
+   */
+  maxPeerAge?: number
+  /**
+   * Addresses it refuses are not stored through libp2p's PeerStore API. Default: the node's connection gater's
+   * `filterMultiaddrForPeer`, which is what libp2p gives its built-in store.
+   */
+  addressFilter?: AddressFilter
   /** Period of the address GC in ms; default 10 minutes, 0 disables the periodic run. */
   gcInterval?: number
   limits?: PeerStoreLimits
@@ -27,12 +43,16 @@ export function defaultPeerStorePath(peerId: PeerId): string {
   return join(home, 'peers', peerId.toString())
 }
 
-/** Opens the store the options describe. The service owns GC, so the store's own timer stays off. */
+/**
+ * Opens the store the options describe. The service owns GC, so the store's own timer stays off; peer ageing is
+ * on from the open (the libp2p view the service puts on it asks for the same `maxPeerAge`).
+ */
 export async function openConfiguredStore(
   options: PeerStoreOptions,
   self: { peerId: PeerId; privateKey: PrivateKey }
 ): Promise<LevelPeerStore> {
-  const common = { peerId: self.peerId, privateKey: self.privateKey, gc: { interval: 0 } }
+  const gc = { interval: 0, maxPeerAge: options.maxPeerAge ?? DEFAULT_MAX_PEER_AGE }
+  const common = { peerId: self.peerId, privateKey: self.privateKey, gc }
   const limits = options.limits === undefined ? {} : { limits: options.limits }
   if (options.db !== undefined) return openPeerStore({ ...common, ...limits, db: options.db })
   if (options.memory === true) {

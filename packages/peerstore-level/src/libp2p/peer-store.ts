@@ -1,5 +1,5 @@
 // The js-libp2p `PeerStore` interface over a LevelPeerStore: same data, libp2p's shapes and events, and
-// @libp2p/peer-store's observable contract (test/suite/view-conformance*.ts runs it against upstream itself).
+// @libp2p/peer-store's observable contract (test/suite/view-conformance/ runs it against upstream itself).
 // Where it deliberately differs, README "Differences from @libp2p/peer-store" says what and why.
 //
 // Addresses written here get `addressTtl` (the local peer's: PermanentAddrTTL); re-writing an address extends
@@ -116,14 +116,17 @@ function sameBytes(a: Uint8Array | undefined, b: Uint8Array | undefined): boolea
   return a == null ? b == null : b != null && equals(a, b)
 }
 
+const NO_TAGS: ReadonlyMap<string, TagEntry> = new Map()
+
 /** Live tags with their expiry: upstream counts a moved expiry as a change (an event). */
-function liveTags(tags: ReadonlyMap<string, TagEntry>, now: number): Map<string, TagEntry> {
+function liveTags(tags: ReadonlyMap<string, TagEntry>, now: number): ReadonlyMap<string, TagEntry> {
+  if (tags.size === 0) return NO_TAGS
   const out = new Map<string, TagEntry>()
   for (const [k, t] of tags) if (now < t.expiresAt) out.set(k, t)
   return out
 }
 
-function sameTags(a: Map<string, TagEntry>, b: Map<string, TagEntry>): boolean {
+function sameTags(a: ReadonlyMap<string, TagEntry>, b: ReadonlyMap<string, TagEntry>): boolean {
   if (a.size !== b.size) return false
   for (const [k, t] of a) {
     const u = b.get(k)
@@ -432,7 +435,7 @@ export class Libp2pPeerStore implements PeerStore {
     const self = this.#isSelf(id)
     const existing = this.#live(id, before)
     const previous = existing == null ? undefined : this.#view(existing, before)
-    const tagsBefore = existing == null ? new Map() : liveTags(existing.tags, before)
+    const tagsBefore = existing == null ? NO_TAGS : liveTags(existing.tags, before)
     const ttl = self ? PermanentAddrTTL : this.#addressTtl
     const replace = strategy !== 'merge'
     const clearAbsent = strategy === 'save'
@@ -477,7 +480,7 @@ export class Libp2pPeerStore implements PeerStore {
     const after = this.#store.now()
     // The store's change hook dropped the cached view during mutate: this builds and caches the new one.
     const peer = written == null ? emptyPeer(id) : this.#view(written, after)
-    const tagsAfter = written == null ? new Map() : liveTags(written.tags, after)
+    const tagsAfter = written == null ? NO_TAGS : liveTags(written.tags, after)
     await done
     if (previous == null || !peersEqual(peer, previous) || !sameTags(tagsBefore, tagsAfter)) {
       this.#emit(id, peer, previous)
@@ -587,7 +590,7 @@ export class Libp2pPeerStore implements PeerStore {
     if (replace) {
       const next = new Map<string, TagEntry>()
       for (const [k, t] of given) if (t != null) next.set(k, tagEntry(k, t, now))
-      if (!sameTags(new Map(entry.tags), next)) {
+      if (!sameTags(entry.tags, next)) {
         entry.tags = next.size === 0 ? noEntries() : next
         changes.add('tags')
       }
@@ -662,7 +665,7 @@ export class Libp2pPeerStore implements PeerStore {
     const stored = existing?.record?.seq
     if (stored != null && stored >= record.seqNumber) return false
     const previous = existing == null ? undefined : this.#view(existing, before)
-    const tagsBefore = existing == null ? new Map() : liveTags(existing.tags, before)
+    const tagsBefore = existing == null ? NO_TAGS : liveTags(existing.tags, before)
     const ttl = this.#isSelf(signer) ? PermanentAddrTTL : this.#addressTtl
     let written: PeerEntry | undefined
     const done = this.#store.mutate(signer, (entry, now) => {
@@ -687,7 +690,7 @@ export class Libp2pPeerStore implements PeerStore {
     })
     const after = this.#store.now()
     const peer = written == null ? emptyPeer(signer) : this.#view(written, after)
-    const tagsAfter = written == null ? new Map() : liveTags(written.tags, after)
+    const tagsAfter = written == null ? NO_TAGS : liveTags(written.tags, after)
     await done
     if (previous == null || !peersEqual(peer, previous) || !sameTags(tagsBefore, tagsAfter)) {
       this.#emit(signer, peer, previous)

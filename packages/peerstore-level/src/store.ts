@@ -236,6 +236,8 @@ export class LevelPeerStore {
   readonly #gcSliceMs: number
   readonly #removeBarePeers: boolean
   #maxPeerAge: number
+  /** Local peers of libp2p views on this store (by text), never removed by GC, as `selfId`. */
+  readonly #localPeers = new Set<string>()
   readonly #selfId: PeerId | undefined
   readonly #privateKey: PrivateKey | undefined
   readonly #listeners = new Map<string, Set<AddrListener>>()
@@ -304,14 +306,16 @@ export class LevelPeerStore {
   }
 
   /**
-   * @internal Raises `maxPeerAge` to at least `ms` (never lowers it): a libp2p view calls it with its own, so
-   * GC never deletes a peer that a view still shows.
+   * @internal Raises `maxPeerAge` to at least `ms` (never lowers it), and exempts `localPeer` from GC as the
+   * store's own `peerId` is: a libp2p view calls it with its own, so GC never deletes a peer that a view still
+   * shows.
    */
-  retainPeersFor(ms: number): void {
+  retainPeersFor(ms: number, localPeer?: PeerId): void {
     if (!isValidMaxPeerAge(ms)) {
       throw new PeerStoreError('ERR_INVALID_ARGUMENT', `maxPeerAge must be a number of ms >= 0, got ${ms}`)
     }
     this.#maxPeerAge = Math.max(this.#maxPeerAge, ms)
+    if (localPeer != null) this.#localPeers.add(this.#key(localPeer))
   }
 
   /** @internal Loads every sublevel into the index; called once by `openPeerStore`. */
@@ -1298,7 +1302,7 @@ export class LevelPeerStore {
       this.#markDirty(key, 'addrs')
     }
     if (tagsChanged) this.#markDirty(key, 'tags')
-    const isSelf = this.#selfId?.equals(entry.id) === true
+    const isSelf = this.#selfId?.equals(entry.id) === true || this.#localPeers.has(key)
     if (this.#removeBarePeers && agedOut(entry, now, this.#maxPeerAge, isSelf)) {
       this.#markDirty(key, ...presentKinds(entry))
       this.#index.delete(key)

@@ -222,7 +222,7 @@ export class Libp2pPeerStore implements PeerStore {
       )
     }
     this.#addressFilter = init.addressFilter
-    store.retainPeersFor(this.#maxPeerAge)
+    store.retainPeersFor(this.#maxPeerAge, this.#self)
     store.onEntryChange((entry) => this.#views.delete(entry))
   }
 

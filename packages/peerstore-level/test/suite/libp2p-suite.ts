@@ -248,6 +248,22 @@ export function libp2pPeerStoreSuite(backend: Backend): void {
         )
       })
 
+      it('GC keeps the view’s local peer even when the store was opened without it', async () => {
+        const storage = await backend.create()
+        const clock = new MockClock()
+        const store = await storage.open({ clock: clock.read })
+        cleanups.push(async () => {
+          await store.close()
+          await storage.cleanup()
+        })
+        const self = await makePeer()
+        const view = new Libp2pPeerStore(store, { peerId: self.id, maxPeerAge: 1000 })
+        await view.save(self.id, { protocols: ['/ipfs/id/1.0.0'] })
+        clock.advance(10_000)
+        assert.equal((await store.gc()).peersRemoved, 0)
+        assert.deepEqual((await view.get(self.id)).protocols, ['/ipfs/id/1.0.0'])
+      })
+
       it('bad init values are typed errors naming the option', async () => {
         const { store } = await setup()
         const named = (option: string, code: string) => (err: { code?: string; message: string }) =>

@@ -27,6 +27,21 @@ export function agedOut(entry: PeerEntry, now: number, maxPeerAge: number, isSel
   return !isSelf && entry.pins.size === 0 && !hasLiveAddr(entry, now) && !keptByAge(entry, now, maxPeerAge)
 }
 
+/**
+ * A peer's write time moves (and is saved, as its `seen` record) at most once per step: a hundredth of
+ * `maxPeerAge`, at most a minute. A peer written many times a minute then costs one extra record a minute, not
+ * one per write, and the time in memory is always the time on disk; the price is that a peer written often
+ * ages out up to one step early.
+ */
+export function stampStep(maxPeerAge: number): number {
+  return maxPeerAge > 0 ? Math.min(60_000, maxPeerAge / 100) : 60_000
+}
+
+/** Whether a write at `now` moves a write time that is `previous` (and the move must be saved). */
+export function stampMoves(previous: number | undefined, now: number, step: number): boolean {
+  return previous === undefined || Math.floor(previous / step) !== Math.floor(now / step)
+}
+
 export function isValidMaxPeerAge(ms: unknown): ms is number {
   return typeof ms === 'number' && Number.isFinite(ms) && ms >= 0
 }

@@ -23,7 +23,7 @@ import {
 import { PeerStoreError } from './errors.ts'
 import { internNames } from './intern.ts'
 import { JOURNAL_BACKLOG_LIMIT, Journal } from './journal.ts'
-import { agedOut, isValidMaxPeerAge, keptByAge } from './peer-age.ts'
+import { agedOut, isValidMaxPeerAge, keptByAge, stampMoves, stampStep } from './peer-age.ts'
 import { peerIdFromKey } from './peer-key.ts'
 import { assertNotOrphaned, corruptOnOpen, mendDamagedTables, readAll } from './scan.ts'
 import { exportStore, importRustAddrBook, importStore, type PeerStoreExport } from './transfer.ts'
@@ -488,12 +488,15 @@ export class LevelPeerStore {
     }
   }
 
-  /** A change to the peer: its `updated` time becomes now (saved with it), then `#persist`. */
+  /** A change to the peer: its `updated` time moves to now (once per step, saved with it), then `#persist`. */
   #commit(key: string, ...kinds: RecordKind[]): Promise<void> {
     const entry = this.#index.get(key)
     if (entry != null) {
-      entry.updated = this.#clock()
-      if (!kinds.includes('seen')) kinds.push('seen')
+      const now = this.#clock()
+      if (stampMoves(entry.updated, now, stampStep(this.#maxPeerAge))) {
+        entry.updated = now
+        if (!kinds.includes('seen')) kinds.push('seen')
+      }
     }
     return this.#persist(key, ...kinds)
   }
@@ -503,13 +506,25 @@ export class LevelPeerStore {
     return isBare(entry) && !keptByAge(entry, this.#clock(), this.#maxPeerAge)
   }
 
+  /** After a write that changed nothing: an entry left holding nothing leaves the index, its saved time too. */
+  #settleUnchanged(key: string, entry: PeerEntry): Promise<void> {
+    if (!this.#droppable(entry)) return Promise.resolve()
+    if (entry.updated !== undefined) return this.#persist(key)
+    this.#index.delete(key)
+    return Promise.resolve()
+  }
+
   /**
    * Marks records dirty, drops the peer from the index if it holds nothing, and makes the change durable: in
    * the journal at once when there is one (LevelDB follows in the background), else by awaiting the batch.
    */
   #persist(key: string, ...kinds: RecordKind[]): Promise<void> {
     const entry = this.#index.get(key)
-    if (entry != null && this.#droppable(entry)) this.#index.delete(key)
+    if (entry != null && this.#droppable(entry)) {
+      this.#index.delete(key)
+      // Its saved write time goes with it (it may not be among the kinds this change wrote).
+      if (entry.updated !== undefined && !kinds.includes('seen')) kinds.push('seen')
+    }
     this.#markDirty(key, ...kinds)
     const journal = this.#journal
     if (journal == null) return this.#requestFlush()
@@ -679,10 +694,7 @@ export class LevelPeerStore {
       changed = true
       this.#announce(key, ma)
     }
-    if (!changed) {
-      if (this.#droppable(entry)) this.#index.delete(key)
-      return Promise.resolve()
-    }
+    if (!changed) return this.#settleUnchanged(key, entry)
     return this.#commit(key, 'addrs')
   }
 
@@ -1162,10 +1174,7 @@ export class LevelPeerStore {
     for (const [k, a] of entry.addrs) if (before.get(k) !== a && !neverExpires(a.ttl)) this.#unconnected++
     for (const [k, a] of entry.addrs) if (before.get(k) !== a) this.#announce(key, a.multiaddr)
     this.#afterAddrChange(entry)
-    if (kinds.length === 0) {
-      if (this.#droppable(entry)) this.#index.delete(key)
-      return Promise.resolve()
-    }
+    if (kinds.length === 0) return this.#settleUnchanged(key, entry)
     return this.#commit(key, ...kinds)
   }
 

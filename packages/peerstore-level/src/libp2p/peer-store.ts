@@ -28,7 +28,7 @@ import { equals } from 'uint8arrays'
 import { AddressTTL, neverExpires, PermanentAddrTTL } from '../constants.ts'
 import { PeerStoreError } from '../errors.ts'
 import { internNames } from '../intern.ts'
-import { agedOut, DEFAULT_MAX_PEER_AGE, isValidMaxPeerAge } from '../peer-age.ts'
+import { agedOut, DEFAULT_MAX_PEER_AGE, isValidMaxPeerAge, stampMoves, stampStep } from '../peer-age.ts'
 import type { LevelPeerStore } from '../store.ts'
 import {
   type AddrInfo,
@@ -197,6 +197,7 @@ export class Libp2pPeerStore implements PeerStore {
   readonly #events: PeerUpdateEvents | undefined
   readonly #addressTtl: number
   readonly #maxPeerAge: number
+  readonly #stampStep: number
   readonly #addressFilter: AddressFilter | undefined
   // Built views keyed by the live entry: a replaced entry misses, a changed one is dropped by the
   // store's change hook, and `validUntil` (the nearest address or tag expiry) retires it on time.
@@ -221,6 +222,7 @@ export class Libp2pPeerStore implements PeerStore {
         `maxPeerAge must be a number of ms >= 0, got ${String(init.maxPeerAge)}`
       )
     }
+    this.#stampStep = stampStep(this.#maxPeerAge)
     this.#addressFilter = init.addressFilter
     store.retainPeersFor(this.#maxPeerAge, this.#self)
     store.onEntryChange((entry) => this.#views.delete(entry))
@@ -472,9 +474,7 @@ export class Libp2pPeerStore implements PeerStore {
         changes.add('addrs')
       }
       this.#keepKey(entry, id, data.publicKey, changes)
-      // Upstream stamps every write, even one that changes nothing; a write that changes nothing is not
-      // saved here, so its time lives in memory until the peer's next change (src/peer-age.ts).
-      entry.updated = now
+      this.#stamp(entry, now, changes)
       return [...changes]
     })
     const after = this.#store.now()
@@ -486,6 +486,16 @@ export class Libp2pPeerStore implements PeerStore {
       this.#emit(id, peer, previous)
     }
     return copyPeer(peer)
+  }
+
+  /**
+   * Upstream stamps every write, even one that changes nothing; so does this, once per step (peer-age.ts
+   * `stampStep`), so a repeat that changes nothing rarely writes at all.
+   */
+  #stamp(entry: PeerEntry, now: number, changes: Changes): void {
+    if (!stampMoves(entry.updated, now, this.#stampStep)) return
+    entry.updated = now
+    changes.add('seen')
   }
 
   /** Empties an entry (kept: its RSA key, which never goes stale, and its latency). */
@@ -685,7 +695,7 @@ export class Libp2pPeerStore implements PeerStore {
       entry.record = { seq: record.seqNumber, envelope: buf.slice() }
       changes.add('addrs')
       this.#keepKey(entry, signer, envelope.publicKey, changes)
-      entry.updated = now
+      this.#stamp(entry, now, changes)
       return [...changes]
     })
     const after = this.#store.now()

@@ -137,6 +137,29 @@ export function time({ setup }: Ctx): void {
       assert.equal(await h.store.has(other.id), false)
     })
 
+    it(
+      difference(
+        'age-step',
+        'a peer written twice within a minute, checked just past maxPeerAge from the first'
+      ),
+      async () => {
+        const h = await setup()
+        const other = await makePeer()
+        await h.store.save(other.id, { protocols: ['/a'] })
+        h.advance(30_000)
+        await h.store.merge(other.id, { protocols: ['/a'] })
+        h.advance(PEER_AGE - 15_000)
+        const present = await h.store.has(other.id)
+        await sides(h, {
+          // Every write renews the peer to the millisecond.
+          upstream: () => assert.equal(present, true),
+          // The write time moves once per step (a hundredth of maxPeerAge, at most a minute): the second write
+          // fell in the first one's step.
+          ours: () => assert.equal(present, false)
+        })
+      }
+    )
+
     it('an unexpired address keeps a peer past maxPeerAge', async () => {
       const h = await setup({ addressAge: 10 * HOUR, maxPeerAge: HOUR })
       const other = await makePeer()

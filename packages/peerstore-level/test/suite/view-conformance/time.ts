@@ -91,7 +91,7 @@ export function time({ setup }: Ctx): void {
           assert.deepEqual([...saved.tags.keys()], ['second', 'zero'])
           assert.deepEqual([...atExpiry.tags.keys()], ['second'])
         },
-        // An address, a tag and a peer all expire at their expiry instant here.
+        // A tag expires at its expiry instant here, as an address does.
         ours: () => {
           assert.deepEqual([...saved.tags.keys()], ['second'])
           assert.deepEqual([...atExpiry.tags.keys()], [])

@@ -1,13 +1,14 @@
-// Garbage collection: expired addresses and tags go, then (unless `removeBarePeers` is off) every peer left with
-// no unexpired address, no live tag and no pin, except the local peer. Pinned peers are not touched. A run scans
+// Garbage collection: expired addresses and tags go, then (unless `removeBarePeers` is off) every peer that aged
+// out (peer-age.ts: not a local peer, not pinned, no unexpired address, not written within `maxPeerAge`); an entry
+// left holding nothing that no recent write keeps goes too. Pinned peers are not touched. A run scans
 // the index in slices of at most `sliceMs` and yields to the event loop between them; each slice's changes are
 // written before the next slice starts, so a slow disk cannot let batches (and their encode time) pile up. The
 // collector owns the store's one GC timer and remembers the last run (`LastGc`) for status views.
 
-import type { PeerId } from '@libp2p/interface'
 import { forgetRecordWithoutAddrs } from './books/addr-book.ts'
 import { isLive } from './expiry.ts'
-import { isBare, type PeerIndex, presentKinds } from './peer-index.ts'
+import type { PeerAgeing } from './peer-age.ts'
+import { type PeerIndex, presentKinds } from './peer-index.ts'
 import { editTags, type GcStats, type LastGc, type RecordKind } from './types.ts'
 
 /** What GC needs of the write path. */
@@ -21,7 +22,8 @@ export interface GarbageCollectorInit {
   index: PeerIndex
   writes: GcWrites
   now: () => number
-  selfId: PeerId | undefined
+  /** The ageing rule, and which peers are local (never removed). */
+  ageing: Pick<PeerAgeing, 'agedOut' | 'droppable'>
   /** Longest synchronous slice in ms before a run yields to the event loop. */
   sliceMs: number
   removeBarePeers: boolean
@@ -130,7 +132,7 @@ export class GarbageCollector {
   }
 
   #collectPeer(key: string, stats: GcStats): void {
-    const { index, writes, selfId, removeBarePeers } = this.#init
+    const { index, writes, ageing, removeBarePeers } = this.#init
     const entry = index.get(key)
     if (entry == null) return
     stats.peersScanned++
@@ -157,12 +159,14 @@ export class GarbageCollector {
       writes.markDirty(key, ADDRS)
     }
     if (tagsChanged) writes.markDirty(key, TAGS)
-    const isSelf = selfId?.equals(entry.id) === true
-    if (removeBarePeers && !isSelf && entry.addrs.size === 0 && entry.tags.size === 0) {
+    if (removeBarePeers && ageing.agedOut(key, entry, now)) {
       writes.markDirty(key, presentKinds(entry))
       index.delete(key)
       stats.peersRemoved++
-    } else if (isBare(entry)) {
+    } else if (ageing.droppable(entry, now)) {
+      // Nothing left, not even a recent write time: its saved time (if any) goes with it.
+      const kinds = presentKinds(entry)
+      if (kinds.length > 0) writes.markDirty(key, kinds)
       index.delete(key)
     }
   }

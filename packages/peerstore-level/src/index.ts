@@ -9,7 +9,12 @@ export {
   TempAddrTTL
 } from './constants.ts'
 export { PeerStoreError, type PeerStoreErrorCode } from './errors.ts'
-export { Libp2pPeerStore, type Libp2pPeerStoreInit, type PeerUpdateEvents } from './libp2p/peer-store.ts'
+export {
+  type AddressFilter,
+  Libp2pPeerStore,
+  type Libp2pPeerStoreInit,
+  type PeerUpdateEvents
+} from './libp2p/peer-store.ts'
 export {
   type LegacyDatastore,
   type MigrateOptions,
@@ -18,6 +23,7 @@ export {
 } from './migrate.ts'
 export { openReportWarnings } from './open-report.ts'
 export type { GcOptions, OpenPeerStoreInit, PeerStoreLimits } from './options.ts'
+export { DEFAULT_MAX_PEER_AGE } from './peer-age.ts'
 export type { AddAddrsAccess, Libp2pViewAccess, PeerIndexAccess } from './peer-index-access.ts'
 export { type RepairReport, repairPeerStore, type VerifyReport, verifyPeerStore } from './repair.ts'
 export { LevelPeerStore, openPeerStore } from './store.ts'

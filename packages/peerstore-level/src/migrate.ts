@@ -120,6 +120,10 @@ function decodePeer(entry: PeerEntry, buf: Uint8Array, now: number, ttl: number)
         }
         break
       }
+      case 8:
+        // When the old store last wrote the peer: peer ageing goes on from there.
+        entry.updated = r.uint64Number()
+        break
       default:
         r.skipType(tag & 7)
     }

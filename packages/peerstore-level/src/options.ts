@@ -19,6 +19,12 @@ export interface GcOptions {
   sliceMs?: number
   /** Remove peers that have nothing left to keep them (default true); see README "GC rule". */
   removeBarePeers?: boolean
+  /**
+   * A peer with no unexpired address (not pinned, not the local peer) is kept this long (ms) after its last
+   * write; 0 (the default) = no ageing, it goes with its last address. A `Libp2pPeerStore` raises it to its own
+   * `maxPeerAge` (6 h by default). The rule: src/peer-age.ts.
+   */
+  maxPeerAge?: number
 }
 
 export interface OpenPeerStoreInit {

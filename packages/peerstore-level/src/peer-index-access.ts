@@ -2,7 +2,7 @@
 // export, and migration work at this level (they translate whole records, not single book calls); `LevelPeerStore`
 // implements it. Entries handed out are live: a caller reads them, and changes them only inside `mutate`.
 
-import type { PeerId, PublicKey } from '@libp2p/interface'
+import type { PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { PeerEntry, RecordKind } from './types.ts'
 
@@ -29,12 +29,14 @@ export interface PeerIndexAccess {
   replaceEntries(entries: PeerEntry[]): Promise<void>
 }
 
-/** What the libp2p `PeerStore` view uses: index access, plus the book calls for signed records, keys and deletes. */
+/**
+ * What the libp2p `PeerStore` view uses: index access (it edits whole entries itself, signed records and keys
+ * included), `deletePeer`, and peer ageing: the view asks the store to keep peers as long as it shows them.
+ */
 export interface Libp2pViewAccess extends PeerIndexAccess {
-  peerRecordSeq(peer: PeerId): bigint | undefined
-  consumePeerRecord(envelope: Uint8Array, ttl: number, expectedPeer?: PeerId): Promise<boolean>
-  addPubKey(peer: PeerId, key: PublicKey): Promise<void>
   deletePeer(peer: PeerId): Promise<void>
+  /** Raises the store's `maxPeerAge` to `ms` at least (never lowers it) and exempts `localPeer` from GC. */
+  retainPeersFor(ms: number, localPeer?: PeerId): void
 }
 
 /** What an import of a libp2p-rs address book uses: go's `AddAddrs` rules. */

@@ -14,7 +14,7 @@ export function peerKey(peer: PeerId): string {
   return peer.toString()
 }
 
-/** True when the entry holds nothing: such an entry leaves the index. */
+/** True when the entry holds no record (a recent write time may still keep it: peer-age.ts). */
 export function isBare(entry: PeerEntry): boolean {
   return (
     entry.addrs.size === 0 &&
@@ -37,6 +37,7 @@ export function presentKinds(entry: PeerEntry): RecordKind[] {
   if (entry.metadata.size > 0) kinds.push('meta')
   if (entry.tags.size > 0) kinds.push('tags')
   if (entry.pins.size > 0) kinds.push('pins')
+  if (entry.updated !== undefined) kinds.push('seen')
   return kinds
 }
 
@@ -85,12 +86,6 @@ export class PeerIndex {
   /** Removes the entry; its addresses must be gone already (`deleteAddr`), or it was bare. */
   delete(key: string): void {
     this.#entries.delete(key)
-  }
-
-  /** Removes the entry when it holds nothing. */
-  dropIfBare(key: string): void {
-    const entry = this.#entries.get(key)
-    if (entry != null && isBare(entry)) this.#entries.delete(key)
   }
 
   keys(): IterableIterator<string> {

@@ -6,6 +6,7 @@
 //                        view, import/export and migration use
 //   persistence/         open (mend, open, replay, load), the write path (dirty records, batches, journal), codec
 //   gc.ts                garbage collection and its timer
+//   peer-age.ts          when a peer stops existing; stamps each change with the peer's write time
 // This class wires them together. Its own rules are the composite ones: go's `RemovePeer`, `deletePeer`, the
 // index-level edits, and the order things stop in on `close`. It is a little over 500 lines because it is the
 // whole public API in one place: one short delegating method per call, each with the doc users read.
@@ -30,10 +31,10 @@ import {
 import { PeerStoreError } from './errors.ts'
 import { GarbageCollector } from './gc.ts'
 import type { OpenPeerStoreInit } from './options.ts'
-import { isBare, type PeerIndex, peerKey, presentKinds } from './peer-index.ts'
+import { checkMaxPeerAge, PeerAgeing } from './peer-age.ts'
+import { type PeerIndex, peerKey, presentKinds } from './peer-index.ts'
 import type { Libp2pViewAccess } from './peer-index-access.ts'
-import type { Journal } from './persistence/journal.ts'
-import { type AnyLevel, type OpenedStorage, openStorage, type Sub } from './persistence/open.ts'
+import { closeStorage, type OpenedStorage, openStorage, type Sub } from './persistence/open.ts'
 import { WritePath } from './persistence/write-path.ts'
 import { exportStore, importRustAddrBook, importStore, type PeerStoreExport } from './transfer.ts'
 import {
@@ -49,7 +50,6 @@ import {
   type RecordKind
 } from './types.ts'
 
-const ADDRS: readonly RecordKind[] = ['addrs']
 /** What go's `RemovePeer` clears: keys, protocols, metadata (latency too, which is not persisted). */
 const REMOVE_PEER_KINDS: readonly RecordKind[] = ['keys', 'protos', 'meta']
 
@@ -59,6 +59,7 @@ export async function openPeerStore(init: OpenPeerStoreInit = {}): Promise<Level
     throw new PeerStoreError('ERR_INVALID_ARGUMENT', 'openPeerStore needs `path` or `db`')
   }
   const self = localIdentity(init)
+  checkMaxPeerAge(init.gc?.maxPeerAge ?? 0, 'gc.maxPeerAge')
   const clock = init.clock ?? Date.now
   const storage = await openStorage({ path: init.path, db: init.db, clock })
   const store = new LevelPeerStore(storage, init, self, clock)
@@ -73,33 +74,28 @@ export async function openPeerStore(init: OpenPeerStoreInit = {}): Promise<Level
 }
 
 export class LevelPeerStore extends TypedEventEmitter<LevelPeerStoreEvents> implements Libp2pViewAccess {
-  readonly #db: AnyLevel
-  readonly #journal: Journal | undefined
-  readonly #quarantine: Sub
-  readonly #report: OpenReport
+  readonly #storage: OpenedStorage
   readonly #clock: () => number
   readonly #log: Logger
   readonly #self: LocalIdentity
   readonly #index: PeerIndex
   readonly #writes: WritePath<Sub>
   readonly #gc: GarbageCollector
+  readonly #ageing: PeerAgeing
   readonly #gcInterval: number
   readonly #addrBook: AddrBook
   readonly #keyBook: KeyBook
   readonly #protoBook: ProtoBook
   readonly #metadataBook: MetadataBook
   readonly #tagBook: TagBook
-  #downgradedPeers: string[]
+  #changedOnLoad: Map<string, RecordKind[]>
   #closed = false
 
   /** @internal Made by `openPeerStore`. */
   constructor(storage: OpenedStorage, init: OpenPeerStoreInit, self: LocalIdentity, clock: () => number) {
     super()
-    this.#db = storage.db
-    this.#journal = storage.journal
-    this.#quarantine = storage.quarantine
-    this.#report = storage.report
-    this.#downgradedPeers = storage.downgradedPeers
+    this.#storage = storage
+    this.#changedOnLoad = storage.changedOnLoad
     this.#clock = clock
     this.#self = self
     this.#log = (init.logger ?? defaultLogger()).forComponent('peerscope:peer-store')
@@ -113,12 +109,22 @@ export class LevelPeerStore extends TypedEventEmitter<LevelPeerStoreEvents> impl
       onBatchError: (failure) => this.#batchFailed(failure)
     })
     this.#writes = writes
+    const ageing = new PeerAgeing({
+      index,
+      persist: (key, kinds) => writes.commit(key, kinds),
+      now: clock,
+      selfId: self.selfId,
+      maxPeerAge: init.gc?.maxPeerAge ?? 0
+    })
+    this.#ageing = ageing
     const ctx: BookContext = {
       index,
       now: clock,
       isClosed: () => this.#closed,
       assertOpen: () => this.#assertOpen(),
-      commit: (key, kinds) => this.#commit(key, kinds)
+      commit: (key, kinds) => ageing.commit(key, kinds),
+      persist: (key, kinds) => ageing.commit(key, kinds, false),
+      settleUnchanged: (key, entry) => ageing.settleUnchanged(key, entry)
     }
     this.#addrBook = new AddrBook(ctx, {
       maxAddrsPerPeer: init.limits?.maxAddrsPerPeer ?? DEFAULT_MAX_ADDRS_PER_PEER,
@@ -133,7 +139,7 @@ export class LevelPeerStore extends TypedEventEmitter<LevelPeerStoreEvents> impl
       index,
       writes,
       now: clock,
-      selfId: self.selfId,
+      ageing,
       sliceMs: init.gc?.sliceMs ?? DEFAULT_GC_SLICE_MS,
       removeBarePeers: init.gc?.removeBarePeers ?? true,
       isClosed: () => this.#closed,
@@ -141,22 +147,32 @@ export class LevelPeerStore extends TypedEventEmitter<LevelPeerStoreEvents> impl
     })
   }
 
-  /** @internal Called once by `openPeerStore`: writes the load's downgrades, then starts the GC timer. */
+  /** @internal Called once by `openPeerStore`: writes what the load changed, then starts the GC timer. */
   async start(): Promise<void> {
-    for (const key of this.#downgradedPeers) this.#writes.markDirty(key, ADDRS)
-    this.#downgradedPeers = []
+    for (const [key, kinds] of this.#changedOnLoad) this.#writes.markDirty(key, kinds)
+    this.#changedOnLoad.clear()
     if (this.#writes.pendingPeers > 0) await this.#writes.flush()
     this.#gc.start(this.#gcInterval)
-    this.#log('opened: %d peers', this.#report.peers)
+    this.#log('opened: %d peers', this.#storage.report.peers)
   }
 
   /** What the last open found: peers loaded, records quarantined, Connected addrs downgraded. */
   get openReport(): OpenReport {
-    return structuredClone(this.#report)
+    return structuredClone(this.#storage.report)
   }
 
   get selfId(): PeerId | undefined {
     return this.#self.selfId
+  }
+
+  /** How long a peer with no unexpired address is kept after its last write (ms; 0 = no ageing): peer-age.ts. */
+  get maxPeerAge(): number {
+    return this.#ageing.maxPeerAge
+  }
+
+  /** Raises `maxPeerAge` to `ms` at least and exempts `localPeer` from GC: a libp2p view asks for its own. */
+  retainPeersFor(ms: number, localPeer?: PeerId): void {
+    this.#ageing.retainFor(ms, localPeer)
   }
 
   /** The last GC run that completed (by the timer or by `gc()`), or undefined before the first. */
@@ -168,7 +184,7 @@ export class LevelPeerStore extends TypedEventEmitter<LevelPeerStoreEvents> impl
   /** Raw values moved aside by an open because they could not be decoded, keyed `<kind>/<peer>`. */
   async quarantined(): Promise<Array<{ key: string; value: string }>> {
     const out: Array<{ key: string; value: string }> = []
-    for await (const [key, value] of this.#quarantine.iterator()) out.push({ key, value })
+    for await (const [key, value] of this.#storage.quarantine.iterator()) out.push({ key, value })
     return out
   }
 
@@ -340,8 +356,8 @@ export class LevelPeerStore extends TypedEventEmitter<LevelPeerStoreEvents> impl
   // --- peers ------------------------------------------------------------------------------------
 
   /**
-   * Every peer holding any record (addrs, key, protocols, metadata, tags, pins, latency), and the local peer while
-   * it holds its private key (go's `Peers()`; go lists no other peer without keys or addrs: DIFFERENCES.md).
+   * Every peer holding any record (addrs, key, protocols, metadata, tags, pins, latency) or written within
+   * `maxPeerAge` (until GC), and the local peer while it holds its private key (go's `Peers()`; DIFFERENCES.md).
    */
   peers(): PeerId[] {
     const out: PeerId[] = []
@@ -361,7 +377,7 @@ export class LevelPeerStore extends TypedEventEmitter<LevelPeerStoreEvents> impl
     this.#keyBook.forget(entry)
     this.#protoBook.forget(entry)
     this.#metadataBook.forget(entry)
-    return this.#commit(key, REMOVE_PEER_KINDS)
+    return this.#ageing.commit(key, REMOVE_PEER_KINDS)
   }
 
   /** Removes everything stored about the peer, in one atomic batch. */
@@ -373,7 +389,7 @@ export class LevelPeerStore extends TypedEventEmitter<LevelPeerStoreEvents> impl
     const kinds = presentKinds(entry)
     this.#addrBook.deleteAll(entry)
     this.#index.delete(key)
-    return this.#commit(key, kinds)
+    return this.#ageing.commit(key, kinds)
   }
 
   // --- PeerIndexAccess (peer-index-access.ts): for the libp2p view, import and migration ---------
@@ -407,11 +423,8 @@ export class LevelPeerStore extends TypedEventEmitter<LevelPeerStoreEvents> impl
     const before = new Map(entry.addrs)
     const kinds = mutate(entry, this.#clock())
     this.#addrBook.adoptEdited(key, entry, before)
-    if (kinds.length === 0) {
-      if (isBare(entry)) this.#index.delete(key)
-      return Promise.resolve()
-    }
-    return this.#commit(key, kinds)
+    if (kinds.length === 0) return this.#ageing.settleUnchanged(key, entry)
+    return this.#ageing.commit(key, kinds)
   }
 
   /** Replaces whole entries (import, migration) in one atomic batch; latency is kept. */
@@ -421,6 +434,8 @@ export class LevelPeerStore extends TypedEventEmitter<LevelPeerStoreEvents> impl
       const key = entry.id.toString()
       const old = this.#index.replace(key, entry)
       entry.latency = old?.latency
+      // An export made before per-peer times were stored: imported now.
+      entry.updated ??= this.#clock()
       this.#writes.markDirty(key, RECORD_KINDS)
     }
     return this.#writes.flush()
@@ -462,9 +477,9 @@ export class LevelPeerStore extends TypedEventEmitter<LevelPeerStoreEvents> impl
   // --- GC (gc.ts) --------------------------------------------------------------------------------
 
   /**
-   * Removes expired addresses and tags, then (unless `removeBarePeers` is off) every peer left with no
-   * unexpired address, no live tag and no pin that is not the local peer. Pinned peers are not touched.
-   * Runs in slices of at most `sliceMs`, yielding to the event loop between them.
+   * Removes expired addresses and tags, then (unless `removeBarePeers` is off) every peer that aged out (peer-age.ts:
+   * not a local peer, not pinned, no unexpired address, not written within `maxPeerAge`). Pinned peers are not
+   * touched. Runs in slices of at most `sliceMs`, yielding to the event loop between them.
    */
   async gc(): Promise<GcStats> {
     this.#assertOpen()
@@ -480,29 +495,11 @@ export class LevelPeerStore extends TypedEventEmitter<LevelPeerStoreEvents> impl
     this.#gc.stop()
     this.#addrBook.closeStreams()
     await this.#gc.idle()
-    // A batch that fails here has been reported (`flush-error`) when it failed.
-    const written = await this.#writes.drain()
-    if (this.#journal != null) {
-      // Keep the journal when a batch failed: the next open writes it into LevelDB.
-      if (written) this.#journal.clear()
-      else
-        this.#log.error(
-          'closing with %d peer(s) not in LevelDB: kept in the journal for the next open',
-          this.#writes.pendingPeers
-        )
-      this.#journal.close()
-    }
-    await this.#db.close()
+    await closeStorage(this.#storage, this.#writes, this.#log)
   }
 
   #assertOpen(): void {
     if (this.#closed) throw new PeerStoreError('ERR_CLOSED', 'the peer store is closed')
-  }
-
-  /** Drops the peer's entry if it holds nothing, then hands the change to the write path. */
-  #commit(key: string, kinds: readonly RecordKind[]): Promise<void> {
-    this.#index.dropIfBare(key)
-    return this.#writes.commit(key, kinds)
   }
 
   #batchFailed(failure: BatchFailure): void {

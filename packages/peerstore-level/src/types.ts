@@ -1,5 +1,6 @@
 import type { PeerId, PublicKey } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
+import type { Expiring } from './expiry.ts'
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue }
 
@@ -45,6 +46,11 @@ export interface PeerEntry {
   tags: ReadonlyMap<string, TagEntry>
   pins: ReadonlySet<string>
   latency: number | undefined
+  /**
+   * Epoch ms of the last write that changed the peer (any book; not GC, not a key cached by `pubKey`). Peer
+   * ageing counts from it (peer-age.ts). Undefined for an entry no write created (latency, a cached key).
+   */
+  updated: number | undefined
 }
 
 // Most peers never get metadata, tags or pins. Until they do, their entry shares these two empty
@@ -98,6 +104,13 @@ export function keepAddrOrder(addrs: Map<string, AddrInfo>): void {
   for (let i = 0; i < keys.length; i++) addrs.set(keys[i] as string, infos[i] as AddrInfo)
 }
 
+/** An address entry; `expiresAtNs` only when the expiry has a sub-ms part (the shape most entries keep). */
+export function addrInfo(multiaddr: Multiaddr, ttl: number, expiry: Expiring, certified: boolean): AddrInfo {
+  return expiry.expiresAtNs === undefined
+    ? { multiaddr, ttl, expiresAt: expiry.expiresAt, certified }
+    : { multiaddr, ttl, expiresAt: expiry.expiresAt, expiresAtNs: expiry.expiresAtNs, certified }
+}
+
 /** A peer with nothing stored yet: the one place an entry is built from scratch. */
 export function newEntry(id: PeerId): PeerEntry {
   return {
@@ -109,13 +122,15 @@ export function newEntry(id: PeerId): PeerEntry {
     metadata: NO_ENTRIES,
     tags: NO_ENTRIES,
     pins: NO_PINS,
-    latency: undefined
+    latency: undefined,
+    updated: undefined
   }
 }
 
-export type RecordKind = 'addrs' | 'keys' | 'protos' | 'meta' | 'tags' | 'pins'
+/** One sublevel each. `seen` holds the peer's `updated` time (stores written before it existed have none). */
+export type RecordKind = 'addrs' | 'keys' | 'protos' | 'meta' | 'tags' | 'pins' | 'seen'
 
-export const RECORD_KINDS: readonly RecordKind[] = ['addrs', 'keys', 'protos', 'meta', 'tags', 'pins']
+export const RECORD_KINDS: readonly RecordKind[] = ['addrs', 'keys', 'protos', 'meta', 'tags', 'pins', 'seen']
 
 export interface GcStats {
   peersScanned: number

@@ -124,7 +124,8 @@ describe('no damage', () => {
     assert.equal(report.clean, true, report.problems.join('; '))
     assert.deepEqual(report.problems, [])
     assert.equal(report.peers, A_PEERS + B_PEERS)
-    assert.equal(report.records.good, 2 * (A_PEERS + B_PEERS))
+    // Per peer: its addresses, its protocols and its last write time.
+    assert.equal(report.records.good, 3 * (A_PEERS + B_PEERS))
     assert.equal(report.records.undecodable, 0)
     assert.ok(report.tables.length >= 2)
     assert.ok(report.tables.every((t) => t.blocks > 2 && t.badBlocks === 0 && t.error === undefined))
@@ -136,7 +137,7 @@ describe('no damage', () => {
     const report = await repairPeerStore(path)
     assert.equal(report.before.clean, true)
     assert.equal(report.after.clean, true)
-    assert.deepEqual(report.recovered, { records: 2 * (A_PEERS + B_PEERS), peers: A_PEERS + B_PEERS })
+    assert.deepEqual(report.recovered, { records: 3 * (A_PEERS + B_PEERS), peers: A_PEERS + B_PEERS })
     assert.deepEqual(report.lost, [])
     const store = await openPeerStore({ path, gc: { interval: 0 } })
     assertGroupA(store)

@@ -80,7 +80,8 @@ test('the latest journaled state of a record wins, whichever file holds it; dele
   await store.close()
   appendFileSync(join(path, JOURNAL_FILES[1]), `1\tprotos\t${a.toString()}\t["/old/1.0.0"]\n`)
   appendFileSync(join(path, JOURNAL_FILES[0]), `2\tprotos\t${a.toString()}\t["/new/1.0.0"]\n`)
-  appendFileSync(join(path, JOURNAL_FILES[0]), `3\tprotos\t${b.toString()}\n`)
+  // Deleting b's last record deletes its write time too (a store with no peer ageing journals both).
+  appendFileSync(join(path, JOURNAL_FILES[0]), `3\tprotos\t${b.toString()}\n4\tseen\t${b.toString()}\n`)
   store = await openPeerStore({ path, gc: { interval: 0 } })
   try {
     assert.deepEqual(store.getProtocols(a), ['/new/1.0.0'])

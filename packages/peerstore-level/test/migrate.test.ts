@@ -37,12 +37,14 @@ describe('migration from @libp2p/peer-store over datastore-level', () => {
     const ds = new LevelDatastore(join(dir, 'legacy'))
     await ds.open()
     const legacy = persistentPeerStore({ peerId: self.id, datastore: ds, events, logger: defaultLogger() })
+    const savedFrom = Date.now()
     await legacy.save(plain.id, {
       multiaddrs: [a1, a2],
       protocols: ['/ipfs/id/1.0.0', '/ipfs/ping/1.0.0'],
       metadata: { AgentVersion: new TextEncoder().encode('go-ipfs/0.1') },
       tags: { 'keep-alive': { value: 50 } }
     })
+    const savedUntil = Date.now()
     await legacy.save(rsa, { publicKey: rsaKey.publicKey, multiaddrs: [a1] })
     assert.equal(await legacy.consumePeerRecord(await signedRecord(signed.key, signed.id, [a2], 3n)), true)
     await ds.close()
@@ -70,6 +72,9 @@ describe('migration from @libp2p/peer-store over datastore-level', () => {
     // Migrated addresses expire an hour after the old store first saw them.
     const [info] = store.addrInfos(plain.id)
     assert.ok(info != null && info.expiresAt <= Date.now() + 3_600_000 && info.expiresAt > Date.now())
+    // The old store's `updated` time carries over, so peer ageing goes on from the old store's last write.
+    const updated = store.entryFor(plain.id)?.updated
+    assert.ok(updated != null && updated >= savedFrom && updated <= savedUntil, `updated ${updated}`)
     await store.close()
     const again = await openPeerStore({ path: join(dir, 'new'), gc: { interval: 0 } })
     assert.equal(again.peers().length, 3)

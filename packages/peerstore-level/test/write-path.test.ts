@@ -22,7 +22,8 @@ class FakeDatabase implements RecordDatabase<string> {
     protos: 'protos',
     meta: 'meta',
     tags: 'tags',
-    pins: 'pins'
+    pins: 'pins',
+    seen: 'seen'
   }
   readonly batches: Op[][] = []
   failures = 0

@@ -1,6 +1,7 @@
 import type {
   ComponentLogger,
   Connection,
+  ConnectionGater,
   IdentifyResult,
   Libp2pEvents,
   Logger,
@@ -13,6 +14,7 @@ import type {
 } from '@libp2p/interface'
 import { serviceCapabilities } from '@libp2p/interface'
 import type { AddressManager, ConnectionManager } from '@libp2p/interface-internal'
+import type { Multiaddr } from '@multiformats/multiaddr'
 import type { PeerscopeMetrics } from '@peerscope/metrics'
 import {
   type GcStats,
@@ -60,6 +62,7 @@ export interface PeerscopeServiceComponents {
   addressManager: AddressManager
   nodeInfo: { userAgent: string }
   logger: ComponentLogger
+  connectionGater?: ConnectionGater
   metrics?: unknown
 }
 
@@ -155,10 +158,19 @@ class PeerscopeServiceImpl implements PeerscopeService, Startable {
       for (const line of openReportWarnings(store.openReport, configuredStorePath(options, peerId))) {
         this.#log.error('peer store: %s', line)
       }
+      // As libp2p configures its built-in store: the gater's address filter, unless the options give one.
+      const gater = this.#components.connectionGater
+      const addressFilter =
+        options.addressFilter ??
+        (gater?.filterMultiaddrForPeer == null
+          ? undefined
+          : (peer: PeerId, ma: Multiaddr) => gater.filterMultiaddrForPeer?.(peer, ma) ?? true)
       const api = new Libp2pPeerStore(store, {
         peerId,
         events,
-        ...(options.addressTtl === undefined ? {} : { addressTtl: options.addressTtl })
+        ...(options.addressTtl === undefined ? {} : { addressTtl: options.addressTtl }),
+        ...(options.maxPeerAge === undefined ? {} : { maxPeerAge: options.maxPeerAge }),
+        ...(addressFilter === undefined ? {} : { addressFilter })
       })
       return { store, api }
     })()

@@ -11,8 +11,8 @@ import { isMultiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { neverExpires } from '../constants.ts'
 import { PeerStoreError } from '../errors.ts'
 import { compareExpiry, type Expiring, expiryAfter, isLive } from '../expiry.ts'
-import { isBare, type PeerIndex, peerKey } from '../peer-index.ts'
-import { type AddrInfo, keepAddrOrder, type PeerEntry, type RecordKind } from '../types.ts'
+import { type PeerIndex, peerKey } from '../peer-index.ts'
+import { type AddrInfo, addrInfo, keepAddrOrder, type PeerEntry, type RecordKind } from '../types.ts'
 import { AddrStreams } from './addr-stream.ts'
 import type { BookContext } from './context.ts'
 
@@ -34,13 +34,6 @@ export function checkTtl(ttl: number): void {
 /** A peer that loses its last address loses its signed record too (go's rule). */
 export function forgetRecordWithoutAddrs(entry: PeerEntry): void {
   if (entry.addrs.size === 0) entry.record = undefined
-}
-
-/** An address entry; `expiresAtNs` only when the expiry has a sub-ms part (the shape most entries keep). */
-function addrInfo(multiaddr: Multiaddr, ttl: number, expiry: Expiring, certified: boolean): AddrInfo {
-  return expiry.expiresAtNs === undefined
-    ? { multiaddr, ttl, expiresAt: expiry.expiresAt, certified }
-    : { multiaddr, ttl, expiresAt: expiry.expiresAt, expiresAtNs: expiry.expiresAtNs, certified }
 }
 
 /**
@@ -65,6 +58,29 @@ function normalizeAll(peer: PeerId, addrs: ReadonlyArray<Multiaddr | null | unde
     if (n != null) out.push(n)
   }
   return out
+}
+
+/**
+ * The stored addrs a newer signed record removes (go v0.52.0, #3487): those of the previous record (`previous`,
+ * its envelope) that `next` lacks, whatever wrote them since, unless connected. Compared as the records carry
+ * them (a `/p2p/<id>` suffix included, so such an addr, stored without it, is kept: go compares the same way).
+ * Also the libp2p view's rule.
+ */
+export function recordAddrsDroppedBy(entry: PeerEntry, previous: Uint8Array, next: PeerRecord): string[] {
+  let old: PeerRecord
+  try {
+    old = PeerRecord.createFromProtobuf(RecordEnvelope.createFromProtobuf(previous).payload)
+  } catch {
+    return []
+  }
+  const kept = new Set(next.multiaddrs.map((ma) => ma.toString()))
+  const dropped: string[] = []
+  for (const ma of old.multiaddrs) {
+    const k = ma.toString()
+    const a = entry.addrs.get(k)
+    if (a != null && !kept.has(k) && !neverExpires(a.ttl)) dropped.push(k)
+  }
+  return dropped
 }
 
 export class AddrBook {
@@ -132,10 +148,7 @@ export class AddrBook {
       changed = true
       this.#streams.announce(key, ma)
     }
-    if (!changed) {
-      if (isBare(entry)) index.delete(key)
-      return Promise.resolve()
-    }
+    if (!changed) return this.#ctx.settleUnchanged(key, entry)
     return this.#ctx.commit(key, ADDRS)
   }
 
@@ -299,24 +312,9 @@ export class AddrBook {
     return true
   }
 
-  /**
-   * go v0.52.0 (#3487): the addrs of the previous record that the new one lacks are deleted, whatever wrote
-   * them since, unless connected. Compared as the records carry them (a `/p2p/<id>` suffix included, so such
-   * an addr, stored without it, is kept: go compares the same way).
-   */
+  /** go v0.52.0 (#3487): the previous record's addrs that the new one lacks go (`recordAddrsDroppedBy`). */
   #dropReplacedRecordAddrs(entry: PeerEntry, previous: Uint8Array, next: PeerRecord): void {
-    let old: PeerRecord
-    try {
-      old = PeerRecord.createFromProtobuf(RecordEnvelope.createFromProtobuf(previous).payload)
-    } catch {
-      return
-    }
-    const kept = new Set(next.multiaddrs.map((ma) => ma.toString()))
-    for (const ma of old.multiaddrs) {
-      const k = ma.toString()
-      const a = entry.addrs.get(k)
-      if (a != null && !kept.has(k) && !neverExpires(a.ttl)) this.#index.deleteAddr(entry, k)
-    }
+    for (const k of recordAddrsDroppedBy(entry, previous, next)) this.#index.deleteAddr(entry, k)
   }
 
   /** The stored signed envelope, or undefined when the peer has no unexpired address. */

@@ -2,7 +2,7 @@
 // rules of their part of the API; they share one peer index and one write path, which the store owns.
 
 import type { PeerIndex } from '../peer-index.ts'
-import type { RecordKind } from '../types.ts'
+import type { PeerEntry, RecordKind } from '../types.ts'
 
 export interface BookContext {
   readonly index: PeerIndex
@@ -13,10 +13,15 @@ export interface BookContext {
   /** Throws `ERR_CLOSED` once the store is closed: every write checks it first. */
   assertOpen(): void
   /**
-   * Drops the peer's entry if it holds nothing, marks `kinds` dirty and makes the change durable (see
-   * persistence/write-path.ts). Rejects only when a LevelDB batch fails, which the store has reported then.
+   * A change to the peer: stamps its write time, drops its entry if nothing keeps it (peer-age.ts), marks `kinds`
+   * dirty and makes the change durable (persistence/write-path.ts). Rejects only when a LevelDB batch fails,
+   * which the store has reported then.
    */
   commit(key: string, kinds: readonly RecordKind[]): Promise<void>
+  /** As `commit`, without stamping the write time: for a cache fill, which is not a write about the peer. */
+  persist(key: string, kinds: readonly RecordKind[]): Promise<void>
+  /** After a call that changed nothing: an entry left holding nothing leaves the index (its saved time too). */
+  settleUnchanged(key: string, entry: PeerEntry): Promise<void>
 }
 
 /** For a write nobody waits on: a failed batch is reported by the store when it fails (`flush-error`). */

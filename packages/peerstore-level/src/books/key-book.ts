@@ -63,8 +63,8 @@ export class KeyBook {
     const inline = peer.publicKey
     if (inline == null || this.#ctx.isClosed()) return undefined
     this.#index.entry(k, peer).publicKey = inline
-    // A read does not wait for the write that caches the key.
-    this.#ctx.commit(k, KEYS).catch(reportedByStore)
+    // A read does not wait for the write that caches the key; a cache fill leaves the peer's write time alone.
+    this.#ctx.persist(k, KEYS).catch(reportedByStore)
     return inline
   }
 

@@ -1,10 +1,14 @@
-// The js-libp2p `PeerStore` interface over a LevelPeerStore: same data, libp2p's shapes and events.
-// Addresses written here get `addressTtl` (the local peer's: PermanentAddrTTL); re-writing an address
-// extends it like go's AddAddrs, so a Connected TTL set through the core API is never lowered here.
+// The js-libp2p `PeerStore` interface over a LevelPeerStore: same data, libp2p's shapes and events, and
+// @libp2p/peer-store's observable contract (test/suite/view-conformance/ runs it against upstream itself).
+// Where it deliberately differs, README "Differences from @libp2p/peer-store" says what and why. This file is the
+// class (reads, the write sequence, events); peer-shape.ts builds and compares libp2p's `Peer`, entry-writes.ts
+// applies each field of a write to an entry.
+//
+// Addresses written here get `addressTtl` (the local peer's: PermanentAddrTTL); re-writing an address extends
+// it like go's AddAddrs, so a Connected TTL set through the core API is never lowered here.
 
 import type {
   AbortOptions,
-  Address,
   ConsumePeerRecordOptions,
   Peer,
   PeerData,
@@ -13,31 +17,57 @@ import type {
   PeerQuery,
   PeerStore,
   PeerUpdate,
-  Tag,
   TagOptions
 } from '@libp2p/interface'
-import { InvalidParametersError, NotFoundError } from '@libp2p/interface'
+import { InvalidParametersError, isPeerId, NotFoundError } from '@libp2p/interface'
 import { peerIdFromPublicKey } from '@libp2p/peer-id'
 import { PeerRecord, RecordEnvelope } from '@libp2p/peer-record'
-import { isMultiaddr } from '@multiformats/multiaddr'
-import { equals } from 'uint8arrays'
-import { AddressTTL, neverExpires, PermanentAddrTTL } from '../constants.ts'
+import { isMultiaddr, type Multiaddr, multiaddr } from '@multiformats/multiaddr'
+import { recordAddrsDroppedBy } from '../books/addr-book.ts'
+import { AddressTTL, PermanentAddrTTL } from '../constants.ts'
+import { PeerStoreError } from '../errors.ts'
 import { internNames } from '../intern.ts'
+import { agedOut, DEFAULT_MAX_PEER_AGE, isValidMaxPeerAge, stampMoves, stampStep } from '../peer-age.ts'
 import type { Libp2pViewAccess } from '../peer-index-access.ts'
+import type { PeerEntry } from '../types.ts'
 import {
-  type AddrInfo,
-  editMetadata,
-  editTags,
-  noEntries,
-  type PeerEntry,
-  type RecordKind,
-  type TagEntry
-} from '../types.ts'
+  type Changes,
+  checkMetadata,
+  entriesOf,
+  keepRsaKey,
+  parseEnvelope,
+  resetEntry,
+  sameSet,
+  type WantedAddrs,
+  writeAddrs,
+  writeMetadata,
+  writeTags
+} from './entry-writes.ts'
+import {
+  copyPeer,
+  emptyPeer,
+  liveTags,
+  NO_TAGS,
+  nearestExpiry,
+  peersEqual,
+  sameBytes,
+  sameTags,
+  stillValid,
+  toPeer,
+  type ValidUntil
+} from './peer-shape.ts'
 
 /** The part of libp2p's `events` component this adapter uses. */
 export interface PeerUpdateEvents {
   safeDispatchEvent(type: 'peer:update' | 'self:peer:update', init: { detail: PeerUpdate }): boolean
 }
+
+/** As @libp2p/peer-store's: return true to store `multiaddr` for `peerId` (libp2p passes its gater's filter). */
+export type AddressFilter = (
+  peerId: PeerId,
+  multiaddr: Multiaddr,
+  options?: AbortOptions
+) => boolean | Promise<boolean>
 
 export interface Libp2pPeerStoreInit {
   /** The local peer (defaults to the store's `peerId`). */
@@ -46,83 +76,20 @@ export interface Libp2pPeerStoreInit {
   events?: PeerUpdateEvents
   /** TTL (ms) of remote addresses written through this interface (default AddressTTL, 1 h). */
   addressTtl?: number
+  /**
+   * A peer with no unexpired address is kept this long (ms) after its last write, then it is gone (reads miss
+   * it, GC deletes it). Same name and default as @libp2p/peer-store: 6 h. The local peer and pinned peers
+   * never age out. Raises the store's `gc.maxPeerAge` to match.
+   */
+  maxPeerAge?: number
+  /** Addresses it refuses are not stored (save, patch, merge, consumePeerRecord), as upstream. */
+  addressFilter?: AddressFilter
 }
 
 type Strategy = 'save' | 'patch' | 'merge'
 
-function isSorted(list: readonly string[]): boolean {
-  for (let i = 1; i < list.length; i++) if (list[i - 1]! > list[i]!) return false
-  return true
-}
-
-function sortedMap<V>(entries: Iterable<[string, V]>): Map<string, V> {
-  return new Map([...entries].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-}
-
-function entriesOf<V>(data: Map<string, V> | Record<string, V>): Array<[string, V]> {
-  return data instanceof Map ? [...data.entries()] : Object.entries(data)
-}
-
-function checkMetadata(key: string, value: unknown): asserts value is Uint8Array {
-  if (typeof key !== 'string') throw new InvalidParametersError('Metadata key must be a string')
-  if (!(value instanceof Uint8Array)) throw new InvalidParametersError('Metadata value must be a Uint8Array')
-}
-
-function tagEntry(key: string, tag: TagOptions, now: number): TagEntry {
-  if (typeof key !== 'string') throw new InvalidParametersError('Tag name must be a string')
-  const value = tag.value ?? 0
-  if (!Number.isInteger(value) || value < 0 || value > 100) {
-    throw new InvalidParametersError('Tag value must be an integer between 0 and 100')
-  }
-  if (tag.ttl != null && (!Number.isInteger(tag.ttl) || tag.ttl < 0)) {
-    throw new InvalidParametersError('Tag ttl must be a positive integer')
-  }
-  return { value, expiresAt: tag.ttl == null ? Number.POSITIVE_INFINITY : now + tag.ttl }
-}
-
-function peersEqual(a: Peer, b: Peer): boolean {
-  return (
-    a.addresses.length === b.addresses.length &&
-    a.addresses.every(
-      (x, i) =>
-        x.isCertified === b.addresses[i]?.isCertified &&
-        x.multiaddr.toString() === b.addresses[i]!.multiaddr.toString()
-    ) &&
-    a.protocols.length === b.protocols.length &&
-    a.protocols.every((p, i) => p === b.protocols[i]) &&
-    a.metadata.size === b.metadata.size &&
-    [...a.metadata].every(([k, v]) => {
-      const w = b.metadata.get(k)
-      return w != null && equals(v, w)
-    }) &&
-    a.tags.size === b.tags.size &&
-    [...a.tags].every(([k, v]) => b.tags.get(k)?.value === v.value) &&
-    (a.peerRecordEnvelope == null
-      ? b.peerRecordEnvelope == null
-      : b.peerRecordEnvelope != null && equals(a.peerRecordEnvelope, b.peerRecordEnvelope)) &&
-    (a.id.publicKey == null) === (b.id.publicKey == null)
-  )
-}
-
-/** The first instant after `now` at which an address or tag of the entry expires. */
-function nearestExpiry(entry: PeerEntry, now: number): number {
-  let nearest = Number.POSITIVE_INFINITY
-  for (const a of entry.addrs.values()) if (a.expiresAt > now && a.expiresAt < nearest) nearest = a.expiresAt
-  for (const t of entry.tags.values()) if (t.expiresAt > now && t.expiresAt < nearest) nearest = t.expiresAt
-  return nearest
-}
-
-/** A fresh copy of the containers, so a caller that edits what it got cannot corrupt the cache. */
-function copyPeer(peer: Peer): Peer {
-  const copy: Peer = {
-    id: peer.id,
-    addresses: peer.addresses.map((a) => ({ multiaddr: a.multiaddr, isCertified: a.isCertified })),
-    protocols: peer.protocols.slice(),
-    metadata: peer.metadata.size === 0 ? new Map() : new Map(peer.metadata),
-    tags: peer.tags.size === 0 ? new Map() : new Map([...peer.tags].map(([k, t]) => [k, { value: t.value }]))
-  }
-  if (peer.peerRecordEnvelope != null) copy.peerRecordEnvelope = peer.peerRecordEnvelope
-  return copy
+function checkPeerId(id: unknown): asserts id is PeerId {
+  if (!isPeerId(id)) throw new InvalidParametersError('Invalid PeerId')
 }
 
 export class Libp2pPeerStore implements PeerStore {
@@ -131,9 +98,12 @@ export class Libp2pPeerStore implements PeerStore {
   readonly #selfText: string | undefined
   readonly #events: PeerUpdateEvents | undefined
   readonly #addressTtl: number
+  readonly #maxPeerAge: number
+  readonly #stampStep: number
+  readonly #addressFilter: AddressFilter | undefined
   // Built views keyed by the live entry: a replaced entry misses, a changed one is dropped by the
   // store's change hook, and `validUntil` (the nearest address or tag expiry) retires it on time.
-  readonly #views = new WeakMap<PeerEntry, { peer: Peer; validUntil: number }>()
+  readonly #views = new WeakMap<PeerEntry, { peer: Peer; validUntil: ValidUntil }>()
 
   constructor(store: Libp2pViewAccess, init: Libp2pPeerStoreInit = {}) {
     this.#store = store
@@ -141,9 +111,22 @@ export class Libp2pPeerStore implements PeerStore {
     this.#selfText = this.#self?.toString()
     this.#events = init.events
     this.#addressTtl = init.addressTtl ?? AddressTTL
-    if (!Number.isFinite(this.#addressTtl) || this.#addressTtl <= 0) {
-      throw new InvalidParametersError('addressTtl must be a positive number of ms')
+    if (typeof this.#addressTtl !== 'number' || !Number.isFinite(this.#addressTtl) || this.#addressTtl <= 0) {
+      throw new PeerStoreError(
+        'ERR_INVALID_TTL',
+        `addressTtl must be a positive number of ms, got ${String(init.addressTtl)}`
+      )
     }
+    this.#maxPeerAge = init.maxPeerAge ?? DEFAULT_MAX_PEER_AGE
+    if (!isValidMaxPeerAge(this.#maxPeerAge)) {
+      throw new PeerStoreError(
+        'ERR_INVALID_ARGUMENT',
+        `maxPeerAge must be a number of ms >= 0, got ${String(init.maxPeerAge)}`
+      )
+    }
+    this.#stampStep = stampStep(this.#maxPeerAge)
+    this.#addressFilter = init.addressFilter
+    store.retainPeersFor(this.#maxPeerAge, this.#self)
     store.onEntryChange((entry) => this.#views.delete(entry))
   }
 
@@ -155,57 +138,28 @@ export class Libp2pPeerStore implements PeerStore {
     return this.#selfText !== undefined && id.toString() === this.#selfText
   }
 
-  /** libp2p's view of one entry, or undefined when nothing visible is left. */
-  #toPeer(entry: PeerEntry, now: number): Peer | undefined {
-    // In text order already: the store keeps every entry's addresses sorted (keepAddrOrder).
-    const addresses: Address[] = []
-    for (const a of entry.addrs.values()) {
-      if (now < a.expiresAt) addresses.push({ multiaddr: a.multiaddr, isCertified: a.certified })
-    }
-    let metadata: Map<string, Uint8Array> = new Map()
-    if (entry.metadata.size > 0) {
-      const bytes: Array<[string, Uint8Array]> = []
-      for (const [k, v] of entry.metadata) if (v instanceof Uint8Array) bytes.push([k, v])
-      metadata = sortedMap(bytes)
-    }
-    let tags: Map<string, Tag> = new Map()
-    if (entry.tags.size > 0) {
-      const alive: Array<[string, Tag]> = []
-      for (const [k, t] of entry.tags) if (now < t.expiresAt) alive.push([k, { value: t.value }])
-      tags = sortedMap(alive)
-    }
-    const envelope = entry.record?.envelope
-    if (
-      addresses.length === 0 &&
-      entry.protocols.length === 0 &&
-      metadata.size === 0 &&
-      tags.size === 0 &&
-      envelope == null &&
-      entry.publicKey == null
-    ) {
-      return undefined
-    }
-    // entry.publicKey first: reading entry.id.publicKey builds the key of a stored id (lazy-peer-id.ts).
-    const id =
-      entry.publicKey != null && entry.id.publicKey == null ? peerIdFromPublicKey(entry.publicKey) : entry.id
-    // Code-unit order (upstream uses localeCompare, which is ~50x slower and locale-dependent).
-    const protocols = entry.protocols.slice()
-    if (!isSorted(protocols)) protocols.sort()
-    const peer: Peer = { id, addresses, protocols, metadata, tags }
-    if (envelope != null) peer.peerRecordEnvelope = envelope
+  /** The entry, when the peer exists: not deleted and not aged out (src/peer-age.ts). */
+  #live(peerId: PeerId, now: number): PeerEntry | undefined {
+    const entry = this.#store.entryFor(peerId)
+    if (entry == null || agedOut(entry, now, this.#maxPeerAge, this.#isSelf(peerId))) return undefined
+    return entry
+  }
+
+  /** The entry's view, from the cache when still valid (shared: copy it before handing it out). */
+  #view(entry: PeerEntry, now: number): Peer {
+    const cached = this.#views.get(entry)
+    if (cached != null && stillValid(cached.validUntil, now)) return cached.peer
+    const peer = toPeer(entry, now)
+    this.#views.set(entry, { peer, validUntil: nearestExpiry(entry, now) })
     return peer
   }
 
+  /** The peer as `get` returns it, or undefined when it does not exist. */
   #load(peerId: PeerId): Peer | undefined {
-    const entry = this.#store.entryFor(peerId)
-    if (entry == null) return undefined
     const now = this.#store.now()
-    const cached = this.#views.get(entry)
-    if (cached != null && now < cached.validUntil) return copyPeer(cached.peer)
-    const peer = this.#toPeer(entry, now)
-    if (peer == null) return undefined
-    this.#views.set(entry, { peer, validUntil: nearestExpiry(entry, now) })
-    return copyPeer(peer)
+    const entry = this.#live(peerId, now)
+    if (entry == null) return this.#isSelf(peerId) && this.#self != null ? emptyPeer(this.#self) : undefined
+    return copyPeer(this.#view(entry, now))
   }
 
   async forEach(fn: (peer: Peer) => void, query?: PeerQuery): Promise<void> {
@@ -220,17 +174,18 @@ export class Libp2pPeerStore implements PeerStore {
     // One lookup, then identity: a toString() per entry cost ~170 ns on library PeerIds.
     const self = this.#self === undefined ? undefined : this.#store.entryFor(this.#self)
     for (const entry of this.#store.entries()) {
-      if (entry === self) continue
-      const peer = this.#toPeer(entry, now)
-      if (peer == null) continue
+      if (entry === self || agedOut(entry, now, this.#maxPeerAge, false)) continue
+      const peer = toPeer(entry, now)
       if (query.filters?.every((f) => f(peer)) === false) continue
       peers.push(peer)
     }
+    // As a datastore query applies them (upstream): one stable sort per order, in turn, so the last order
+    // decides first and earlier ones break its ties.
     const orders = query.orders ?? []
     if (orders.length > 0) {
       peers.sort((a, b) => {
-        for (const order of orders) {
-          const r = order(a, b)
+        for (let i = orders.length - 1; i >= 0; i--) {
+          const r = orders[i]!(a, b)
           if (r !== 0) return r
         }
         return 0
@@ -243,13 +198,17 @@ export class Libp2pPeerStore implements PeerStore {
     return peers
   }
 
+  /** True for a peer saved and neither deleted nor aged out; always true for the local peer. */
   async has(peerId: PeerId, options?: AbortOptions): Promise<boolean> {
     options?.signal?.throwIfAborted()
-    return this.#load(peerId) != null
+    checkPeerId(peerId)
+    return this.#isSelf(peerId) || this.#live(peerId, this.#store.now()) != null
   }
 
+  /** Throws `NotFoundError` for an unknown peer; the local peer always answers (empty if nothing is stored). */
   async get(peerId: PeerId, options?: AbortOptions): Promise<Peer> {
     options?.signal?.throwIfAborted()
+    checkPeerId(peerId)
     const peer = this.#load(peerId)
     if (peer == null) throw new NotFoundError(`peer ${peerId.toString()} not found`)
     return peer
@@ -263,6 +222,7 @@ export class Libp2pPeerStore implements PeerStore {
   /** Removes the peer entirely. The local peer is never deleted (the call is ignored, as upstream). */
   async delete(peerId: PeerId, options?: AbortOptions): Promise<void> {
     options?.signal?.throwIfAborted()
+    checkPeerId(peerId)
     if (this.#isSelf(peerId)) return
     await this.#store.deletePeer(peerId)
   }
@@ -279,6 +239,35 @@ export class Libp2pPeerStore implements PeerStore {
     return this.#write(id, data, 'merge', options)
   }
 
+  /**
+   * The addresses to write, keyed by text: filtered (before anything is stripped, as upstream), a trailing
+   * `/p2p/<the peer's own id>` stripped, duplicates merged (certified if any occurrence is).
+   */
+  async #wanted(
+    id: PeerId,
+    given: Array<{ multiaddr: Multiaddr; certified: boolean }>,
+    options?: AbortOptions
+  ): Promise<WantedAddrs> {
+    const wanted: WantedAddrs = new Map()
+    const suffix = `/p2p/${id.toString()}`
+    for (const a of given) {
+      if (this.#addressFilter != null && !(await this.#addressFilter(id, a.multiaddr, options))) continue
+      let ma = a.multiaddr
+      let key = ma.toString()
+      if (key.endsWith(suffix)) {
+        ma = ma.decapsulateCode(CODE_P2P)
+        key = ma.toString()
+        if (key === '/') continue
+      }
+      const seen = wanted.get(key)
+      wanted.set(key, {
+        multiaddr: seen?.multiaddr ?? ma,
+        certified: (seen?.certified ?? false) || a.certified
+      })
+    }
+    return wanted
+  }
+
   async #write(
     id: PeerId,
     data: Partial<PeerData>,
@@ -286,155 +275,169 @@ export class Libp2pPeerStore implements PeerStore {
     options?: AbortOptions
   ): Promise<Peer> {
     options?.signal?.throwIfAborted()
+    checkPeerId(id)
     if (data == null || typeof data !== 'object') throw new InvalidParametersError('Invalid PeerData')
     if (data.publicKey != null && !id.equals(peerIdFromPublicKey(data.publicKey))) {
       throw new InvalidParametersError('publicKey does not match peer id')
     }
-    const ttl = this.#isSelf(id) ? PermanentAddrTTL : this.#addressTtl
-    const previous = this.#load(id)
     // Validate everything before touching the entry, so bad input changes nothing.
-    const now = this.#store.now()
-    const given: Address[] | undefined =
-      data.multiaddrs != null || data.addresses != null
-        ? [
-            ...(data.multiaddrs ?? []).map((multiaddr) => ({ multiaddr, isCertified: false })),
-            ...(data.addresses ?? [])
-          ]
-        : undefined
-    const metadata = data.metadata == null ? undefined : entriesOf<Uint8Array | undefined>(data.metadata)
-    for (const [k, v] of metadata ?? []) if (v != null || strategy !== 'merge') checkMetadata(k, v)
-    const tags =
-      data.tags == null
-        ? undefined
-        : entriesOf<TagOptions | undefined>(data.tags).map(([k, t]): [string, TagEntry | undefined] => [
-            k,
-            t == null && strategy === 'merge' ? undefined : tagEntry(k, t ?? {}, now)
-          ])
-    for (const a of given ?? []) {
-      if (!isMultiaddr(a?.multiaddr)) throw new InvalidParametersError('Invalid multiaddr in PeerData')
-    }
-    let record: { seq: bigint; envelope: Uint8Array } | undefined
-    if (data.peerRecordEnvelope != null) {
-      try {
-        const env = RecordEnvelope.createFromProtobuf(data.peerRecordEnvelope)
-        const seq = PeerRecord.createFromProtobuf(env.payload).seqNumber
-        record = { seq, envelope: data.peerRecordEnvelope.slice() }
-      } catch (err) {
-        throw new InvalidParametersError(`Invalid peerRecordEnvelope: ${(err as Error).message}`)
+    let given: Array<{ multiaddr: Multiaddr; certified: boolean }> | undefined
+    if (data.multiaddrs != null || data.addresses != null) {
+      given = []
+      for (const ma of data.multiaddrs ?? []) {
+        if (!isMultiaddr(ma)) throw new InvalidParametersError('Multiaddr was invalid')
+        given.push({ multiaddr: ma, certified: false })
+      }
+      for (const a of data.addresses ?? []) {
+        if (a == null) continue
+        const ma = a.multiaddr instanceof Uint8Array ? multiaddr(a.multiaddr) : a.multiaddr
+        if (!isMultiaddr(ma)) throw new InvalidParametersError('Multiaddr was invalid')
+        given.push({ multiaddr: ma, certified: a.isCertified === true })
       }
     }
+    const metadata = data.metadata == null ? undefined : entriesOf<Uint8Array | undefined>(data.metadata)
+    for (const [k, v] of metadata ?? []) if (v != null) checkMetadata(k, v)
+    const tagsGiven = data.tags == null ? undefined : entriesOf<TagOptions | undefined>(data.tags)
+    const record = data.peerRecordEnvelope == null ? undefined : parseEnvelope(data.peerRecordEnvelope)
+    const wanted = given == null ? undefined : await this.#wanted(id, given, options)
+
+    // From here on nothing awaits until the entry is written: `previous` and the write see the same state.
+    const before = this.#store.now()
+    const self = this.#isSelf(id)
+    const existing = this.#live(id, before)
+    const previous = existing == null ? undefined : this.#view(existing, before)
+    const tagsBefore = existing == null ? NO_TAGS : liveTags(existing.tags, before)
+    const ttl = self ? PermanentAddrTTL : this.#addressTtl
     const replace = strategy !== 'merge'
     const clearAbsent = strategy === 'save'
+    let written: PeerEntry | undefined
 
-    await this.#store.mutate(id, (entry) => {
-      const kinds = new Set<RecordKind>()
-      if (given != null || clearAbsent) {
-        const list = given ?? []
-        // Multiaddr#toString() is not cached and costs microseconds: once per address.
-        const keys = list.map((a) => a.multiaddr.toString())
-        const wanted = new Map<string, boolean>()
-        for (const [i, a] of list.entries()) {
-          const key = keys[i] as string
-          wanted.set(key, (wanted.get(key) ?? false) || a.isCertified === true)
-        }
-        if (replace) {
-          for (const [key, a] of entry.addrs) {
-            if (!wanted.has(key) || now >= a.expiresAt) entry.addrs.delete(key)
-          }
-        }
-        for (const [i, a] of list.entries()) {
-          const key = keys[i] as string
-          const old = entry.addrs.get(key)
-          const expiresAt = neverExpires(ttl) ? Number.POSITIVE_INFINITY : now + ttl
-          const next: AddrInfo = {
-            multiaddr: old?.multiaddr ?? a.multiaddr,
-            ttl: Math.max(old?.ttl ?? 0, ttl),
-            expiresAt: Math.max(old?.expiresAt ?? 0, expiresAt),
-            certified: (old?.certified ?? false) || (wanted.get(key) ?? false)
-          }
-          if (
-            old == null ||
-            old.ttl !== next.ttl ||
-            old.expiresAt !== next.expiresAt ||
-            old.certified !== next.certified
-          ) {
-            entry.addrs.set(key, next)
-          }
-        }
-        kinds.add('addrs')
+    const done = this.#store.mutate(id, (entry, now) => {
+      written = entry
+      const changes: Changes = new Set()
+      if (existing == null) {
+        // Unknown or aged out: start afresh (upstream evicts before it writes), and save the peer even if
+        // nothing else is given, so that it exists.
+        resetEntry(entry, changes)
+        changes.add('seen')
       }
+      if (wanted != null || clearAbsent) writeAddrs(entry, wanted ?? new Map(), replace, ttl, now, changes)
       if (data.protocols != null || clearAbsent) {
-        const list = data.protocols ?? []
-        entry.protocols = internNames(
-          replace ? [...new Set(list)] : [...new Set([...entry.protocols, ...list])]
-        )
-        kinds.add('protos')
-      }
-      if (metadata != null || clearAbsent) {
-        if (replace) entry.metadata = noEntries()
-        for (const [k, v] of metadata ?? []) {
-          if (v != null) editMetadata(entry).set(k, v.slice())
-          else if (entry.metadata.has(k)) editMetadata(entry).delete(k)
+        const list = [...new Set(data.protocols ?? [])]
+        const next = replace ? list : [...new Set([...entry.protocols, ...list])]
+        if (!sameSet(entry.protocols, next)) {
+          entry.protocols = internNames(next)
+          changes.add('protos')
         }
-        kinds.add('meta')
       }
-      if (tags != null || clearAbsent) {
-        if (replace) entry.tags = noEntries()
-        for (const [k, t] of tags ?? []) {
-          if (t != null) editTags(entry).set(k, t)
-          else if (entry.tags.has(k)) editTags(entry).delete(k)
-        }
-        kinds.add('tags')
-      }
+      if (metadata != null || clearAbsent) writeMetadata(entry, metadata ?? [], replace, changes)
+      if (tagsGiven != null || clearAbsent) writeTags(entry, tagsGiven ?? [], replace, now, changes)
       if (record != null) {
-        entry.record = record
-        kinds.add('addrs')
+        if (!sameBytes(entry.record?.envelope, record.envelope)) {
+          entry.record = record
+          changes.add('addrs')
+        }
+      } else if (clearAbsent && entry.record != null) {
+        entry.record = undefined
+        changes.add('addrs')
       }
-      // Keys inlined in the id (Ed25519, secp256k1) are derivable: only store the others (RSA).
-      if (data.publicKey != null && entry.id.publicKey == null && entry.publicKey == null) {
-        entry.publicKey = data.publicKey
-        kinds.add('keys')
-      }
-      return [...kinds]
+      keepRsaKey(entry, id, data.publicKey, changes)
+      this.#stamp(entry, now, changes)
+      return [...changes]
     })
-    const peer = this.#load(id) ?? {
-      id,
-      addresses: [],
-      protocols: [],
-      metadata: new Map(),
-      tags: new Map()
+    const after = this.#store.now()
+    // The store's change hook dropped the cached view during mutate: this builds and caches the new one.
+    const peer = written == null ? emptyPeer(id) : this.#view(written, after)
+    const tagsAfter = written == null ? NO_TAGS : liveTags(written.tags, after)
+    await done
+    if (previous == null || !peersEqual(peer, previous) || !sameTags(tagsBefore, tagsAfter)) {
+      this.#emit(id, peer, previous)
     }
-    this.#emit(id, peer, previous)
-    return peer
+    return copyPeer(peer)
+  }
+
+  /**
+   * Upstream stamps every write, even one that changes nothing; so does this, once per step (peer-age.ts
+   * `stampStep`), so a repeat that changes nothing rarely writes at all.
+   */
+  #stamp(entry: PeerEntry, now: number, changes: Changes): void {
+    if (!stampMoves(entry.updated, now, this.#stampStep)) return
+    entry.updated = now
+    changes.add('seen')
   }
 
   #emit(id: PeerId, peer: Peer, previous: Peer | undefined): void {
-    if (this.#events == null || (previous != null && peersEqual(peer, previous))) return
-    const detail: PeerUpdate = previous == null ? { peer } : { peer, previous }
+    if (this.#events == null) return
+    const detail: PeerUpdate =
+      previous == null ? { peer: copyPeer(peer) } : { peer: copyPeer(peer), previous: copyPeer(previous) }
     this.#events.safeDispatchEvent(this.#isSelf(id) ? 'self:peer:update' : 'peer:update', { detail })
   }
 
   /**
-   * Verifies and stores a signed peer record (addresses certified, at `addressTtl`). As upstream, a record
-   * whose sequence number is not greater than the stored one returns false.
+   * Verifies a signed peer record and stores it, its addresses certified at `addressTtl`. As upstream, a record
+   * whose sequence number is not greater than the stored one returns false, as does one signed by another peer
+   * than `expectedPeer` or than the peer it names. Addresses: go v0.52.0's rule (the core's `consumePeerRecord`):
+   * the previous record's addresses the new record no longer lists go, unless connected; other addresses stay.
    */
-  async consumePeerRecord(buf: Uint8Array, options?: ConsumePeerRecordOptions): Promise<boolean> {
+  async consumePeerRecord(buf: Uint8Array, options?: ConsumePeerRecordOptions): Promise<boolean>
+  /** The older form, still accepted by @libp2p/peer-store. */
+  async consumePeerRecord(buf: Uint8Array, expectedPeer?: PeerId, options?: AbortOptions): Promise<boolean>
+  async consumePeerRecord(
+    buf: Uint8Array,
+    arg1?: ConsumePeerRecordOptions | PeerId,
+    arg2?: AbortOptions
+  ): Promise<boolean> {
+    const expectedPeer = isPeerId(arg1) ? arg1 : arg1?.expectedPeer
+    const options = isPeerId(arg1) ? arg2 : (arg1 ?? arg2)
     options?.signal?.throwIfAborted()
     const envelope = await RecordEnvelope.openAndCertify(buf, PeerRecord.DOMAIN, options)
     const signer = peerIdFromPublicKey(envelope.publicKey)
-    if (options?.expectedPeer != null && !options.expectedPeer.equals(signer)) return false
+    if (expectedPeer != null && !expectedPeer.equals(signer)) return false
     const record = PeerRecord.createFromProtobuf(envelope.payload)
     if (!record.peerId.equals(signer)) return false
-    const stored = this.#store.peerRecordSeq(signer)
+    const wanted = await this.#wanted(
+      signer,
+      record.multiaddrs.map((ma) => ({ multiaddr: ma, certified: true })),
+      options
+    )
+
+    const before = this.#store.now()
+    const existing = this.#live(signer, before)
+    const stored = existing?.record?.seq
     if (stored != null && stored >= record.seqNumber) return false
-    const previous = this.#load(signer)
+    const previous = existing == null ? undefined : this.#view(existing, before)
+    const tagsBefore = existing == null ? NO_TAGS : liveTags(existing.tags, before)
     const ttl = this.#isSelf(signer) ? PermanentAddrTTL : this.#addressTtl
-    await this.#store.consumePeerRecord(buf, ttl)
-    if (signer.publicKey == null && this.#store.entryFor(signer)?.publicKey == null) {
-      await this.#store.addPubKey(signer, envelope.publicKey)
+    let written: PeerEntry | undefined
+    const done = this.#store.mutate(signer, (entry, now) => {
+      written = entry
+      const changes: Changes = new Set()
+      if (existing == null) {
+        resetEntry(entry, changes)
+        changes.add('seen')
+      }
+      if (entry.record != null) {
+        for (const key of recordAddrsDroppedBy(entry, entry.record.envelope, record)) {
+          entry.addrs.delete(key)
+          changes.add('addrs')
+        }
+      }
+      writeAddrs(entry, wanted, false, ttl, now, changes)
+      entry.record = { seq: record.seqNumber, envelope: buf.slice() }
+      changes.add('addrs')
+      keepRsaKey(entry, signer, envelope.publicKey, changes)
+      this.#stamp(entry, now, changes)
+      return [...changes]
+    })
+    const after = this.#store.now()
+    const peer = written == null ? emptyPeer(signer) : this.#view(written, after)
+    const tagsAfter = written == null ? NO_TAGS : liveTags(written.tags, after)
+    await done
+    if (previous == null || !peersEqual(peer, previous) || !sameTags(tagsBefore, tagsAfter)) {
+      this.#emit(signer, peer, previous)
     }
-    const peer = this.#load(signer)
-    if (peer != null) this.#emit(signer, peer, previous)
     return true
   }
 }
+
+const CODE_P2P = 421

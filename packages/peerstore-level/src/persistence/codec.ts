@@ -78,6 +78,8 @@ export function encodeRecord(kind: RecordKind, entry: PeerEntry): string | undef
     }
     case 'pins':
       return entry.pins.size === 0 ? undefined : JSON.stringify([...entry.pins])
+    case 'seen':
+      return entry.updated === undefined ? undefined : JSON.stringify(entry.updated)
   }
 }
 
@@ -183,6 +185,10 @@ export function decodeRecord(kind: RecordKind, text: string, entry: PeerEntry): 
     case 'pins':
       check(Array.isArray(value) && value.every((p) => typeof p === 'string'), 'pins: not a string list')
       entry.pins = new Set(value as string[])
+      return
+    case 'seen':
+      check(typeof value === 'number' && Number.isFinite(value), 'seen: not a time')
+      entry.updated = value
       return
   }
 }

@@ -1,8 +1,10 @@
 // Opening a store's storage, in order: the mend hook (a store opened by path has its damaged table files mended
 // before LevelDB reads them), LevelDB's open (a locked or damaged database fails with a typed error), the journal
 // (what it holds is written into LevelDB first), then every record loaded into a new peer index: undecodable
-// records are quarantined, and Connected addresses are downgraded (the connections died with the process).
+// records are quarantined, Connected addresses are downgraded (the connections died with the process), and a peer
+// stored before write times existed gets one. Closing is here too: the journal is kept if a write missed LevelDB.
 
+import type { Logger } from '@libp2p/interface'
 import type { AbstractLevel, AbstractSublevel } from 'abstract-level'
 import { ConnectedAddrTTL, RecentlyConnectedAddrTTL } from '../constants.ts'
 import { PeerStoreError } from '../errors.ts'
@@ -13,7 +15,7 @@ import { type MendedTable, newEntry, type OpenReport, RECORD_KINDS, type RecordK
 import { decodeRecord } from './codec.ts'
 import { Journal } from './journal.ts'
 import { peerIdFromKey } from './peer-key.ts'
-import type { RecordDatabase } from './write-path.ts'
+import type { RecordDatabase, WritePath } from './write-path.ts'
 
 // biome-ignore lint/suspicious/noExplicitAny: abstract-level's generics differ per backend
 export type AnyLevel = AbstractLevel<any, string, string>
@@ -36,8 +38,11 @@ export interface OpenedStorage {
   records: RecordDatabase<Sub>
   quarantine: Sub
   index: PeerIndex
-  /** Peers whose addresses were downgraded while loading: their address records must be written again. */
-  downgradedPeers: string[]
+  /**
+   * Records the load changed, by peer: downgraded addresses, and the first write time of a peer stored before
+   * those times existed. The store writes them once it is open.
+   */
+  changedOnLoad: Map<string, RecordKind[]>
   report: OpenReport
 }
 
@@ -108,7 +113,7 @@ export async function openStorage(init: OpenStorageInit): Promise<OpenedStorage>
       records,
       quarantine,
       index: loaded.index,
-      downgradedPeers: loaded.downgradedPeers,
+      changedOnLoad: loaded.changedOnLoad,
       report: { ...loaded.report, mended }
     }
   } catch (err) {
@@ -132,13 +137,20 @@ async function replayJournal(journal: Journal | undefined, records: RecordDataba
   journal.clear()
 }
 
-/** Reads every sublevel into a new index; moves undecodable records to `quarantine`; downgrades Connected addrs. */
+/**
+ * Reads every sublevel into a new index; moves undecodable records to `quarantine`; downgrades Connected addrs;
+ * stamps a peer with no write time (a store written before they existed) with `now`.
+ */
 async function loadIndex(
   records: RecordDatabase<Sub>,
   quarantine: Sub,
   db: AnyLevel,
   now: number
-): Promise<{ index: PeerIndex; downgradedPeers: string[]; report: Omit<OpenReport, 'mended'> }> {
+): Promise<{
+  index: PeerIndex
+  changedOnLoad: Map<string, RecordKind[]>
+  report: Omit<OpenReport, 'mended'>
+}> {
   const index = new PeerIndex()
   const quarantined: OpenReport['quarantined'] = []
   const bad: Array<{ kind: RecordKind; key: string; value: string }> = []
@@ -161,8 +173,14 @@ async function loadIndex(
     if (damage != null) unreadable.push(damage)
   }
   let downgraded = 0
-  const downgradedPeers: string[] = []
+  const changedOnLoad = new Map<string, RecordKind[]>()
   for (const [key, entry] of index.entries()) {
+    const kinds: RecordKind[] = []
+    // Written before per-peer times were stored: it counts as written at this open, once (the time is saved).
+    if (entry.updated === undefined) {
+      entry.updated = now
+      kinds.push('seen')
+    }
     let changed = false
     for (const a of entry.addrs.values()) {
       // The connections died with the process that held them.
@@ -176,7 +194,8 @@ async function loadIndex(
         changed = true
       }
     }
-    if (changed) downgradedPeers.push(key)
+    if (changed) kinds.push('addrs')
+    if (kinds.length > 0) changedOnLoad.set(key, kinds)
   }
   index.countLoaded()
   if (bad.length > 0) {
@@ -186,5 +205,27 @@ async function loadIndex(
     ])
     await db.batch(ops)
   }
-  return { index, downgradedPeers, report: { peers: index.size, quarantined, downgraded, unreadable } }
+  return { index, changedOnLoad, report: { peers: index.size, quarantined, downgraded, unreadable } }
+}
+
+/**
+ * Closes opened storage once the write path has drained: the journal is emptied when every write reached LevelDB,
+ * else kept (and said so) for the next open to write in. A batch that failed was reported when it failed.
+ */
+export async function closeStorage(
+  storage: Pick<OpenedStorage, 'db' | 'journal'>,
+  writes: WritePath<Sub>,
+  log: Logger
+): Promise<void> {
+  const written = await writes.drain()
+  if (storage.journal != null) {
+    if (written) storage.journal.clear()
+    else
+      log.error(
+        'closing with %d peer(s) not in LevelDB: kept in the journal for the next open',
+        writes.pendingPeers
+      )
+    storage.journal.close()
+  }
+  await storage.db.close()
 }

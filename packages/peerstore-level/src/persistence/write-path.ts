@@ -52,7 +52,15 @@ export interface WritePathInit<S> {
 }
 
 /** Bit of each record kind in a dirty mask. */
-const KIND_BIT: Record<RecordKind, number> = { addrs: 1, keys: 2, protos: 4, meta: 8, tags: 16, pins: 32 }
+const KIND_BIT: Record<RecordKind, number> = {
+  addrs: 1,
+  keys: 2,
+  protos: 4,
+  meta: 8,
+  tags: 16,
+  pins: 32,
+  seen: 64
+}
 
 /** The records of one peer that changed and are not in LevelDB yet. */
 interface DirtyRecords {

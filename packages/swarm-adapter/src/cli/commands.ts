@@ -2,6 +2,7 @@ import { readFile, writeFile } from 'node:fs/promises'
 import { parseArgs } from 'node:util'
 import { peerIdFromString } from '@libp2p/peer-id'
 import {
+  DEFAULT_MAX_PEER_AGE,
   type LevelPeerStore,
   migrateFromLibp2pDatastore,
   openPeerStore,
@@ -27,7 +28,8 @@ commands:
   peers [--limit N] [--offset N] [--json]   list stored peers
   peer <peer-id>                            one peer: addresses with TTL and expiry, protocols, key, pins
   stats                                     peers, addresses, pins
-  gc                                        remove expired addresses and peers left with nothing
+  gc                                        remove expired addresses and peers that aged out
+                                            (no unexpired address, not written for 6 h, not pinned)
   export [--out FILE]                       versioned JSON of the whole store (stdout by default)
   import <FILE> [--format json|rust]        a peerscope export (json) or a libp2p-rs ds_addr_book.txt (rust)
   import --libp2p-datastore <DIR>           migrate js-libp2p's default peer store from a datastore-level DB
@@ -76,7 +78,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   }
   let store: LevelPeerStore | undefined
   try {
-    store = await openPeerStore({ path: values.db, gc: { interval: 0 } })
+    // The node's peer ageing (its default maxPeerAge), so an offline gc removes what the node's own would.
+    store = await openPeerStore({ path: values.db, gc: { interval: 0, maxPeerAge: DEFAULT_MAX_PEER_AGE } })
     for (const line of openReportWarnings(store.openReport, values.db)) io.err(`warning: ${line}\n`)
     switch (command) {
       case 'peers': {

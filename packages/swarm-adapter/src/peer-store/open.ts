@@ -1,7 +1,13 @@
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 import type { ComponentLogger, PeerId, PrivateKey } from '@libp2p/interface'
-import { type LevelPeerStore, openPeerStore, type PeerStoreLimits } from '@peerscope/peerstore-level'
+import {
+  type AddressFilter,
+  DEFAULT_MAX_PEER_AGE,
+  type LevelPeerStore,
+  openPeerStore,
+  type PeerStoreLimits
+} from '@peerscope/peerstore-level'
 import type { AbstractLevel } from 'abstract-level'
 
 export interface PeerStoreOptions {
@@ -17,6 +23,16 @@ export interface PeerStoreOptions {
   memory?: boolean
   /** TTL in ms of addresses written through libp2p's PeerStore API (discovery, routing); default 1 h. */
   addressTtl?: number
+  /**
+   * A peer with no unexpired address is forgotten this long (ms) after its last write: reads miss it and GC
+   * deletes it. Same name and default as @libp2p/peer-store's: 6 h. Pinned peers and the local peer never age.
+   */
+  maxPeerAge?: number
+  /**
+   * Addresses it refuses are not stored through libp2p's PeerStore API. Default: the node's connection gater's
+   * `filterMultiaddrForPeer`, which is what libp2p gives its built-in store.
+   */
+  addressFilter?: AddressFilter
   /** Period of the store's address GC in ms; default `DEFAULT_GC_INTERVAL` (10 minutes), 0 disables it. */
   gcInterval?: number
   limits?: PeerStoreLimits
@@ -33,7 +49,10 @@ export function configuredStorePath(options: PeerStoreOptions, peerId: PeerId): 
   return options.path ?? defaultPeerStorePath(peerId)
 }
 
-/** Opens the store the options describe. The store runs its own GC timer, every `gcInterval` ms. */
+/**
+ * Opens the store the options describe. The store runs its own GC timer, every `gcInterval` ms; peer ageing is on
+ * from the open (the libp2p view the service puts on it asks for the same `maxPeerAge`).
+ */
 export async function openConfiguredStore(
   options: PeerStoreOptions,
   self: { peerId: PeerId; privateKey: PrivateKey },
@@ -42,7 +61,10 @@ export async function openConfiguredStore(
   const common = {
     peerId: self.peerId,
     privateKey: self.privateKey,
-    ...(options.gcInterval === undefined ? {} : { gc: { interval: options.gcInterval } }),
+    gc: {
+      maxPeerAge: options.maxPeerAge ?? DEFAULT_MAX_PEER_AGE,
+      ...(options.gcInterval === undefined ? {} : { interval: options.gcInterval })
+    },
     ...(logger === undefined ? {} : { logger })
   }
   const limits = options.limits === undefined ? {} : { limits: options.limits }

@@ -13,6 +13,7 @@
 // decides whether an entry holding nothing leaves the index (a peer saved with no data exists until it ages out).
 import type { PeerId } from '@libp2p/interface'
 import { PeerStoreError } from './errors.ts'
+import { isLive } from './expiry.ts'
 import { isBare, type PeerIndex } from './peer-index.ts'
 import type { PeerEntry, RecordKind } from './types.ts'
 
@@ -24,8 +25,9 @@ export function keptByAge(entry: PeerEntry, now: number, maxPeerAge: number): bo
   return maxPeerAge > 0 && entry.updated !== undefined && now - entry.updated <= maxPeerAge
 }
 
+/** Exact to the ns (src/expiry.ts), as every read of the address book. */
 export function hasLiveAddr(entry: PeerEntry, now: number): boolean {
-  for (const a of entry.addrs.values()) if (now < a.expiresAt) return true
+  for (const a of entry.addrs.values()) if (isLive(a, now)) return true
   return false
 }
 

@@ -6,9 +6,10 @@ import { InvalidParametersError } from '@libp2p/interface'
 import { PeerRecord, RecordEnvelope } from '@libp2p/peer-record'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import { equals } from 'uint8arrays'
-import { neverExpires } from '../constants.ts'
+import { compareExpiry, expiryAfter, isLive } from '../expiry.ts'
 import {
   type AddrInfo,
+  addrInfo,
   editMetadata,
   editTags,
   type MetadataValue,
@@ -94,7 +95,7 @@ export function resetEntry(entry: PeerEntry, changes: Changes): void {
 
 /**
  * The addresses of a write at `ttl`: replacing the others (save, patch) or adding to them (merge); a live address
- * written again is extended as go's AddAddrs (TTL and expiry never lowered).
+ * written again is extended as go's AddAddrs (TTL and expiry never lowered, compared exactly).
  */
 export function writeAddrs(
   entry: PeerEntry,
@@ -112,24 +113,24 @@ export function writeAddrs(
       }
     }
   }
-  const expiresAt = neverExpires(ttl) ? Number.POSITIVE_INFINITY : now + ttl
+  const expiry = expiryAfter(now, ttl)
   for (const [key, a] of wanted) {
     const old = entry.addrs.get(key)
-    const alive = old != null && now < old.expiresAt
+    const alive = old != null && isLive(old, now)
     // save/patch set the flag as given; merge keeps a certified flag (upstream's intent).
     const certified = a.certified || (alive && !replace && old.certified)
     const next: AddrInfo = alive
-      ? {
-          multiaddr: old.multiaddr,
-          ttl: Math.max(old.ttl, ttl),
-          expiresAt: Math.max(old.expiresAt, expiresAt),
+      ? addrInfo(
+          old.multiaddr,
+          Math.max(old.ttl, ttl),
+          compareExpiry(expiry, old) > 0 ? expiry : old,
           certified
-        }
-      : { multiaddr: a.multiaddr, ttl, expiresAt, certified }
+        )
+      : addrInfo(a.multiaddr, ttl, expiry, certified)
     if (
       old == null ||
       old.ttl !== next.ttl ||
-      old.expiresAt !== next.expiresAt ||
+      compareExpiry(old, next) !== 0 ||
       old.certified !== certified
     ) {
       entry.addrs.set(key, next)

@@ -4,6 +4,7 @@
 import type { Address, Peer, PeerId, Tag } from '@libp2p/interface'
 import { peerIdFromPublicKey } from '@libp2p/peer-id'
 import { equals } from 'uint8arrays'
+import { compareExpiry, type Expiring, isLive } from '../expiry.ts'
 import type { PeerEntry, TagEntry } from '../types.ts'
 
 function isSorted(list: readonly string[]): boolean {
@@ -58,18 +59,24 @@ export function peersEqual(a: Peer, b: Peer): boolean {
   )
 }
 
-/** The first instant after `now` at which an address or tag of the entry expires: a view built at `now` holds until. */
-export type ValidUntil = number
+/** Until when a view built at `now` holds: the nearest expiry of a live address (exact) and of a live tag. */
+export interface ValidUntil {
+  addr: Expiring
+  tag: number
+}
+
+const NEVER: Expiring = { expiresAt: Number.POSITIVE_INFINITY }
 
 export function nearestExpiry(entry: PeerEntry, now: number): ValidUntil {
-  let nearest = Number.POSITIVE_INFINITY
-  for (const a of entry.addrs.values()) if (a.expiresAt > now && a.expiresAt < nearest) nearest = a.expiresAt
-  for (const t of entry.tags.values()) if (t.expiresAt > now && t.expiresAt < nearest) nearest = t.expiresAt
-  return nearest
+  let addr = NEVER
+  for (const a of entry.addrs.values()) if (isLive(a, now) && compareExpiry(a, addr) < 0) addr = a
+  let tag = Number.POSITIVE_INFINITY
+  for (const t of entry.tags.values()) if (t.expiresAt > now && t.expiresAt < tag) tag = t.expiresAt
+  return { addr, tag }
 }
 
 export function stillValid(until: ValidUntil, now: number): boolean {
-  return now < until
+  return now < until.tag && isLive(until.addr, now)
 }
 
 /** A fresh copy of the containers, so a caller that edits what it got cannot corrupt the cache. */
@@ -94,7 +101,7 @@ export function toPeer(entry: PeerEntry, now: number): Peer {
   // In text order already: the store keeps every entry's addresses sorted (keepAddrOrder).
   const addresses: Address[] = []
   for (const a of entry.addrs.values()) {
-    if (now < a.expiresAt) addresses.push({ multiaddr: a.multiaddr, isCertified: a.certified })
+    if (isLive(a, now)) addresses.push({ multiaddr: a.multiaddr, isCertified: a.certified })
   }
   let metadata: Map<string, Uint8Array> = new Map()
   if (entry.metadata.size > 0) {

@@ -5,7 +5,8 @@
 // applies each field of a write to an entry.
 //
 // Addresses written here get `addressTtl` (the local peer's: PermanentAddrTTL); re-writing an address extends
-// it like go's AddAddrs, so a Connected TTL set through the core API is never lowered here.
+// it like go's AddAddrs, so a Connected TTL set through the core API is never lowered here. Expiry is compared
+// exactly (src/expiry.ts), as the core store compares it: a sub-millisecond TTL set there is honoured here.
 
 import type {
   AbortOptions,

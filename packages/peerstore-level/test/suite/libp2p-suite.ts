@@ -133,6 +133,43 @@ export function libp2pPeerStoreSuite(backend: Backend): void {
         clock.advance(1)
         assert.equal((await peerStore.get(other.id)).addresses.length, 0)
       })
+
+      it('a sub-millisecond TTL set through the core API is honoured to the ns here too, read cache included', async () => {
+        const { peerStore, store, other, clock } = await setup()
+        await store.addAddrs(other.id, [addr1], 0.5)
+        await store.addAddrs(other.id, [addr2], 0.000001)
+        await store.addAddrs(other.id, [addr3], 3_600_000)
+        const core = () => store.addrs(other.id).map(String).sort()
+        const view = async () => (await peerStore.get(other.id)).addresses.map((a) => `${a.multiaddr}`).sort()
+        // At the instant of the adds all three are live (go: expiry = now + ttl > now), in the core and here.
+        assert.deepEqual(core(), [addr1, addr2, addr3].map(String).sort())
+        assert.deepEqual(await view(), core())
+        // 0.25 ms later the 1 ns address has expired; the view built above must not be served from the cache.
+        clock.advance(0.25)
+        assert.deepEqual(core(), [addr1, addr3].map(String).sort())
+        assert.deepEqual(await view(), core())
+        clock.advance(0.25)
+        assert.deepEqual(core(), [addr3.toString()])
+        assert.deepEqual(await view(), core())
+      })
+
+      it('writes here keep exact expiries: a fractional clock or TTL is stored as whole ms and the ns past it', async () => {
+        const { peerStore, store, other, clock } = await setup(0.5)
+        const start = clock.now
+        clock.advance(0.25)
+        await peerStore.merge(other.id, { multiaddrs: [addr1] })
+        const expiry = () => store.addrInfos(other.id).map((a) => [a.expiresAt, a.expiresAtNs])
+        assert.deepEqual(expiry(), [[start, 750_000]])
+        // Seen again 0.25 ms later: extended to start + 1 ms, exactly (no ns left over).
+        clock.advance(0.25)
+        await peerStore.merge(other.id, { multiaddrs: [addr1] })
+        assert.deepEqual(expiry(), [[start + 1, undefined]])
+        clock.advance(0.25)
+        assert.equal((await peerStore.get(other.id)).addresses.length, 1)
+        clock.advance(0.25)
+        assert.equal((await peerStore.get(other.id)).addresses.length, 0)
+        assert.deepEqual(store.addrs(other.id), [])
+      })
     })
 
     describe('read cache', () => {

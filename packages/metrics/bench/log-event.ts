@@ -3,7 +3,7 @@
 // Every case replays the same pre-generated sequence of (peer, protocol, size), in random order or in runs of 64
 // per attribution as a stream produces them; rounds alternate the cases.
 import { Counter, Registry } from 'prom-client'
-import { type Attribution, BandwidthCounter, type Channel } from '../src/index.ts'
+import { type Attribution, BandwidthCounter, type Channel } from '../src/node.ts'
 
 const PEERS = 1000
 const PROTOCOLS = 10

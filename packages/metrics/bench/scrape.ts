@@ -16,7 +16,7 @@ import { prometheusMetrics } from '@libp2p/prometheus-metrics'
 import { SharedMetricMap } from '@peerscope/metric-map'
 import { TypedEventEmitter } from 'main-event'
 import { Counter, collectDefaultMetrics, Registry } from 'prom-client'
-import { BandwidthCounter, DEFAULT_MAX_PEER_LABELS, libp2pMetrics } from '../src/index.ts'
+import { BandwidthCounter, DEFAULT_MAX_PEER_LABELS, libp2pMetrics } from '../src/node.ts'
 import { idleCosts } from './idle-cost.ts'
 
 const PEERS = Number(process.env.BENCH_PEERS ?? 10_000)

@@ -9,7 +9,7 @@
 // over rounds, the provider registered and removed around its case; medians of ns per awaited call.
 import { context, trace } from '@opentelemetry/api'
 import { NoopSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace'
-import { libp2pMetrics, type PeerscopeMetrics } from '../src/index.ts'
+import { libp2pMetrics, type PeerscopeMetrics } from '../src/node.ts'
 import { median } from './median.ts'
 
 const CALLS = Number(process.env.BENCH_TRACE_CALLS ?? 100_000)

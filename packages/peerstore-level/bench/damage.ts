@@ -12,7 +12,7 @@ import type { PeerId } from '@libp2p/interface'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { inspectTableFile } from '@peerscope/leveldb-mend'
-import { openPeerStore, repairPeerStore, verifyPeerStore } from '../src/index.ts'
+import { openPeerStore, repairPeerStore, verifyPeerStore } from '../src/node.ts'
 import { compactAll, flipBytes } from '../test/suite/level-files.ts'
 
 const PEERS = 20_000

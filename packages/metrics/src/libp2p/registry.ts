@@ -1,5 +1,4 @@
 import type {
-  CalculatedMetricOptions,
   CalculateMetric,
   Counter,
   CounterGroup,
@@ -373,5 +372,3 @@ export class MetricRegistry {
     return Promise.all([...this.#metrics.values()].map((m) => m.collect()))
   }
 }
-
-export type { CalculatedMetricOptions }

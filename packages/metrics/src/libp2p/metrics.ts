@@ -263,7 +263,7 @@ class PeerscopeMetricsImpl implements PeerscopeMetrics, Startable {
         () => this.bandwidth.trimIdle(Date.now() - this.#idleTimeout),
         Math.min(this.#idleTimeout, 60_000)
       )
-      this.#trimTimer.unref()
+      this.#trimTimer.unref?.() // a number in browsers, with nothing to unref
     }
   }
 

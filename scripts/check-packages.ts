@@ -200,6 +200,18 @@ try {
     }
   }
 
+  // The release workflow runs root scripts that must exist, with the permission provenance needs.
+  const workflow = readFileSync(join(rootDir, '.github', 'workflows', 'release.yml'), 'utf8')
+  const scripts = rootManifest.scripts as Record<string, string>
+  for (const step of ['version', 'publish']) {
+    const script = new RegExp(`^\\s+${step}: pnpm run (\\S+)$`, 'm').exec(workflow)?.[1]
+    if (script === undefined || scripts[script] === undefined) {
+      problems.push(`.github/workflows/release.yml: its ${step} step runs no root script (${script})`)
+    }
+  }
+  if (!/^\s+id-token: write/m.test(workflow))
+    problems.push('release.yml lacks id-token: write (npm provenance)')
+
   // `changeset publish` runs `pnpm publish` for each package: the same, without the upload.
   const publish = spawnSync('pnpm', ['-r', 'publish', '--dry-run', '--no-git-checks', '--json'], {
     cwd: rootDir,

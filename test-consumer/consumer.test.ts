@@ -153,7 +153,10 @@ describe('the README examples, type-checked and run', () => {
     for (const [pkg, heading, lang, file] of examples) {
       let code = await readmeExample(pkg, heading, lang)
       // The quick start serves on 9102 like the demo; here a free port, as every test server here has.
-      if (pkg === 'swarm-adapter') code = code.replace('port: 9102', 'port: 0')
+      if (pkg === 'swarm-adapter') {
+        assert.ok(code.includes('port: 9102'), 'the quick start names its port as `port: 9102`')
+        code = code.replace('port: 9102', 'port: 0')
+      }
       await writeFile(join(project, file), code)
     }
   })

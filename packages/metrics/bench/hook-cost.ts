@@ -15,8 +15,8 @@ import type { Connection, Metrics, MultiaddrConnection, Stream } from '@libp2p/i
 import { prometheusMetrics } from '@libp2p/prometheus-metrics'
 import { envInteger, median, startBench } from '@peerscope/bench-kit'
 import { Registry } from 'prom-client'
-import { libp2pMetrics, type PeerscopeMetrics } from '../src/index.ts'
 import { countStream } from '../src/libp2p/count-stream.ts'
+import { libp2pMetrics, type PeerscopeMetrics } from '../src/node.ts'
 import { traceCost, traceCostConfig } from './trace-cost.ts'
 
 const TASKS = envInteger('BENCH_TASKS', 200_000, { min: 1 })

@@ -30,7 +30,7 @@ async function setUp(variant: Variant): Promise<(() => Promise<string>) | undefi
     collectDefaultMetrics({ register: registry })
     return () => registry.metrics()
   }
-  const { libp2pMetrics } = await import('../src/index.ts')
+  const { libp2pMetrics } = await import('../src/node.ts')
   const logger = { forComponent: () => Object.assign(() => {}, { error() {}, trace() {}, enabled: false }) }
   const metrics = libp2pMetrics({ processMetrics: variant === 'ours' })({
     events: new EventTarget(),

@@ -4,7 +4,7 @@
 // per attribution as a stream produces them; rounds alternate the cases.
 import { envInteger, median, startBench } from '@peerscope/bench-kit'
 import { Counter, Registry } from 'prom-client'
-import { type Attribution, BandwidthCounter, type Channel } from '../src/index.ts'
+import { type Attribution, BandwidthCounter, type Channel } from '../src/node.ts'
 
 const PEERS = 1000
 const PROTOCOLS = 10

@@ -17,7 +17,7 @@ import { envInteger, mean, round, startBench } from '@peerscope/bench-kit'
 import { SharedMetricMap } from '@peerscope/metric-map'
 import { TypedEventEmitter } from 'main-event'
 import { Counter, collectDefaultMetrics, Registry } from 'prom-client'
-import { BandwidthCounter, DEFAULT_MAX_PEER_LABELS, libp2pMetrics } from '../src/index.ts'
+import { BandwidthCounter, DEFAULT_MAX_PEER_LABELS, libp2pMetrics } from '../src/node.ts'
 import { IDLE_SCRAPES, IDLE_SECONDS, idleCosts } from './idle-cost.ts'
 
 const PEERS = envInteger('BENCH_PEERS', 10_000, { min: 1 })

@@ -10,7 +10,7 @@
 import { context, trace } from '@opentelemetry/api'
 import { NoopSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace'
 import { envInteger, median } from '@peerscope/bench-kit'
-import { libp2pMetrics, type PeerscopeMetrics } from '../src/index.ts'
+import { libp2pMetrics, type PeerscopeMetrics } from '../src/node.ts'
 
 const CALLS = envInteger('BENCH_TRACE_CALLS', 100_000, { min: 1 })
 const ROUNDS = envInteger('BENCH_ROUNDS', 5, { min: 1 })

@@ -13,7 +13,7 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { startBench } from '@peerscope/bench-kit'
 import { inspectTableFile } from '@peerscope/leveldb-mend'
-import { openPeerStore, repairPeerStore, verifyPeerStore } from '../src/index.ts'
+import { openPeerStore, repairPeerStore, verifyPeerStore } from '../src/node.ts'
 import { compactAll, flipBytes } from '../test/suite/level-files.ts'
 
 const PEERS = 20_000

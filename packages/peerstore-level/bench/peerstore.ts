@@ -16,7 +16,7 @@ import { envInteger, median, startBench } from '@peerscope/bench-kit'
 import { MemoryDatastore } from 'datastore-core'
 import { LevelDatastore } from 'datastore-level'
 import { MemoryLevel } from 'memory-level'
-import { AddressTTL, type LevelPeerStore, Libp2pPeerStore, openPeerStore } from '../src/index.ts'
+import { AddressTTL, type LevelPeerStore, Libp2pPeerStore, openPeerStore } from '../src/node.ts'
 
 type Store = Pick<PeerStore, 'merge' | 'get' | 'patch' | 'all' | 'delete'>
 

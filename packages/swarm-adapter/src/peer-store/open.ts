@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import type { ComponentLogger, PeerId, PrivateKey } from '@libp2p/interface'
 import { type LevelPeerStore, openPeerStore, type PeerStoreLimits } from '@peerscope/peerstore-level'
 import type { AbstractLevel } from 'abstract-level'
+import { importOptional } from '../optional-import.ts'
 
 export interface PeerStoreOptions {
   /**
@@ -48,7 +49,10 @@ export async function openConfiguredStore(
   const limits = options.limits === undefined ? {} : { limits: options.limits }
   if (options.db !== undefined) return openPeerStore({ ...common, ...limits, db: options.db })
   if (options.memory === true) {
-    const { MemoryLevel } = await import('memory-level')
+    const { MemoryLevel } = await importOptional<typeof import('memory-level')>(
+      'memory-level',
+      'peerStore: { memory: true }'
+    )
     return openPeerStore({ ...common, ...limits, db: new MemoryLevel<string, string>() })
   }
   return openPeerStore({ ...common, ...limits, path: configuredStorePath(options, self.peerId) })

@@ -10,7 +10,11 @@ import { join } from 'node:path'
 const globs = [
   'packages/*/test/**/*.test.ts',
   'examples/*/test/**/*.test.ts',
-  'test-interop/test/**/*.test.ts'
+  'test-interop/test/**/*.test.ts',
+  'benchmarks/test/**/*.test.ts',
+  'benchmarks/packages/*/test/**/*.test.ts',
+  // The packed packages installed in a fresh project outside the workspace (npm, tsc, esbuild, Chromium).
+  'test-consumer/*.test.ts'
 ]
 // Extra arguments narrow the run, e.g. `pnpm test packages/metric-map/test/local.test.ts`.
 const selected = process.argv.slice(2)

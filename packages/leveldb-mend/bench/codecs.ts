@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { crc32c as nodeRsCrc32c } from '@node-rs/crc32'
+import { envInteger, median, significant, startBench } from '@peerscope/bench-kit'
 import SheetJsCrc32c from 'crc-32/crc32c.js'
 import fc from 'fast-check'
 import { createCRC32 } from 'hash-wasm'
@@ -17,11 +18,10 @@ import { type BlockHandle, inspectTableFile } from '../src/index.ts'
 import { compactAll, writeRecords } from '../test/level-files.ts'
 import { crc32c as slicing8Crc32c } from './baseline/crc32c-slicing8.ts'
 import { unsnappy as baselineUnsnappy } from './baseline/snappy-decoder.ts'
-import { median, round } from './stats.ts'
 
-const RECORDS = Number(process.env.BENCH_RECORDS ?? 150_000)
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 15)
-const DAMAGED_STREAMS = Number(process.env.BENCH_DAMAGED_STREAMS ?? 5_000)
+const RECORDS = envInteger('BENCH_RECORDS', 150_000, { min: 1 })
+const ROUNDS = envInteger('BENCH_ROUNDS', 15, { min: 1 })
+const DAMAGED_STREAMS = envInteger('BENCH_DAMAGED_STREAMS', 5_000, { min: 1 })
 
 type Crc = (data: Uint8Array, start: number, end: number) => number
 type Decoder = (raw: Uint8Array) => Uint8Array
@@ -109,7 +109,7 @@ function importCost(name: string): { ms: number; threads: number } {
         })
       ) as { ms: number; threads: number }
   )
-  return { ms: round(median(runs.map((r) => r.ms)), 2), threads: runs[0]!.threads }
+  return { ms: significant(median(runs.map((r) => r.ms)), 2), threads: runs[0]!.threads }
 }
 
 /** Outcome of decoding one stream: its bytes as hex, or that it was refused. */
@@ -122,6 +122,11 @@ function outcome(decode: Decoder, raw: Uint8Array): string {
 }
 
 export async function benchCodecs(): Promise<void> {
+  const bench = startBench('leveldb-mend-codecs', {
+    records: RECORDS,
+    rounds: ROUNDS,
+    damagedStreams: DAMAGED_STREAMS
+  })
   const { files, blocks } = await tableFiles()
   const bytes = files.reduce((n, f) => n + f.length, 0)
   const checked = blocks.reduce((n, [, h]) => n + h.size + 1, 0)
@@ -158,9 +163,9 @@ export async function benchCodecs(): Promise<void> {
     const t = crcTimes[name]!
     crcRows.push({
       name,
-      gbPerSecond: round(checked / t.median / 1e6),
-      firstPassMs: round(t.first),
-      vsUsed: round(t.median / usedCrc),
+      gbPerSecond: significant(checked / t.median / 1e6),
+      firstPassMs: significant(t.first),
+      vsUsed: significant(t.median / usedCrc),
       wrongBlocks: wrong,
       randomDisagreements: disagree
     })
@@ -215,9 +220,9 @@ export async function benchCodecs(): Promise<void> {
     const t = snappyTimes[name]!
     snappyRows.push({
       name,
-      mbPerSecond: round(out / t.median / 1e3),
-      firstPassMs: round(t.first),
-      vsUsed: round(t.median / usedSnappy),
+      mbPerSecond: significant(out / t.median / 1e3),
+      firstPassMs: significant(t.first),
+      vsUsed: significant(t.median / usedSnappy),
       differentOutput: differs,
       damagedAccepted: accepted,
       damagedDifferent: differsDamaged
@@ -239,11 +244,8 @@ export async function benchCodecs(): Promise<void> {
   console.log('\n| package | import ms (median of 3 fresh processes) | threads it starts |')
   console.log('|---|---:|---:|')
   for (const [name, c] of Object.entries(imports)) console.log(`| ${name} | ${c.ms} | ${c.threads} |`)
-  console.log(
-    JSON.stringify({
-      bench: 'leveldb-mend-codecs',
-      workload: `${RECORDS} records, ${files.length} table files, ${blocks.length} blocks; ${ROUNDS} rounds; ${damaged.length} damaged Snappy streams`,
-      results: { crc32c: crcRows, snappy: snappyRows, imports }
-    })
-  )
+  bench.finish({
+    workload: `${RECORDS} records, ${files.length} table files, ${blocks.length} blocks; ${ROUNDS} rounds; ${damaged.length} damaged Snappy streams`,
+    results: { crc32c: crcRows, snappy: snappyRows, imports }
+  })
 }

@@ -7,11 +7,13 @@ import { cp, mkdtemp, readdir, readFile, rm, stat, truncate } from 'node:fs/prom
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { envInteger, startBench } from '@peerscope/bench-kit'
 import { checkTables, inspectTableFile, mendTables } from '../src/index.ts'
 import { compactAll, flipBytes, writeRecords } from '../test/level-files.ts'
 
-const RECORDS = Number(process.env.BENCH_DAMAGE_RECORDS ?? 40_000)
-const LATER = Number(process.env.BENCH_DAMAGE_LATER ?? 6_000) // written after the compaction: a newer table file
+const RECORDS = envInteger('BENCH_DAMAGE_RECORDS', 40_000, { min: 1 })
+// Written after the compaction, so they make a newer table file: 15% by default (6,000 of 40,000).
+const LATER = envInteger('BENCH_DAMAGE_LATER', Math.round(RECORDS * 0.15), { max: RECORDS })
 
 interface Table {
   name: string
@@ -69,6 +71,7 @@ interface Row {
 }
 
 export async function benchDamage(): Promise<void> {
+  const bench = startBench('leveldb-mend-damage', { records: RECORDS, later: LATER })
   const work = await mkdtemp(join(tmpdir(), 'leveldb-mend-damage-'))
   try {
     const reference = join(work, 'reference')
@@ -158,13 +161,10 @@ export async function benchDamage(): Promise<void> {
           `${r.blanked} | ${r.emptied} | ${r.filtersDropped} | ${r.mendedRead} |`
       )
     }
-    console.log(
-      JSON.stringify({
-        bench: 'leveldb-mend-damage',
-        workload: `${RECORDS} records in ${files.length} table files (${LATER} written after a compaction); one damage per row`,
-        results: Object.fromEntries(rows.map((r) => [r.damage, r]))
-      })
-    )
+    bench.finish({
+      workload: `${RECORDS} records in ${files.length} table files (${LATER} written after a compaction); one damage per row`,
+      results: Object.fromEntries(rows.map((r) => [r.damage, r]))
+    })
   } finally {
     await rm(work, { recursive: true, force: true })
   }

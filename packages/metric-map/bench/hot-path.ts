@@ -1,13 +1,15 @@
 // Where the time of one SharedMetricMap update goes: each primitive of the hot path alone, in ns per operation,
 // next to the whole update (WebAssembly and `Atomics` forms) and a plain Map. Not part of `pnpm bench`; run it when changing the hot path:
 //   node --conditions=@peerscope/source bench/hot-path.ts
+import { envInteger, startBench } from '@peerscope/bench-kit'
 import { SharedMetricMap } from '../src/index.ts'
 import { int64ToNumber } from '../src/int64.ts'
 import { sharedMemory, wasmAdd } from '../src/update-wasm.ts'
 import { KEY_COUNT, workload } from './workload.ts'
 
-const OPS = Number(process.env.BENCH_OPS ?? 2_000_000)
+const OPS = envInteger('BENCH_OPS', 2_000_000, { min: 1 })
 const ROUNDS = 5
+const bench = startBench('metric-map-hot-path', { operations: OPS, rounds: ROUNDS })
 const { keys, sequence, deltas } = workload(OPS, 0x12345)
 const slots = sequence // key index doubles as a slot index in the raw views below
 
@@ -123,4 +125,4 @@ for (let round = 0; round < ROUNDS; round++) {
 console.log(`metric-map hot path: ns per operation, best of ${ROUNDS - 1} after a warm-up, ${OPS} ops`)
 console.log('| case | ns/op |\n|---|---:|')
 for (const [name, ns] of Object.entries(best)) console.log(`| ${name} | ${ns.toFixed(1)} |`)
-console.log(JSON.stringify({ bench: 'metric-map-hot-path', nsPerOp: best, sink: sink > 0 }))
+bench.finish({ nsPerOp: best, sink: sink > 0 })

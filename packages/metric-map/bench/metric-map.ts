@@ -3,13 +3,19 @@
 import { once } from 'node:events'
 import { availableParallelism } from 'node:os'
 import { Worker } from 'node:worker_threads'
+import { envInteger, startBench } from '@peerscope/bench-kit'
 import { Counter, Registry } from 'prom-client'
 import { LocalMetricMap, SharedMetricMap } from '../src/index.ts'
 import { KEY_COUNT, workload } from './workload.ts'
 
-const OPERATIONS = Number(process.env.BENCH_OPS ?? 2_000_000)
+const OPERATIONS = envInteger('BENCH_OPS', 2_000_000, { min: 1 })
 const COW_OPERATIONS = Math.max(1000, Math.floor(OPERATIONS / 200))
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
+const ROUNDS = envInteger('BENCH_ROUNDS', 3, { min: 1 })
+const bench = startBench('metric-map', {
+  operations: OPERATIONS,
+  copyOnWriteOperations: COW_OPERATIONS,
+  rounds: ROUNDS
+})
 
 const { keys, sequence, deltas } = workload(OPERATIONS, 0x12345)
 
@@ -189,11 +195,8 @@ for (const [name, rate] of Object.entries(best)) console.log(`| ${name} | ${fmt(
 console.log('\n| target | measured | met |\n|---|---:|---|')
 for (const [name, got, want] of targets)
   console.log(`| ${name} | ${got.toFixed(2)}x | ${got >= want ? 'yes' : 'NO'} |`)
-console.log(
-  JSON.stringify({
-    bench: 'metric-map',
-    workload: `${KEY_COUNT} string keys, pre-generated sequence of ${OPERATIONS} increments, best of ${ROUNDS}`,
-    results: Object.fromEntries(Object.entries(best).map(([k, v]) => [k, Math.round(v)])),
-    ratios: Object.fromEntries(Object.entries(ratios).map(([k, v]) => [k, Number(v.toFixed(3))]))
-  })
-)
+bench.finish({
+  workload: `${KEY_COUNT} string keys, pre-generated sequence of ${OPERATIONS} increments, best of ${ROUNDS}`,
+  results: Object.fromEntries(Object.entries(best).map(([k, v]) => [k, Math.round(v)])),
+  ratios: Object.fromEntries(Object.entries(ratios).map(([k, v]) => [k, Number(v.toFixed(3))]))
+})

@@ -5,7 +5,7 @@
 // hooks read; the cases alternate over rounds and the counted bytes are checked. Also counted: garbage collections
 // during each case, the garbage made per message (a boxed number, a re-allocated array) that time alone hides.
 //   bare:  the same calls on objects without hooks (the floor);
-//   hooks: the `send`/`dispatchEvent` wrappers with callbacks that do nothing (bench/control-metrics.ts);
+//   hooks: the `send`/`dispatchEvent` wrappers ours installs (`countStream`), with callbacks that do nothing;
 //   ours:  `libp2pMetrics()` with the connection opened and the stream attributed to its peer;
 //   prometheus-metrics: `@libp2p/prometheus-metrics` 5 with its own prom-client `Registry` (per protocol only).
 // Then the tracing hooks (bench/trace-cost.ts): what `traceFunction` adds to a call, with and without a tracer
@@ -13,14 +13,15 @@
 import { PerformanceObserver } from 'node:perf_hooks'
 import type { Connection, Metrics, MultiaddrConnection, Stream } from '@libp2p/interface'
 import { prometheusMetrics } from '@libp2p/prometheus-metrics'
+import { envInteger, median, startBench } from '@peerscope/bench-kit'
 import { Registry } from 'prom-client'
-import { libp2pMetrics, type PeerscopeMetrics } from '../src/index.ts'
-import { controlMetrics } from './control-metrics.ts'
-import { median } from './median.ts'
-import { traceCost } from './trace-cost.ts'
+import { countStream } from '../src/libp2p/count-stream.ts'
+import { libp2pMetrics, type PeerscopeMetrics } from '../src/node.ts'
+import { traceCost, traceCostConfig } from './trace-cost.ts'
 
-const TASKS = Number(process.env.BENCH_TASKS ?? 200_000)
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5)
+const TASKS = envInteger('BENCH_TASKS', 200_000, { min: 1 })
+const ROUNDS = envInteger('BENCH_ROUNDS', 5, { min: 1 })
+const bench = startBench('hook-cost', { tasks: TASKS, rounds: ROUNDS, ...traceCostConfig })
 const PROTOCOL = '/peerscope-bench/sink/1.0.0'
 const PAYLOAD = 64 * 1024
 const WIRE = PAYLOAD + 12 + 16 + 2 // yamux header, noise tag and length prefix
@@ -84,9 +85,15 @@ const registry = new Registry()
 const theirs = prometheusMetrics({ registry, preserveExistingMetrics: true, collectDefaultMetrics: false })({
   logger
 } as never)
+const nothing = (): void => {}
+/** Only the two calls `hooked` makes: the wrappers, counting nothing. */
+const wrappersOnly = {
+  trackMultiaddrConnection: (maConn: MultiaddrConnection) => countStream(maConn, nothing, nothing),
+  trackProtocolStream: (stream: Stream) => countStream(stream, nothing, nothing)
+} as unknown as Metrics
 const sides: Record<string, Side> = {
   bare: bare(),
-  hooks: hooked(controlMetrics(true)),
+  hooks: hooked(wrappersOnly),
   ours: hooked(ours, (connection) =>
     events.dispatchEvent(new CustomEvent('connection:open', { detail: connection }))
   ),
@@ -178,4 +185,4 @@ console.table(
   )
 )
 const tracing = await traceCost()
-console.log(JSON.stringify({ bench: 'hook-cost', workload, results, tracing }))
+bench.finish({ workload, results, tracing })

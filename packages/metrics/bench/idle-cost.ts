@@ -9,10 +9,10 @@
 //   prom-client:      a prom-client Registry with `collectDefaultMetrics()` (its defaults: 10 ms loop sampling).
 import { spawnSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
-import { median } from './median.ts'
+import { envInteger, median } from '@peerscope/bench-kit'
 
-const IDLE_SECONDS = Number(process.env.BENCH_IDLE_SECONDS ?? 5)
-const SCRAPES = 20
+export const IDLE_SECONDS = envInteger('BENCH_IDLE_SECONDS', 5, { min: 1 })
+export const IDLE_SCRAPES = 20
 export const IDLE_VARIANTS = ['none', 'ours, no process', 'ours', 'prom-client'] as const
 type Variant = (typeof IDLE_VARIANTS)[number]
 
@@ -30,7 +30,7 @@ async function setUp(variant: Variant): Promise<(() => Promise<string>) | undefi
     collectDefaultMetrics({ register: registry })
     return () => registry.metrics()
   }
-  const { libp2pMetrics } = await import('../src/index.ts')
+  const { libp2pMetrics } = await import('../src/node.ts')
   const logger = { forComponent: () => Object.assign(() => {}, { error() {}, trace() {}, enabled: false }) }
   const metrics = libp2pMetrics({ processMetrics: variant === 'ours' })({
     events: new EventTarget(),
@@ -51,7 +51,7 @@ async function measure(variant: Variant): Promise<IdleFigures> {
   let scrapeBytes: number | null = null
   if (scrape !== undefined) {
     const times: number[] = []
-    for (let i = 0; i < SCRAPES; i++) {
+    for (let i = 0; i < IDLE_SCRAPES; i++) {
       await new Promise((resolve) => setTimeout(resolve, 10))
       const start = performance.eventLoopUtilization()
       const text = await scrape()

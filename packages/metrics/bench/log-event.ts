@@ -2,13 +2,15 @@
 // object, a resolved `channel().sent()`, a plain `Map` increment (the floor) and prom-client labelled counters.
 // Every case replays the same pre-generated sequence of (peer, protocol, size), in random order or in runs of 64
 // per attribution as a stream produces them; rounds alternate the cases.
+import { envInteger, median, startBench } from '@peerscope/bench-kit'
 import { Counter, Registry } from 'prom-client'
-import { type Attribution, BandwidthCounter, type Channel } from '../src/index.ts'
+import { type Attribution, BandwidthCounter, type Channel } from '../src/node.ts'
 
 const PEERS = 1000
 const PROTOCOLS = 10
-const EVENTS = Number(process.env.BENCH_EVENTS ?? 200_000)
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5)
+const EVENTS = envInteger('BENCH_EVENTS', 200_000, { min: 1 })
+const ROUNDS = envInteger('BENCH_ROUNDS', 5, { min: 1 })
+const bench = startBench('log-event', { events: EVENTS, rounds: ROUNDS })
 
 let seed = 0x9e3779b9
 function random(): number {
@@ -92,7 +94,6 @@ for (let round = 0; round < ROUNDS; round++) {
   }
 }
 
-const median = (list: number[]) => [...list].sort((a, b) => a - b)[list.length >> 1] as number
 const results: Record<string, { nsPerEvent: number }> = {}
 const ratios: Record<string, number> = {}
 const base = median(samples.get('plain Map increment') as number[])
@@ -120,4 +121,4 @@ if (oursTotal !== 3 * sum * (ROUNDS + 1) || promTotal !== 2 * sum * (ROUNDS + 1)
 const workload = `${PEERS} peers x ${PROTOCOLS} protocols, ${EVENTS.toLocaleString('en-US')} events of 1..64 KiB per run in random order (and in runs of ${BURST} per attribution: ', bursts'), ${ROUNDS} rounds alternating, median; ratios vs plain Map in the same order`
 console.log(`log-event: ${workload}`)
 console.table(table)
-console.log(JSON.stringify({ bench: 'log-event', workload, results, ratios }))
+bench.finish({ workload, results, ratios })

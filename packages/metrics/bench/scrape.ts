@@ -13,16 +13,18 @@
 import type { Startable } from '@libp2p/interface'
 import { defaultLogger } from '@libp2p/logger'
 import { prometheusMetrics } from '@libp2p/prometheus-metrics'
+import { envInteger, mean, round, startBench } from '@peerscope/bench-kit'
 import { SharedMetricMap } from '@peerscope/metric-map'
 import { TypedEventEmitter } from 'main-event'
 import { Counter, collectDefaultMetrics, Registry } from 'prom-client'
-import { BandwidthCounter, DEFAULT_MAX_PEER_LABELS, libp2pMetrics } from '../src/index.ts'
-import { idleCosts } from './idle-cost.ts'
+import { BandwidthCounter, DEFAULT_MAX_PEER_LABELS, libp2pMetrics } from '../src/node.ts'
+import { IDLE_SCRAPES, IDLE_SECONDS, idleCosts } from './idle-cost.ts'
 
-const PEERS = Number(process.env.BENCH_PEERS ?? 10_000)
+const PEERS = envInteger('BENCH_PEERS', 10_000, { min: 1 })
 const PROTOCOLS = 10
-const CALLS = Number(process.env.BENCH_SCRAPES ?? 100)
+const CALLS = envInteger('BENCH_SCRAPES', 100, { min: 1 })
 const WARMUP = 5
+const bench = startBench('scrape', { peers: PEERS, scrapes: CALLS, idleSeconds: IDLE_SECONDS })
 
 const peerId = (i: number): string => `12D3KooW${i.toString(36).padStart(44, '0')}`
 const protocolId = (j: number): string => `/peerscope-bench/proto-${j}/1.0.0`
@@ -138,7 +140,6 @@ async function measure(call: () => unknown): Promise<Figures> {
     wall.push(ms)
     bytes = typeof out === 'string' ? out.length : out === undefined ? 0 : JSON.stringify(out).length
   }
-  const mean = (list: number[]) => list.reduce((a, b) => a + b, 0) / list.length
   return { threadMeanMs: mean(thread), threadMaxMs: Math.max(...thread), wallMeanMs: mean(wall), bytes }
 }
 
@@ -165,7 +166,7 @@ await oursWorker.stop()
 await oursWorkerLean.stop()
 await (empty as unknown as { stop(): Promise<void> }).stop()
 
-const round3 = (n: number) => Math.round(n * 1000) / 1000
+const round3 = (n: number) => round(n, 3)
 const baseline = results['ours prometheus() in-thread'] as Figures
 const ratios: Record<string, number> = {}
 const table: Record<string, Record<string, string>> = {}
@@ -193,11 +194,11 @@ console.log(`scrape: ${workload}`)
 console.table(table)
 const worker = results['ours prometheus() with exportFromWorker (process metrics on, the default)'] as Figures
 console.log(
-  `${worker.threadMaxMs < 1 ? 'met   ' : 'MISSED'}  a scrape of 10k peers with exportFromWorker holds the node's thread < 1 ms (mean ${worker.threadMeanMs} ms, max ${worker.threadMaxMs} ms; process metrics on)`
+  `${worker.threadMaxMs < 1 ? 'met   ' : 'MISSED'}  a scrape of ${PEERS.toLocaleString('en-US')} peers with exportFromWorker holds the node's thread < 1 ms (mean ${worker.threadMeanMs} ms, max ${worker.threadMaxMs} ms; process metrics on)`
 )
 const idle = idleCosts()
 console.log(
-  `idle costs (fresh process per variant, ${process.env.BENCH_IDLE_SECONDS ?? 5} s idle, then 20 scrapes; node-thread ms):`
+  `idle costs (fresh process per variant, ${IDLE_SECONDS} s idle, then ${IDLE_SCRAPES} scrapes; node-thread ms):`
 )
 console.table(
   Object.fromEntries(
@@ -211,4 +212,4 @@ console.table(
     ])
   )
 )
-console.log(JSON.stringify({ bench: 'scrape', workload, results, ratios, idle }))
+bench.finish({ workload, results, ratios, idle })

@@ -9,11 +9,13 @@
 // over rounds, the provider registered and removed around its case; medians of ns per awaited call.
 import { context, trace } from '@opentelemetry/api'
 import { NoopSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace'
-import { libp2pMetrics, type PeerscopeMetrics } from '../src/index.ts'
-import { median } from './median.ts'
+import { envInteger, median } from '@peerscope/bench-kit'
+import { libp2pMetrics, type PeerscopeMetrics } from '../src/node.ts'
 
-const CALLS = Number(process.env.BENCH_TRACE_CALLS ?? 100_000)
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5)
+const CALLS = envInteger('BENCH_TRACE_CALLS', 100_000, { min: 1 })
+const ROUNDS = envInteger('BENCH_ROUNDS', 5, { min: 1 })
+/** Printed with hook-cost's settings, which runs this. */
+export const traceCostConfig = { traceCalls: CALLS }
 
 interface Options {
   trace?: unknown

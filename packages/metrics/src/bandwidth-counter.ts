@@ -292,7 +292,7 @@ export class BandwidthCounter {
     this.stop()
     this.#lastSweep = this.#clock()
     this.#timer = setInterval(() => this.tick(), intervalMs)
-    this.#timer.unref()
+    this.#timer.unref?.() // a number in browsers, with nothing to unref
   }
 
   stop(): void {

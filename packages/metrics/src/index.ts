@@ -1,3 +1,5 @@
+// The platform-neutral entry (browsers, workers, any runtime): no `node:` module is reachable from here. The Node
+// entry (node.ts) adds process metrics and the worker-thread exporter.
 export {
   type Attribution,
   BandwidthCounter,
@@ -16,7 +18,6 @@ export {
 } from './export/bandwidth-families.ts'
 export { type Family, PROMETHEUS_CONTENT_TYPE, renderFamilies, type Sample } from './export/exposition.ts'
 export { statsFromMap } from './export/map-stats.ts'
-export { PrometheusExporter } from './export/prometheus-exporter.ts'
 export type { ConnectionStats, MetricsSnapshot } from './export/snapshot.ts'
 export {
   type ConnectionInfo,
@@ -27,4 +28,5 @@ export {
   libp2pMetrics,
   type PeerscopeMetrics
 } from './libp2p/metrics.ts'
+export type { ProcessMetricsOptions } from './process/process-metrics.ts'
 export { IDLE_RATE, RATE_ALPHA } from './rate.ts'

@@ -11,14 +11,16 @@ import { generateKeyPairFromSeed } from '@libp2p/crypto/keys'
 import type { PeerId } from '@libp2p/interface'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
+import { startBench } from '@peerscope/bench-kit'
 import { inspectTableFile } from '@peerscope/leveldb-mend'
-import { openPeerStore, repairPeerStore, verifyPeerStore } from '../src/index.ts'
+import { openPeerStore, repairPeerStore, verifyPeerStore } from '../src/node.ts'
 import { compactAll, flipBytes } from '../test/suite/level-files.ts'
 
 const PEERS = 20_000
 const LATER = 3_000 // written after the compaction: a second, newer table file
 const RECORDS = 2 * PEERS
 const HOUR = 3_600_000
+const bench = startBench('peerstore-level-damage', { peers: PEERS, later: LATER })
 
 async function peers(): Promise<PeerId[]> {
   const out: PeerId[] = []
@@ -179,10 +181,7 @@ for (const r of rows) {
       `${r.mendedBlocks} | ${ms(r.repairMs)} | ${r.repairedRecords} | ${r.repairedPeers} |`
   )
 }
-console.log(
-  JSON.stringify({
-    bench: 'peerstore-level-damage',
-    workload: `${PEERS} peers (1 address, 2 protocols each), ${RECORDS} records in two table files; one damage per row`,
-    results: Object.fromEntries(rows.map((r) => [r.damage, r]))
-  })
-)
+bench.finish({
+  workload: `${PEERS} peers (1 address, 2 protocols each), ${RECORDS} records in two table files; one damage per row`,
+  results: Object.fromEntries(rows.map((r) => [r.damage, r]))
+})

@@ -12,10 +12,11 @@ import { defaultLogger } from '@libp2p/logger'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { persistentPeerStore } from '@libp2p/peer-store'
 import { type Multiaddr, multiaddr } from '@multiformats/multiaddr'
+import { envInteger, median, startBench } from '@peerscope/bench-kit'
 import { MemoryDatastore } from 'datastore-core'
 import { LevelDatastore } from 'datastore-level'
 import { MemoryLevel } from 'memory-level'
-import { AddressTTL, type LevelPeerStore, Libp2pPeerStore, openPeerStore } from '../src/index.ts'
+import { AddressTTL, type LevelPeerStore, Libp2pPeerStore, openPeerStore } from '../src/node.ts'
 
 type Store = Pick<PeerStore, 'merge' | 'get' | 'patch' | 'all' | 'delete'>
 
@@ -31,8 +32,8 @@ interface Competitor {
   close(): Promise<void>
 }
 
-const PEERS = Number(process.env.BENCH_PEERS ?? 10_000)
-const GC_PEERS = Number(process.env.BENCH_GC_PEERS ?? 100_000)
+const PEERS = envInteger('BENCH_PEERS', 10_000, { min: 1 })
+const GC_PEERS = envInteger('BENCH_GC_PEERS', 100_000, { min: 1 })
 const ALL_CALLS = 5
 const WARM_UP_PEERS = 1000
 const MiB = 1024 * 1024
@@ -270,7 +271,7 @@ async function run(c: Competitor, ids: PeerId[], addrs: Multiaddr[][]): Promise<
     )
     if (listed !== ids.length) throw new Error(`${c.name}: all() listed ${listed}`)
   }
-  const all = allTimes.sort((a, b) => a - b)[(ALL_CALLS - 1) / 2]!
+  const all = median(allTimes)
   let reopenAndList: number | null = null
   let heap: number | null = null
   if (c.reopen != null) {
@@ -399,6 +400,13 @@ function table(rows: Record<string, Record<string, number | string | null>>): vo
 }
 
 export async function benchPeerstore(): Promise<void> {
+  const bench = startBench('peerstore', {
+    peers: PEERS,
+    gcPeers: GC_PEERS,
+    warmUpPeers: WARM_UP_PEERS,
+    allCalls: ALL_CALLS,
+    exposeGc: globalThis.gc !== undefined
+  })
   const keys = await Promise.all(Array.from({ length: PEERS }, () => generateKeyPair('Ed25519')))
   const ids = keys.map((k) => peerIdFromPrivateKey(k))
   const addrs = ids.map((_, i) => addrsFor(i))
@@ -453,12 +461,9 @@ export async function benchPeerstore(): Promise<void> {
   }
   console.log('\ntargets (ours on LevelDB):')
   for (const [k, v] of Object.entries(targets)) console.log(`  ${k}: ${v}`)
-  console.log(
-    JSON.stringify({
-      bench: 'peerstore',
-      workload: `${PEERS} peers x 4 addrs x 3 protocols, sequential, after a ${WARM_UP_PEERS}-peer warm-up each; all() median of ${ALL_CALLS} calls; GC ${GC_PEERS} peers x 4 addrs`,
-      results: { ...results, gc },
-      ratios: { ...ratios, targets }
-    })
-  )
+  bench.finish({
+    workload: `${PEERS} peers x 4 addrs x 3 protocols, sequential, after a ${WARM_UP_PEERS}-peer warm-up each; all() median of ${ALL_CALLS} calls; GC ${GC_PEERS} peers x 4 addrs`,
+    results: { ...results, gc },
+    ratios: { ...ratios, targets }
+  })
 }

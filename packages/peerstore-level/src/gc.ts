@@ -39,7 +39,11 @@ const GC_MAX_DIRTY = 256
 const ADDRS: readonly RecordKind[] = ['addrs']
 const TAGS: readonly RecordKind[] = ['tags']
 
-const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
+// setImmediate is Node's; a browser yields to its event loop with a timeout.
+const yieldToLoop = (): Promise<void> =>
+  new Promise((resolve) =>
+    typeof setImmediate === 'function' ? setImmediate(resolve) : setTimeout(resolve, 0)
+  )
 
 /** Waits for a run without taking over its failure, which its caller (or the timer) reports. */
 function reportedByCaller(): void {}
@@ -73,7 +77,7 @@ export class GarbageCollector {
     this.#timer = setInterval(() => {
       this.run().catch(this.#init.onTimerError)
     }, interval)
-    this.#timer.unref()
+    this.#timer.unref?.() // a number in browsers, with nothing to unref
   }
 
   stop(): void {

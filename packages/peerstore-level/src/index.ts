@@ -1,4 +1,6 @@
-export { checkTableFile, type TableFileCheck } from '@peerscope/leveldb-mend'
+// The platform-neutral entry (browsers, any runtime): a peer store on any abstract-level database (`db`); no
+// `node:` module, `level` or @peerscope/leveldb-mend is reachable from here. The Node entry (node.ts) opens LevelDB
+// directories (`path`) and verifies and repairs them.
 export {
   AddressTTL,
   ConnectedAddrTTL,
@@ -25,7 +27,6 @@ export { openReportWarnings } from './open-report.ts'
 export type { GcOptions, OpenPeerStoreInit, PeerStoreLimits } from './options.ts'
 export { DEFAULT_MAX_PEER_AGE } from './peer-age.ts'
 export type { AddAddrsAccess, Libp2pViewAccess, PeerIndexAccess } from './peer-index-access.ts'
-export { type RepairReport, repairPeerStore, type VerifyReport, verifyPeerStore } from './repair.ts'
 export { LevelPeerStore, openPeerStore } from './store.ts'
 export { EXPORT_VERSION, type ExportedPeer, type PeerStoreExport } from './transfer.ts'
 export type {

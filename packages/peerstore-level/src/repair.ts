@@ -11,11 +11,11 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { TableFileCheck } from '@peerscope/leveldb-mend'
 import { PeerStoreError } from './errors.ts'
+import { openPeerStore } from './node-open.ts'
 import { decodeRecord } from './persistence/codec.ts'
 import { JOURNAL_FILES } from './persistence/journal.ts'
 import { peerIdFromKey } from './persistence/peer-key.ts'
 import { assertNotLocked, mendDamagedTables, readAll } from './scan.ts'
-import { openPeerStore } from './store.ts'
 import {
   newEntry,
   type QuarantinedRecord,

@@ -7,7 +7,7 @@ import { LevelDbMendError, lockHeld, mendTables, type TableFileCheck } from '@pe
 import { PeerStoreError } from './errors.ts'
 import type { MendedTable } from './types.ts'
 
-export { isStorageDamage, readAll } from './read-all.ts'
+export { readAll } from './read-all.ts'
 
 /**
  * LevelDB finds its tables through CURRENT. Without it LevelDB takes the directory for a new database and,
@@ -29,25 +29,6 @@ export async function assertNotOrphaned(path: string): Promise<void> {
         `run \`peerscope repair ${path}\` (opening it as is would delete them)`
     )
   }
-}
-
-/** The typed error for a LevelDB open failure that means damage (missing table, bad MANIFEST or CURRENT). */
-export function corruptOnOpen(err: unknown, where: string): PeerStoreError | undefined {
-  const e = err as { code?: string; message?: string; cause?: { code?: string; message?: string } }
-  const cause = e.cause ?? e
-  const message = cause.message ?? ''
-  // A missing MANIFEST (CURRENT names one that is gone) surfaces as an IO error, not a corruption.
-  if (
-    cause.code === 'LEVEL_CORRUPTION' ||
-    (cause.code === 'LEVEL_IO_ERROR' && /MANIFEST-\d+/.test(message))
-  ) {
-    return new PeerStoreError(
-      'ERR_DB_CORRUPT',
-      `peer store at ${where} is damaged (${message}); run \`peerscope repair ${where}\``,
-      { cause: err }
-    )
-  }
-  return undefined
 }
 
 function inUse(path: string, options?: ErrorOptions): PeerStoreError {

@@ -34,7 +34,13 @@ import type { OpenPeerStoreInit } from './options.ts'
 import { checkMaxPeerAge, PeerAgeing } from './peer-age.ts'
 import { type PeerIndex, peerKey, presentKinds } from './peer-index.ts'
 import type { Libp2pViewAccess } from './peer-index-access.ts'
-import { closeStorage, type OpenedStorage, openStorage, type Sub } from './persistence/open.ts'
+import {
+  closeStorage,
+  type DirectoryStorage,
+  type OpenedStorage,
+  openStorage,
+  type Sub
+} from './persistence/open.ts'
 import { WritePath } from './persistence/write-path.ts'
 import { exportStore, importRustAddrBook, importStore, type PeerStoreExport } from './transfer.ts'
 import {
@@ -53,15 +59,26 @@ import {
 /** What go's `RemovePeer` clears: keys, protocols, metadata (latency too, which is not persisted). */
 const REMOVE_PEER_KINDS: readonly RecordKind[] = ['keys', 'protos', 'meta']
 
-/** Opens (and loads) a peer store. Fails with `ERR_DB_LOCKED` if another process holds the LevelDB. */
-export async function openPeerStore(init: OpenPeerStoreInit = {}): Promise<LevelPeerStore> {
+/**
+ * Opens (and loads) a peer store on an abstract-level database (`db`). This is the platform-neutral entry's;
+ * the Node entry's (node-open.ts) also opens a LevelDB directory (`path`).
+ */
+export function openPeerStore(init: OpenPeerStoreInit = {}): Promise<LevelPeerStore> {
+  return openPeerStoreOn(undefined, init)
+}
+
+/** @internal `openPeerStore`, opening `path` with `directory` when one is given. */
+export async function openPeerStoreOn(
+  directory: DirectoryStorage | undefined,
+  init: OpenPeerStoreInit = {}
+): Promise<LevelPeerStore> {
   if (init.db == null && init.path == null) {
     throw new PeerStoreError('ERR_INVALID_ARGUMENT', 'openPeerStore needs `path` or `db`')
   }
   const self = localIdentity(init)
   checkMaxPeerAge(init.gc?.maxPeerAge ?? 0, 'gc.maxPeerAge')
   const clock = init.clock ?? Date.now
-  const storage = await openStorage({ path: init.path, db: init.db, clock })
+  const storage = await openStorage({ path: init.path, db: init.db, directory, clock })
   const store = new LevelPeerStore(storage, init, self, clock)
   try {
     await store.start()

@@ -8,16 +8,15 @@ import { join } from 'node:path'
 import { before, describe, it } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import { multiaddr } from '@multiformats/multiaddr'
-import { inspectTableFile } from '@peerscope/leveldb-mend'
+import { checkTableFile, inspectTableFile } from '@peerscope/leveldb-mend'
 import { Level } from 'level'
 import {
-  checkTableFile,
   type LevelPeerStore,
   openPeerStore,
   PeerStoreError,
   repairPeerStore,
   verifyPeerStore
-} from '../src/index.ts'
+} from '../src/node.ts'
 import { makePeers, makeSeededPeers, type TestPeer, tempDirs } from './suite/helpers.ts'
 import { compactAll, flipBytes } from './suite/level-files.ts'
 

@@ -4,7 +4,7 @@ import { once } from 'node:events'
 import { describe, it } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import { Level } from 'level'
-import { openPeerStore, PeerStoreError } from '../src/index.ts'
+import { openPeerStore, PeerStoreError } from '../src/node.ts'
 import { makeAddrs, makePeers, tempDirs } from './suite/helpers.ts'
 
 const { path: tempPath } = tempDirs('peerstore-level-durability-')

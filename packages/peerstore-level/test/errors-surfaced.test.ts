@@ -6,7 +6,7 @@ import { describe, it } from 'node:test'
 import type { ComponentLogger, Logger } from '@libp2p/interface'
 import { Level } from 'level'
 import { MemoryLevel } from 'memory-level'
-import { type BatchFailure, type OpenReport, openPeerStore, openReportWarnings } from '../src/index.ts'
+import { type BatchFailure, type OpenReport, openPeerStore, openReportWarnings } from '../src/node.ts'
 import { MockClock, makeAddrs, makePeer, strings, tempDirs } from './suite/helpers.ts'
 
 const h = 3600_000

@@ -10,7 +10,7 @@ import { persistentPeerStore } from '@libp2p/peer-store'
 import { multiaddr } from '@multiformats/multiaddr'
 import { LevelDatastore } from 'datastore-level'
 import { Key } from 'interface-datastore'
-import { migrateFromLibp2pDatastore, openPeerStore } from '../src/index.ts'
+import { migrateFromLibp2pDatastore, openPeerStore } from '../src/node.ts'
 import { makePeer, signedRecord } from './suite/helpers.ts'
 
 const dirs: string[] = []

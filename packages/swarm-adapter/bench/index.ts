@@ -2,6 +2,7 @@
 // of the history it reads. `--runs N` (default 5) page loads; `--smoke` for one short run that proves it works.
 // Prints a table, then one JSON line (its last line) with the figures.
 import { parseArgs } from 'node:util'
+import { median, parseInteger, readConfig, startBench } from '@peerscope/bench-kit'
 import { History } from '../src/history/history.ts'
 import { startHttpServer } from '../src/http/index.ts'
 import { MemoryView } from '../test/fixtures/memory-view.ts'
@@ -9,8 +10,8 @@ import { chromiumSkip, launchChromium } from '../test/helpers/chromium.ts'
 
 const { values } = parseArgs({ options: { runs: { type: 'string' }, smoke: { type: 'boolean' } } })
 const smoke = values.smoke === true
-const runs = smoke ? 1 : Number(values.runs ?? 5)
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN
+const runs = smoke ? 1 : readConfig(() => parseInteger('--runs', values.runs, 5, { min: 1 }))
+const bench = startBench('dashboard', { runs, smoke })
 
 // A node that has run for an hour: a full fine ring (3,600 samples) and an hour of coarse samples.
 const view = await MemoryView.create({ peers: 300, connected: 14 })
@@ -111,16 +112,13 @@ const bound = History.memoryBound()
 console.log(
   `history memory bound (defaults): ${bound.toLocaleString('en-US')} B (${(bound / 2 ** 20).toFixed(2)} MiB)`
 )
-console.log(
-  JSON.stringify({
-    bench: 'dashboard',
-    smoke,
-    pageBytes: weight,
-    firstChartMs: firstChart.length === 0 ? null : Math.round(median(firstChart)),
-    historyFirstLoadBytes: first.bytes,
-    historyHourBytes: fullHour.bytes,
-    historyHourMs: Number(fullHour.ms.toFixed(1)),
-    historyDayBytes: day.bytes,
-    historyMemoryBoundBytes: bound
-  })
-)
+bench.finish({
+  smoke,
+  pageBytes: weight,
+  firstChartMs: firstChart.length === 0 ? null : Math.round(median(firstChart)),
+  historyFirstLoadBytes: first.bytes,
+  historyHourBytes: fullHour.bytes,
+  historyHourMs: Number(fullHour.ms.toFixed(1)),
+  historyDayBytes: day.bytes,
+  historyMemoryBoundBytes: bound
+})

@@ -1,3 +1,7 @@
+// The package's API (Node only): the one-line service and its parts, the HTTP server over any view, and what the
+// README documents. Route tables, the peer-store interposition and other internals stay inside; tests import them
+// from their modules.
+
 // The peer store's GC interval and run record, re-exported where the service's options name them.
 export { DEFAULT_GC_INTERVAL, type LastGc } from '@peerscope/peerstore-level'
 export {
@@ -7,10 +11,18 @@ export {
   HistoryOptionsError,
   type HistoryTierOptions
 } from './history/history.ts'
-export * from './http/index.ts'
+export { InvalidHttpOptionsError } from './http/errors.ts'
+export {
+  DEFAULT_HTTP_LIMITS,
+  type HttpLimits,
+  type HttpLogger,
+  type HttpServer,
+  type HttpServerOptions,
+  startHttpServer
+} from './http/server.ts'
+export type * from './http/view.ts'
 export { loadOrCreatePrivateKey } from './identity.ts'
-export { interposedStore, interposePeerStore, PEER_STORE_METHODS } from './peer-store/interpose.ts'
-export { defaultPeerStorePath, type PeerStoreOptions } from './peer-store/open.ts'
+export type { PeerStoreOptions } from './peer-store/open.ts'
 export { type Peerscope, type PeerscopeInit, peerscope } from './peerscope.ts'
 export type { HttpOptions } from './service.ts'
 export {
@@ -20,5 +32,4 @@ export {
   type PeerscopeServiceInit,
   peerscopeService
 } from './service.ts'
-export { KAD_PEER_TAG, KAD_PIN_REASON } from './swarm/kad-pins.ts'
-export { emptyHistory, emptyPeerHistory, offlineView } from './view/offline-view.ts'
+export { emptyHistory, emptyPeerHistory } from './view/offline-view.ts'

@@ -15,7 +15,6 @@ import { BandwidthCounter, type BandwidthCounterInit, type Channel } from '../ba
 import { MetricsError } from '../errors.ts'
 import { bandwidthFamilies, type PrometheusOptions } from '../export/bandwidth-families.ts'
 import { type Family, renderFamilies } from '../export/exposition.ts'
-import { PrometheusExporter } from '../export/prometheus-exporter.ts'
 import {
   declaredFamilies,
   type PrometheusRegistry,
@@ -29,11 +28,8 @@ import {
   type OpenTelemetryMetricsOptions,
   validateOpenTelemetryOptions
 } from '../otel/meter-bridge.ts'
-import {
-  PROCESS_FAMILY_NAMES,
-  ProcessMetrics,
-  type ProcessMetricsOptions
-} from '../process/process-metrics.ts'
+import { PROCESS_FAMILY_NAMES } from '../process/family-names.ts'
+import type { ProcessMetricsOptions, ThreadReadings } from '../process/process-metrics.ts'
 import { countStream } from './count-stream.ts'
 import { MetricRegistry } from './registry.ts'
 import { StreamOwners } from './stream-owners.ts'
@@ -52,13 +48,13 @@ export interface Libp2pMetricsInit {
    * Render the bandwidth families of the Prometheus text in a worker thread that reads the counters from a
    * `SharedMetricMap`, so a scrape of many peers does not hold the node's thread. With `true`, a shared map of
    * `DEFAULT_EXPORT_MAP_CAPACITY` counters is made (six per series; series beyond it count in the totals and the
-   * overflow peer); or pass a counter built over your own `SharedMetricMap` in `bandwidth`.
+   * overflow peer); or pass a counter built over your own `SharedMetricMap` in `bandwidth`. Node only.
    */
   exportFromWorker?: boolean
   /**
    * Node process and runtime metrics in the Prometheus text, under prom-client's names (`process_cpu_seconds_total`,
-   * `nodejs_eventloop_lag_seconds`, `nodejs_gc_duration_seconds`, …), read in the node's thread. On by default;
-   * `false` leaves them out, an object tunes them.
+   * `nodejs_eventloop_lag_seconds`, `nodejs_gc_duration_seconds`, …), read in the node's thread. Node only: on by
+   * default there, off (and refused) on the platform-neutral entry; `false` leaves them out, an object tunes them.
    */
   processMetrics?: boolean | ProcessMetricsOptions
   /**
@@ -105,6 +101,40 @@ export interface PeerscopeMetrics extends Metrics {
   removeMetric(name: string): boolean
 }
 
+/**
+ * What only Node offers, given by the Node entry (`src/node.ts`): the process metrics and the worker that renders
+ * a scrape off the node's thread. The platform-neutral entry gives neither, so its `libp2pMetrics` reaches no
+ * `node:` module (a browser bundle of it builds).
+ */
+export interface MetricsPlatform {
+  processMetrics?: (options: ProcessMetricsOptions) => ProcessMetricsReader
+  workerExporter?: (map: SharedMetricMap, options: PrometheusOptions) => WorkerExporter
+}
+
+/** The part of `ProcessMetrics` (process/process-metrics.ts) the metrics use. */
+export interface ProcessMetricsReader {
+  start(): void
+  stop(): void
+  collect(): Promise<Family[]>
+  threadReadings(): Promise<ThreadReadings>
+}
+
+/** The part of `PrometheusExporter` (export/prometheus-exporter.ts) the metrics use. */
+export interface WorkerExporter {
+  render(): Promise<string>
+  renderWithProcess(readings: ThreadReadings): Promise<{ bandwidth: string; process: string }>
+  close(): Promise<void>
+}
+
+/** Where an option needs Node: what to import instead. */
+function needsNode(option: string, why: string): MetricsError {
+  return new MetricsError(
+    'ERR_INVALID_OPTIONS',
+    `${option} needs Node.js (${why}); this is the platform-neutral entry of @peerscope/metrics: on Node, ` +
+      `'@peerscope/metrics' resolves to the Node entry (or import '@peerscope/metrics/node')`
+  )
+}
+
 export interface ConnectionInfo {
   peer: string
   direction: 'inbound' | 'outbound'
@@ -134,21 +164,28 @@ class PeerscopeMetricsImpl implements PeerscopeMetrics, Startable {
   readonly #pendingWire = new WeakMap<object, PendingWire>()
   readonly #connections = new Map<string, ConnectionInfo>()
   readonly #exportFromWorker: boolean
-  readonly #process: ProcessMetrics | undefined
+  readonly #process: ProcessMetricsReader | undefined
+  readonly #platform: MetricsPlatform
   readonly #registries: PrometheusRegistry[]
   readonly #openTelemetry: OpenTelemetryMetricsOptions | undefined
   readonly #tracer: FunctionTracer | undefined
-  #exporter: PrometheusExporter | undefined
+  #exporter: WorkerExporter | undefined
   #bridge: MeterBridge | undefined
   #trimTimer: ReturnType<typeof setInterval> | undefined
   /** Family names already reported as clashing with a shared registry's (logged once each). */
   readonly #clashes = new Set<string>()
 
-  constructor(components: Libp2pMetricsComponents & Record<string, unknown>, init: Libp2pMetricsInit) {
+  constructor(
+    components: Libp2pMetricsComponents & Record<string, unknown>,
+    init: Libp2pMetricsInit,
+    platform: MetricsPlatform
+  ) {
     this.#components = components
+    this.#platform = platform
     this.#log = components.logger.forComponent('peerscope:metrics')
     this.#registries = validateRegistries(init.registries)
-    const processMetrics = init.processMetrics ?? true
+    // On by default where the platform has them (Node); elsewhere there is no process to describe.
+    const processMetrics = init.processMetrics ?? platform.processMetrics !== undefined
     for (const [name, value] of [
       ['processMetrics', processMetrics],
       ['tracing', init.tracing ?? true]
@@ -157,8 +194,13 @@ class PeerscopeMetricsImpl implements PeerscopeMetrics, Startable {
         throw new MetricsError('ERR_INVALID_OPTIONS', `${name} must be true, false or an options object`)
       }
     }
+    if (processMetrics !== false && platform.processMetrics === undefined) {
+      throw needsNode('processMetrics', 'node:perf_hooks, node:v8 and /proc')
+    }
     this.#process =
-      processMetrics === false ? undefined : new ProcessMetrics(processMetrics === true ? {} : processMetrics)
+      processMetrics === false
+        ? undefined
+        : platform.processMetrics?.(processMetrics === true ? {} : processMetrics)
     const openTelemetry = init.openTelemetry ?? false
     this.#openTelemetry = openTelemetry === false ? undefined : openTelemetry === true ? {} : openTelemetry
     if (this.#openTelemetry !== undefined) validateOpenTelemetryOptions(this.#openTelemetry)
@@ -171,6 +213,9 @@ class PeerscopeMetricsImpl implements PeerscopeMetrics, Startable {
       )
     }
     this.#exportFromWorker = init.exportFromWorker === true
+    if (this.#exportFromWorker && platform.workerExporter === undefined) {
+      throw needsNode('exportFromWorker', 'node:worker_threads')
+    }
     if (init.bandwidth instanceof BandwidthCounter) this.bandwidth = init.bandwidth
     else if (this.#exportFromWorker && init.bandwidth?.map === undefined) {
       const map = SharedMetricMap.create({ capacity: DEFAULT_EXPORT_MAP_CAPACITY, maxKeyBytes: 192 })
@@ -201,7 +246,10 @@ class PeerscopeMetricsImpl implements PeerscopeMetrics, Startable {
     this.bandwidth.start()
     this.#process?.start()
     if (this.#exportFromWorker) {
-      this.#exporter = new PrometheusExporter(this.bandwidth.map, this.#prometheus)
+      this.#exporter = this.#platform.workerExporter?.(
+        this.bandwidth.map as SharedMetricMap,
+        this.#prometheus
+      )
     }
     if (this.#openTelemetry !== undefined) {
       this.#bridge = new MeterBridge(
@@ -215,7 +263,7 @@ class PeerscopeMetricsImpl implements PeerscopeMetrics, Startable {
         () => this.bandwidth.trimIdle(Date.now() - this.#idleTimeout),
         Math.min(this.#idleTimeout, 60_000)
       )
-      this.#trimTimer.unref()
+      this.#trimTimer.unref?.() // a number in browsers, with nothing to unref
     }
   }
 
@@ -362,10 +410,22 @@ class PeerscopeMetricsImpl implements PeerscopeMetrics, Startable {
   }
 }
 
-/** `createLibp2p({ metrics: libp2pMetrics() })`: per-peer, per-protocol and per-connection bandwidth. */
+/**
+ * `createLibp2p({ metrics: libp2pMetrics() })`: per-peer, per-protocol and per-connection bandwidth. This is the
+ * platform-neutral one (no process metrics, no `exportFromWorker`); on Node the package's root resolves to the
+ * Node entry's, which has both.
+ */
 export function libp2pMetrics(
   init: Libp2pMetricsInit = {}
 ): (components: Libp2pMetricsComponents) => PeerscopeMetrics {
+  return libp2pMetricsOn({}, init)
+}
+
+/** `libp2pMetrics` with what the platform offers (the Node entry passes process metrics and the worker). */
+export function libp2pMetricsOn(
+  platform: MetricsPlatform,
+  init: Libp2pMetricsInit
+): (components: Libp2pMetricsComponents) => PeerscopeMetrics {
   return (components) =>
-    new PeerscopeMetricsImpl(components as Libp2pMetricsComponents & Record<string, unknown>, init)
+    new PeerscopeMetricsImpl(components as Libp2pMetricsComponents & Record<string, unknown>, init, platform)
 }

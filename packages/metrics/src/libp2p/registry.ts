@@ -1,5 +1,4 @@
 import type {
-  CalculatedMetricOptions,
   CalculateMetric,
   Counter,
   CounterGroup,
@@ -58,8 +57,9 @@ function isCalculated(
 }
 
 function startTimer(record: (seconds: number) => void): StopTimer {
-  const start = process.hrtime.bigint()
-  return () => record(Number(process.hrtime.bigint() - start) / 1e9)
+  // performance.now(), not process.hrtime: the same in Node and in browsers (sub-millisecond either way).
+  const start = performance.now()
+  return () => record((performance.now() - start) / 1000)
 }
 
 /** A number per label value; the single-value metrics use the empty label. */
@@ -373,5 +373,3 @@ export class MetricRegistry {
     return Promise.all([...this.#metrics.values()].map((m) => m.collect()))
   }
 }
-
-export type { CalculatedMetricOptions }

@@ -16,12 +16,6 @@ import { RECORD_KINDS, type RecordKind } from '../types.ts'
 
 export const JOURNAL_FILES = ['peerscope-journal-a', 'peerscope-journal-b'] as const
 
-/**
- * Past this many journal bytes not yet in LevelDB, writes wait for LevelDB again (a writer that never yields to
- * the event loop would otherwise grow the journal without bound).
- */
-export const JOURNAL_BACKLOG_LIMIT = 32 * 1024 * 1024
-
 /** The last journaled state of one record: its JSON, or `undefined` when it was deleted. */
 export interface JournaledRecord {
   kind: RecordKind

@@ -10,10 +10,10 @@ import { ConnectedAddrTTL, RecentlyConnectedAddrTTL } from '../constants.ts'
 import { PeerStoreError } from '../errors.ts'
 import { expiryAfter } from '../expiry.ts'
 import { PeerIndex } from '../peer-index.ts'
-import { assertNotOrphaned, corruptOnOpen, mendDamagedTables, readAll } from '../scan.ts'
+import { readAll } from '../read-all.ts'
 import { type MendedTable, newEntry, type OpenReport, RECORD_KINDS, type RecordKind } from '../types.ts'
 import { decodeRecord } from './codec.ts'
-import { Journal } from './journal.ts'
+import type { Journal } from './journal.ts'
 import { peerIdFromKey } from './peer-key.ts'
 import type { RecordDatabase, WritePath } from './write-path.ts'
 
@@ -21,11 +21,24 @@ import type { RecordDatabase, WritePath } from './write-path.ts'
 export type AnyLevel = AbstractLevel<any, string, string>
 export type Sub = AbstractSublevel<AnyLevel, string | Buffer | Uint8Array, string, string>
 
+/**
+ * Opening a LevelDB by its directory, which only Node can do: the Node entry gives it (persistence/directory.ts,
+ * with the mend hook, `level` and the journal), so the platform-neutral entry reaches no `node:` module.
+ */
+export interface DirectoryStorage {
+  /** Refuses a directory LevelDB would mistreat, mends damaged table files, and makes (not opens) its LevelDB. */
+  prepare(path: string): Promise<{ db: AnyLevel; mended: MendedTable[] }>
+  /** The write-ahead journal in the directory of an open LevelDB (whose lock makes it ours alone). */
+  journal(path: string): Journal
+}
+
 export interface OpenStorageInit {
   /** Directory of a LevelDB database (opened with `level`). Ignored when `db` is given. */
   path?: string | undefined
   /** Any abstract-level database; opened here. */
   db?: AnyLevel | undefined
+  /** How to open `path`; without it (the platform-neutral entry) only `db` can be opened. */
+  directory?: DirectoryStorage | undefined
   /** The store's clock, epoch ms: downgraded addresses expire counting from the load. */
   clock: () => number
 }
@@ -46,13 +59,23 @@ export interface OpenedStorage {
   report: OpenReport
 }
 
-/**
- * The mend hook: refuses a directory LevelDB would mistreat, then mends damaged table files. LevelDB must never
- * parse a block that fails its checksum: it can abort the process (see @peerscope/leveldb-mend).
- */
-async function mendBeforeOpen(path: string): Promise<MendedTable[]> {
-  await assertNotOrphaned(path)
-  return (await mendDamagedTables(path)).mended
+/** The typed error for a LevelDB open failure that means damage (missing table, bad MANIFEST or CURRENT). */
+function corruptOnOpen(err: unknown, where: string): PeerStoreError | undefined {
+  const e = err as { code?: string; message?: string; cause?: { code?: string; message?: string } }
+  const cause = e.cause ?? e
+  const message = cause.message ?? ''
+  // A missing MANIFEST (CURRENT names one that is gone) surfaces as an IO error, not a corruption.
+  if (
+    cause.code === 'LEVEL_CORRUPTION' ||
+    (cause.code === 'LEVEL_IO_ERROR' && /MANIFEST-\d+/.test(message))
+  ) {
+    return new PeerStoreError(
+      'ERR_DB_CORRUPT',
+      `peer store at ${where} is damaged (${message}); run \`peerscope repair ${where}\``,
+      { cause: err }
+    )
+  }
+  return undefined
 }
 
 /** LevelDB's open, with its failures as typed errors. */
@@ -84,14 +107,20 @@ export async function openStorage(init: OpenStorageInit): Promise<OpenedStorage>
     if (init.path == null) {
       throw new PeerStoreError('ERR_INVALID_ARGUMENT', 'openPeerStore needs `path` or `db`')
     }
-    mended = await mendBeforeOpen(init.path)
-    const { Level } = await import('level')
-    db = new Level<string, string>(init.path) as unknown as AnyLevel
+    if (init.directory == null) {
+      throw new PeerStoreError(
+        'ERR_INVALID_ARGUMENT',
+        `opening a peer store by \`path\` (${init.path}) needs Node.js: this is the platform-neutral entry of ` +
+          `@peerscope/peerstore-level; pass an abstract-level database as \`db\`, or on Node import ` +
+          `'@peerscope/peerstore-level' (its Node entry) or '@peerscope/peerstore-level/node'`
+      )
+    }
+    ;({ db, mended } = await init.directory.prepare(init.path))
   }
   await openLevel(db, init.path ?? 'the given database')
   let journal: Journal | undefined
   try {
-    journal = init.db == null && init.path != null ? new Journal(init.path) : undefined
+    journal = init.db == null && init.path != null ? init.directory?.journal(init.path) : undefined
   } catch (err) {
     await db.close()
     throw new PeerStoreError('ERR_DB_OPEN', `cannot open the journal of the peer store at ${init.path}`, {

@@ -13,7 +13,13 @@
 
 import { type BatchFailure, type PeerEntry, RECORD_KINDS, type RecordKind } from '../types.ts'
 import { encodeRecord } from './codec.ts'
-import { JOURNAL_BACKLOG_LIMIT, type JournaledRecord } from './journal.ts'
+import type { JournaledRecord } from './journal.ts'
+
+/**
+ * Past this many journal bytes not yet in LevelDB, writes wait for LevelDB again (a writer that never yields to
+ * the event loop would otherwise grow the journal without bound).
+ */
+export const JOURNAL_BACKLOG_LIMIT = 32 * 1024 * 1024
 
 /** One put or delete of a LevelDB batch; `sublevel` is where the record kind lives (opaque here). */
 export type RecordOp<S> =

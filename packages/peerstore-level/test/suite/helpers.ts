@@ -8,7 +8,7 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { PeerRecord, RecordEnvelope } from '@libp2p/peer-record'
 import { type Multiaddr, multiaddr } from '@multiformats/multiaddr'
 import { MemoryLevel } from 'memory-level'
-import { type LevelPeerStore, type OpenPeerStoreInit, openPeerStore } from '../../src/index.ts'
+import { type LevelPeerStore, type OpenPeerStoreInit, openPeerStore } from '../../src/node.ts'
 
 export class MockClock {
   now = 1_800_000_000_000

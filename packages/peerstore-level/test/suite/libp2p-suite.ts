@@ -12,7 +12,7 @@ import {
   Libp2pPeerStore,
   type PeerUpdateEvents,
   PermanentAddrTTL
-} from '../../src/index.ts'
+} from '../../src/node.ts'
 import { type Backend, MockClock, makePeer, makePeers, signedRecord, type TestPeer } from './helpers.ts'
 
 class EventLog implements PeerUpdateEvents {

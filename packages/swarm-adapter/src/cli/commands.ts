@@ -12,6 +12,7 @@ import {
   type VerifyReport,
   verifyPeerStore
 } from '@peerscope/peerstore-level'
+import { importOptional } from '../optional-import.ts'
 import { OFFLINE, peerDetail, peerPage, peerStoreStats } from '../view/peer-store-view.ts'
 
 export interface CliIo {
@@ -224,7 +225,10 @@ async function importCommand(
 ): Promise<number> {
   const datastorePath = values['libp2p-datastore']
   if (datastorePath !== undefined) {
-    const { LevelDatastore } = await import('datastore-level')
+    const { LevelDatastore } = await importOptional<typeof import('datastore-level')>(
+      'datastore-level',
+      'peerscope import --libp2p-datastore'
+    )
     const datastore = new LevelDatastore(datastorePath)
     await datastore.open()
     try {

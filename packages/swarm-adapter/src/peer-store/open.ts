@@ -9,6 +9,7 @@ import {
   type PeerStoreLimits
 } from '@peerscope/peerstore-level'
 import type { AbstractLevel } from 'abstract-level'
+import { importOptional } from '../optional-import.ts'
 
 export interface PeerStoreOptions {
   /**
@@ -70,7 +71,10 @@ export async function openConfiguredStore(
   const limits = options.limits === undefined ? {} : { limits: options.limits }
   if (options.db !== undefined) return openPeerStore({ ...common, ...limits, db: options.db })
   if (options.memory === true) {
-    const { MemoryLevel } = await import('memory-level')
+    const { MemoryLevel } = await importOptional<typeof import('memory-level')>(
+      'memory-level',
+      'peerStore: { memory: true }'
+    )
     return openPeerStore({ ...common, ...limits, db: new MemoryLevel<string, string>() })
   }
   return openPeerStore({ ...common, ...limits, path: configuredStorePath(options, self.peerId) })

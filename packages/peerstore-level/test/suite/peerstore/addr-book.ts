@@ -8,7 +8,7 @@ import {
   PermanentAddrTTL,
   RecentlyConnectedAddrTTL,
   TempAddrTTL
-} from '../../../src/index.ts'
+} from '../../../src/node.ts'
 import { type Backend, makeAddrs, makePeer, makePeers, signedRecord, strings } from '../helpers.ts'
 import { h, hasCode, s, storeSetup } from './setup.ts'
 

@@ -1,7 +1,7 @@
 // GC: what it removes and keeps, in slices, and its timer.
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { ConnectedAddrTTL, RecentlyConnectedAddrTTL } from '../../../src/index.ts'
+import { ConnectedAddrTTL, RecentlyConnectedAddrTTL } from '../../../src/node.ts'
 import { type Backend, makeAddrs, makePeer, makePeers, strings } from '../helpers.ts'
 import { h, hasCode, s, storeSetup } from './setup.ts'
 

@@ -7,7 +7,7 @@ import {
   PermanentAddrTTL,
   RecentlyConnectedAddrTTL,
   TempAddrTTL
-} from '../../../src/index.ts'
+} from '../../../src/node.ts'
 import { type Backend, makeAddrs, makePeer, strings } from '../helpers.ts'
 import { h, s, storeSetup } from './setup.ts'
 

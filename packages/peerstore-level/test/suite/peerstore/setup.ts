@@ -1,6 +1,6 @@
 // Shared by the peer store suites: stores opened on a backend, each on a fresh storage and a mock clock.
 import { after } from 'node:test'
-import { type LevelPeerStore, PeerStoreError } from '../../../src/index.ts'
+import { type LevelPeerStore, PeerStoreError } from '../../../src/node.ts'
 import { type Backend, MockClock, type OpenInit, type Storage } from '../helpers.ts'
 
 export const s = 1000

@@ -1,7 +1,7 @@
 // Export and import (versioned JSON, lossless) and the libp2p-rs address book import.
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { ConnectedAddrTTL, type LevelPeerStore, PermanentAddrTTL, TempAddrTTL } from '../../../src/index.ts'
+import { ConnectedAddrTTL, type LevelPeerStore, PermanentAddrTTL, TempAddrTTL } from '../../../src/node.ts'
 import { type Backend, makeAddrs, makePeer, makePeers, signedRecord } from '../helpers.ts'
 import { h, hasCode, storeSetup } from './setup.ts'
 

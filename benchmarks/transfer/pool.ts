@@ -1,9 +1,9 @@
-// Pools transfer runs made with the same settings: reads the JSON line `bench/transfer.ts` prints last from each
-// log file given, joins every variant's per-round paired ratios (`pairedRounds`), and prints the pooled median with
-// the benchmark's own bootstrap interval. Also each variant against prometheus-metrics round by round, where both ran.
-//   node --conditions=@peerscope/source bench/pool-transfer.ts run-S.log run-T.log
+// Pools transfer runs made with the same settings: reads the JSON line transfer.ts prints last from each log file
+// given, joins every variant's per-round paired ratios (`pairedRounds`), and prints the pooled median with the
+// benchmark's own bootstrap interval. Also each variant against prometheus-metrics round by round, where both ran.
+//   node --conditions=@peerscope/source transfer/pool.ts run-S.log run-T.log     (in benchmarks/)
 import { readFileSync } from 'node:fs'
-import { bootstrapMedian } from './median.ts'
+import { bootstrapMedian, pairedRatios } from '@peerscope/bench-kit'
 
 interface TransferRun {
   workload: string
@@ -12,7 +12,7 @@ interface TransferRun {
 
 const files = process.argv.slice(2)
 if (files.length === 0) {
-  console.error('usage: pool-transfer.ts <transfer log or JSON file>...')
+  console.error('usage: transfer/pool.ts <transfer log or JSON file>...')
   process.exit(2)
 }
 
@@ -20,7 +20,12 @@ const runs = files.map((file): TransferRun => {
   const line = readFileSync(file, 'utf8')
     .split('\n')
     .findLast((l) => l.startsWith('{"bench":"transfer"'))
-  if (line === undefined) throw new Error(`${file}: no transfer JSON line`)
+  if (line === undefined) {
+    console.error(
+      `${file}: no transfer JSON line (a line starting {"bench":"transfer"); is it a transfer.ts log?`
+    )
+    process.exit(2)
+  }
   return JSON.parse(line) as TransferRun
 })
 const settings = new Set(runs.map((r) => r.workload.replace(/; \d+ rounds,/, '; N rounds,')))
@@ -35,11 +40,11 @@ for (const run of runs) {
   for (const [key, ratios] of Object.entries(run.pairedRounds)) {
     const [variant = '', workload = ''] = key.split('/')
     if (!variant.startsWith('ours')) continue
-    const rival = run.pairedRounds[`${variant.replace('ours', 'prometheus-metrics')}/${workload}`]
+    const rivalName = variant.replace('ours', 'prometheus-metrics')
+    const rival = run.pairedRounds[`${rivalName}/${workload}`]
     if (rival === undefined) continue
-    const perRound = ratios.map((r, i) => r / (rival[i] as number))
-    const name = `${variant} / ${variant.replace('ours', 'prometheus-metrics')}, ${workload}`
-    headToHead.set(name, [...(headToHead.get(name) ?? []), ...perRound])
+    const name = `${variant} / ${rivalName}, ${workload}`
+    headToHead.set(name, [...(headToHead.get(name) ?? []), ...pairedRatios(ratios, rival)])
   }
 }
 

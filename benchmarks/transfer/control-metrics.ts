@@ -1,4 +1,4 @@
-// Controls for the transfer benchmark, to split what metrics cost a transfer into its parts:
+// Controls for the transfer harness (variants.ts), to split what metrics cost a transfer into its parts:
 //   inert: a js-libp2p `Metrics` that keeps nothing; libp2p and its modules still register their own metrics and
 //          update them through it (what turning metrics on costs before anyone counts a byte);
 //   hooks: inert, plus the same `send`/`dispatchEvent` wrappers as ours on every stream and connection, with
@@ -8,7 +8,9 @@
 //          counter and its timers, the connection listener) but nothing counted (ours - quiet = the counting).
 // `quiet` minus `hooks` is then what ours sets up; `ours` minus `quiet` the counting itself.
 import type { Metrics, MultiaddrConnection, Stream } from '@libp2p/interface'
-import { countStream } from '../src/libp2p/count-stream.ts'
+// Not public API: a control must wrap streams with the very function ours uses, or `hooks` and `quiet` would measure
+// a look-alike. This harness is a white-box benchmark of @peerscope/metrics, so it reaches into its source.
+import { countStream } from '../../packages/metrics/src/libp2p/count-stream.ts'
 
 const nothing = (): void => {}
 

@@ -1,17 +1,18 @@
-// Starts and drives one sender/receiver pair of `transfer-node.ts` processes (shared by the transfer benchmarks).
+// Starts and drives one sender/receiver pair of node.ts processes (shared by transfer.ts and warm-up-curve.ts).
 import { type ChildProcess, execFileSync, fork } from 'node:child_process'
 import { once } from 'node:events'
-import type { IdleCosts, IdleProbe, MetricsKind, TransferResult, Workload } from './transfer-node.ts'
+import type {
+  FromNode,
+  IdleCosts,
+  IdleProbe,
+  MetricsKind,
+  Pinning,
+  ToNode,
+  TransferResult,
+  Workload
+} from './types.ts'
 
-const nodeScript = new URL('./transfer-node.ts', import.meta.url).pathname
-
-/** `split`: sender on CPU 0, receiver on CPU 1; `same`: both on CPU 0 (Linux `taskset`). */
-export type Pinning = 'split' | 'same' | undefined
-
-type Reply =
-  | { type: 'ready'; addr: string }
-  | { type: 'results'; results: TransferResult[]; idle?: IdleCosts }
-  | { type: 'error'; error: string }
+const nodeScript = new URL('./node.ts', import.meta.url).pathname
 
 function start(role: 'sender' | 'receiver', kind: MetricsKind, pin: Pinning): ChildProcess {
   const child = fork(nodeScript, [role, kind], {
@@ -26,13 +27,13 @@ function start(role: 'sender' | 'receiver', kind: MetricsKind, pin: Pinning): Ch
   return child
 }
 
-async function reply(child: ChildProcess): Promise<Reply> {
+async function reply(child: ChildProcess): Promise<FromNode> {
   const [message] = (await Promise.race([
     once(child, 'message'),
     once(child, 'exit').then(([code]) => {
       throw new Error(`a benchmark node exited early (code ${String(code)})`)
     })
-  ])) as [Reply]
+  ])) as [FromNode]
   if (message.type === 'error') throw new Error(message.error)
   return message
 }
@@ -40,7 +41,7 @@ async function reply(child: ChildProcess): Promise<Reply> {
 async function stop(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null) return
   const exited = once(child, 'exit')
-  child.send({ type: 'stop' })
+  child.send({ type: 'stop' } satisfies ToNode)
   await exited
 }
 
@@ -74,7 +75,7 @@ export async function runPair(run: PairRun): Promise<PairResult> {
       workloads: run.workloads,
       scrapesPerSecond: run.scrapesPerSecond,
       idleProbe: run.idleProbe
-    })
+    } satisfies ToNode)
     const { results, idle } = (await reply(sender)) as PairResult
     return idle === undefined ? { results } : { results, idle }
   } finally {

@@ -1,5 +1,5 @@
-// One libp2p node of the transfer benchmark, run as a child process of `transfer.ts` (one process per node,
-// so sender and receiver never share a thread). Talks to the parent over the IPC channel.
+// One libp2p node of the transfer harness, run as a child process by node-pair.ts (one process per node, so sender
+// and receiver never share a thread). Talks to the parent over the IPC channel (types.ts).
 //   receiver: handles the sink protocol, counts the bytes, answers with the total when the sender closes.
 //   sender:   sends each workload to the receiver, timing from the first send to the receiver's answer (after an
 //             untimed warm-up of each workload); then, if asked, measures what the metrics cost the idle node's
@@ -10,82 +10,27 @@ import type { Libp2p, Metrics, Stream } from '@libp2p/interface'
 import { prometheusMetrics } from '@libp2p/prometheus-metrics'
 import { tcp } from '@libp2p/tcp'
 import { multiaddr } from '@multiformats/multiaddr'
+import { mean, median } from '@peerscope/bench-kit'
 import { libp2pMetrics, type PeerscopeMetrics } from '@peerscope/metrics'
 import { createLibp2p } from 'libp2p'
 import { pEvent } from 'p-event'
 import { Registry } from 'prom-client'
 import { controlMetrics, withInertRegistry, withoutCounting } from './control-metrics.ts'
-import { median } from './median.ts'
+import type {
+  FromNode,
+  IdleCosts,
+  IdleProbe,
+  MetricsKind,
+  ToNode,
+  TransferResult,
+  Workload
+} from './types.ts'
 
-export const SINK = '/peerscope-bench/sink/1.0.0'
-
-export type MetricsKind =
-  | 'none'
-  | 'ours'
-  | 'ours-lean'
-  | 'prometheus-metrics'
-  | 'prometheus-metrics-lean'
-  | 'inert'
-  | 'hooks'
-  | 'counting'
-  | 'quiet'
-
-export interface Workload {
-  name: string
-  messageSize: number
-  messages: number
-}
-
-/** What the sender reports for one workload. */
-export interface TransferResult {
-  workload: string
-  ms: number
-  bytes: number
-  messages: number
-  scrapes: number
-  scrapeMeanMs: number
-  scrapeMaxMs: number
-  /** CPU time (user + system) this sender process spent on the run, µs: steadier than wall time on 2 cores. */
-  cpuMicros: number
-}
-
-/**
- * What the metrics cost the sender's thread once the transfers are over, measured as the event loop's active time
- * (`performance.eventLoopUtilization`: everything the thread does except wait in the poll phase), so a scrape
- * served by a worker is charged only its part on this thread. Unlike the scrape latency under load, these do not
- * include the transfer work that runs while a scrape awaits.
- */
-export interface IdleCosts {
-  /** Active time of the idle node's thread per second (timers, sweeps, samplers, keep-alives). */
-  activeMsPerSecond: number
-  /** One scrape's active time on the node's thread: median and mean of the probe's scrapes. */
-  scrapeThreadMs: number
-  scrapeThreadMeanMs: number
-  /** One scrape from start to text (includes a worker's time, where there is one). */
-  scrapeWallMs: number
-  scrapeBytes: number
-}
-
-/** How the idle costs are measured: a window for background work, then scrapes 10 ms apart. */
-export interface IdleProbe {
-  windowMs: number
-  scrapes: number
-}
-
-type FromParent =
-  | {
-      type: 'send'
-      addr: string
-      warmup: Workload[]
-      workloads: Workload[]
-      scrapesPerSecond: number
-      idleProbe: IdleProbe | undefined
-    }
-  | { type: 'stop' }
+const SINK = '/peerscope-bench/sink/1.0.0'
 
 const [role, kind] = process.argv.slice(2) as ['sender' | 'receiver', MetricsKind]
 
-function send(message: unknown): void {
+function send(message: FromNode): void {
   process.send?.(message)
 }
 
@@ -186,7 +131,7 @@ async function runWorkload(
     bytes: total,
     messages: workload.messages,
     scrapes: scrapeTimes.length,
-    scrapeMeanMs: scrapeTimes.length === 0 ? 0 : scrapeTimes.reduce((a, b) => a + b, 0) / scrapeTimes.length,
+    scrapeMeanMs: scrapeTimes.length === 0 ? 0 : mean(scrapeTimes),
     scrapeMaxMs: scrapeTimes.length === 0 ? 0 : Math.max(...scrapeTimes),
     cpuMicros: cpu.user + cpu.system
   }
@@ -213,7 +158,7 @@ async function measureIdleCosts(probe: IdleProbe): Promise<IdleCosts> {
   return {
     activeMsPerSecond: (window.active / (window.active + window.idle)) * 1000,
     scrapeThreadMs: median(threadMs),
-    scrapeThreadMeanMs: threadMs.reduce((a, b) => a + b, 0) / threadMs.length,
+    scrapeThreadMeanMs: mean(threadMs),
     scrapeWallMs: median(wallMs),
     scrapeBytes: bytes
   }
@@ -228,7 +173,7 @@ if (role === 'receiver') {
   })
 }
 
-process.on('message', (message: FromParent) => {
+process.on('message', (message: ToNode) => {
   if (message.type === 'stop') {
     void Promise.resolve(node.stop()).then(() => process.disconnect())
     return
@@ -248,4 +193,4 @@ process.on('message', (message: FromParent) => {
   })
 })
 
-send({ type: 'ready', addr: node.getMultiaddrs()[0]?.toString() })
+send({ type: 'ready', addr: node.getMultiaddrs()[0]?.toString() ?? '' })

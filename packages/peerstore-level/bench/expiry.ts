@@ -5,7 +5,7 @@ import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { MemoryLevel } from 'memory-level'
-import { openPeerStore } from '../src/index.ts'
+import { openPeerStore } from '../src/node.ts'
 
 const rounds = Number(process.argv[2] ?? 5)
 const calls = Number(process.argv[3] ?? 20_000)

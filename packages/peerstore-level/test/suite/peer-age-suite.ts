@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict'
 import { after, describe, it } from 'node:test'
 import { multiaddr } from '@multiformats/multiaddr'
-import { type LevelPeerStore, Libp2pPeerStore, PermanentAddrTTL } from '../../src/index.ts'
+import { type LevelPeerStore, Libp2pPeerStore, PermanentAddrTTL } from '../../src/node.ts'
 import { stampStep } from '../../src/peer-age.ts'
 import { editTags } from '../../src/types.ts'
 import {

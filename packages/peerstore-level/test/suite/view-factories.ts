@@ -18,7 +18,7 @@ import {
   type OpenPeerStoreInit,
   openPeerStore,
   type PeerUpdateEvents
-} from '../../src/index.ts'
+} from '../../src/node.ts'
 import { makePeer, type TestPeer } from './helpers.ts'
 
 export type Side = 'ours' | 'upstream'

@@ -9,12 +9,15 @@ export {
 } from './history/history.ts'
 export * from './http/index.ts'
 export { loadOrCreatePrivateKey } from './identity.ts'
+export { PeerscopeOptionsError } from './options/peerscope-options.ts'
 export { interposedStore, interposePeerStore, PEER_STORE_METHODS } from './peer-store/interpose.ts'
-export { defaultPeerStorePath, type PeerStoreOptions } from './peer-store/open.ts'
+export { LOCAL_PEER_KEY } from './peer-store/local-peer.ts'
+export type { PeerStoreOptions } from './peer-store/open.ts'
 export { type Peerscope, type PeerscopeInit, peerscope } from './peerscope.ts'
 export type { HttpOptions } from './service.ts'
 export {
   DEFAULT_LATENCY_SAMPLE_INTERVAL,
+  FOREIGN_METRICS_WARNING,
   type PeerscopeService,
   type PeerscopeServiceComponents,
   type PeerscopeServiceInit,

@@ -1,4 +1,4 @@
-export { HttpError, InvalidHttpOptionsError } from './errors.ts'
+export { HttpError, HttpListenError, InvalidHttpOptionsError, type ListenOptionNames } from './errors.ts'
 export { isLoopback } from './hosts.ts'
 export { openapiDocument } from './openapi.ts'
 export { MAX_PROTOCOL_LENGTH } from './params.ts'

@@ -34,15 +34,20 @@ interface ErrnoLike {
 
 /**
  * Node's fs errors about `path`, as `CODE: message` with the next step. `doing` says what the CLI tried
- * ("read the import file"); anything that is not an fs error is returned as is.
+ * ("read the import file", "write the export": a missing file is then its missing directory); anything that is
+ * not an fs error is returned as is.
  */
 export function fileError(err: unknown, doing: string, path: string): unknown {
   const code = (err as ErrnoLike | null)?.code
   switch (code) {
     case 'ENOENT':
-      return new CliError('ERR_NO_SUCH_FILE', `cannot ${doing}: ${path} does not exist; check the path`, {
-        cause: err
-      })
+      return new CliError(
+        'ERR_NO_SUCH_FILE',
+        doing.startsWith('write')
+          ? `cannot ${doing}: the directory of ${path} does not exist; create it first or choose another path`
+          : `cannot ${doing}: ${path} does not exist; check the path`,
+        { cause: err }
+      )
     case 'EACCES':
     case 'EPERM':
       return new CliError(
@@ -101,6 +106,16 @@ const NEXT_STEP: Record<string, string> = {
 /** Any thrown value as the one line the CLI prints: `CODE: message`, the root cause and next step included. */
 export function describeError(err: unknown): { line: string; exitCode: number } {
   if (err instanceof CliError) return { line: `${err.code}: ${err.message}`, exitCode: err.exitCode }
+  // A Node fs error not caught where it happened: its own message repeats its code, so say it once.
+  const errno = err as ErrnoLike & { path?: unknown; syscall?: unknown }
+  if (typeof errno?.code === 'string' && /^E[A-Z]+$/.test(errno.code) && typeof errno.path === 'string') {
+    const known = fileError(err, `${typeof errno.syscall === 'string' ? errno.syscall : 'use'}`, errno.path)
+    if (known instanceof CliError) return describeError(known)
+    return {
+      line: `ERR_IO: cannot ${String(errno.syscall ?? 'use')} ${errno.path}: ${errno.code}`,
+      exitCode: EXIT.failed
+    }
+  }
   const e = (err ?? {}) as ErrnoLike
   const code = typeof e.code === 'string' && e.code !== '' ? e.code : 'ERR_UNEXPECTED'
   let message = typeof e.message === 'string' && e.message !== '' ? e.message : String(err)

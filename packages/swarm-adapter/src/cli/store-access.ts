@@ -188,7 +188,11 @@ export async function openForWriting(
     await assertPeerStore(path)
   } catch (err) {
     if (options.create !== true || (err as CliError).code !== 'ERR_NO_PEER_STORE') throw err
-    const names = await readdir(path).catch(() => undefined)
+    // Only a missing path or an empty directory may become a new store.
+    const names = await readdir(path).catch((readErr: { code?: string }) => {
+      if (readErr.code === 'ENOENT') return undefined
+      throw err
+    })
     if (names === undefined) {
       try {
         await mkdir(path)

@@ -254,6 +254,19 @@ describe('peerscope CLI, run as a command', () => {
     assert.equal((await peerscope(['import', wrong, '--db', target])).code, 1)
     assert.deepEqual(await readdir(target), [])
 
+    // A file, or a directory with other files in it, is never made into a store.
+    const full = join(dir.path, 'full')
+    await mkdir(full)
+    await writeFile(join(full, 'notes.txt'), 'mine')
+    const intoFull = await peerscope(['import', wrong, '--db', full])
+    assert.match(
+      intoFull.err,
+      /^ERR_NO_PEER_STORE: no peer store at \S+full: the directory holds no LevelDB database/
+    )
+    assert.deepEqual(await readdir(full), ['notes.txt'])
+    const intoFile = await peerscope(['import', wrong, '--db', join(full, 'notes.txt')])
+    assert.match(intoFile.err, /^ERR_NO_PEER_STORE: .*it is a file, not a directory/)
+
     const r4 = await peerscope(['import', wrong, '--db', join(dir.path, 'no', 'parent')])
     assert.match(
       r4.err,
@@ -267,6 +280,12 @@ describe('peerscope CLI, run as a command', () => {
     const exported = await peerscope(['export', '--db', db, '--out', file])
     assert.equal(exported.code, 0, exported.err)
     assert.equal(exported.out, `exported 3 peer record(s) from ${db} to ${file}\n`)
+    const nowhere = join(dir.path, 'no-such-dir', 'export.json')
+    const refused = await peerscope(['export', '--db', db, '--out', nowhere])
+    assert.deepEqual(errorLines(refused.err), [
+      `ERR_NO_SUCH_FILE: cannot write the export: the directory of ${nowhere} does not exist; create it first or ` +
+        'choose another path'
+    ])
     const copy = join(dir.path, 'copy')
     const imported = await peerscope(['import', file, '--db', copy, '--json'])
     assert.equal(imported.code, 0, imported.err)

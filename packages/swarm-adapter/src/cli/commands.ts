@@ -145,18 +145,17 @@ async function run(argv: string[], io: CliIo): Promise<number> {
   }
 
   // The reading commands.
+  // The command line is checked before the store is opened.
   const peerId = command === 'peer' ? peerIdArgument(rest[0]) : undefined
+  const page = { limit: whole('limit', values.limit, 100), offset: whole('offset', values.offset, 0) }
   const opened = await openForReading(db)
   try {
     warn(opened.warnings)
     const view = offlineView(opened.store)
     switch (command) {
       case 'peers': {
-        const page = await view.peers({
-          limit: whole('limit', values.limit, 100),
-          offset: whole('offset', values.offset, 0)
-        })
-        io.out(asJson ? json(page) : peersText(page))
+        const peers = await view.peers(page)
+        io.out(asJson ? json(peers) : peersText(peers))
         return EXIT.ok
       }
       case 'peer': {

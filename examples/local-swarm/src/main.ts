@@ -23,9 +23,24 @@ if (!Number.isInteger(count) || count < 2 || count > 50) throw new Error('--node
 if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error('--port must be a TCP port')
 
 const nodes: SwarmNode[] = []
-for (let i = 0; i < count; i++) {
-  // Every node serves /metrics, so Prometheus can scrape each; the others take any free port.
-  nodes.push(await startSwarmNode({ dir: values.dir, index: i, httpPort: i === 0 ? port : 0 }))
+try {
+  for (let i = 0; i < count; i++) {
+    // Every node serves /metrics, so Prometheus can scrape each; the others take any free port.
+    nodes.push(await startSwarmNode({ dir: values.dir, index: i, httpPort: i === 0 ? port : 0 }))
+  }
+} catch (err) {
+  await Promise.all(nodes.map((node) => node.stop()))
+  // The dashboard's port is the one thing a user picks: say which flag changes it.
+  const listen = err as { code?: string; port?: number; host?: string; reason?: string }
+  if (listen.code === 'ERR_HTTP_LISTEN' && listen.port === port) {
+    const why = listen.reason === 'EADDRINUSE' ? 'is already in use' : `cannot be used (${listen.reason})`
+    console.error(
+      `local-swarm: the dashboard's port ${port} on ${listen.host} ${why}; choose another with --port <N> ` +
+        '(or PEERSCOPE_PORT=<N>), or --port 0 for any free port'
+    )
+    process.exit(1)
+  }
+  throw err
 }
 // One address GC now, so the Grafana board's GC panels have figures before the first timed one (10 min).
 await Promise.all(nodes.map((node) => node.services.peerscope.gc()))

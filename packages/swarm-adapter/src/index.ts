@@ -11,7 +11,7 @@ export {
   HistoryOptionsError,
   type HistoryTierOptions
 } from './history/history.ts'
-export { InvalidHttpOptionsError } from './http/errors.ts'
+export { HttpListenError, InvalidHttpOptionsError } from './http/errors.ts'
 export {
   DEFAULT_HTTP_LIMITS,
   type HttpLimits,
@@ -22,11 +22,14 @@ export {
 } from './http/server.ts'
 export type * from './http/view.ts'
 export { loadOrCreatePrivateKey } from './identity.ts'
+export { PeerscopeOptionsError } from './options/peerscope-options.ts'
+export { LOCAL_PEER_KEY } from './peer-store/local-peer.ts'
 export type { PeerStoreOptions } from './peer-store/open.ts'
 export { type Peerscope, type PeerscopeInit, peerscope } from './peerscope.ts'
 export type { HttpOptions } from './service.ts'
 export {
   DEFAULT_LATENCY_SAMPLE_INTERVAL,
+  FOREIGN_METRICS_WARNING,
   type PeerscopeService,
   type PeerscopeServiceComponents,
   type PeerscopeServiceInit,

@@ -4,6 +4,7 @@ import {
   libp2pMetrics,
   type PeerscopeMetrics
 } from '@peerscope/metrics'
+import { validatePeerscopeInit } from './options/peerscope-options.ts'
 import {
   type PeerscopeService,
   type PeerscopeServiceComponents,
@@ -29,9 +30,12 @@ export interface Peerscope {
  * const node = await createLibp2p({ ...transports, metrics: ps.metrics, services: { peerscope: ps.service } })
  * ```
  *
- * Call it once per node: each call makes a fresh configuration (createLibp2p mutates what it is given).
+ * Call it once per node: each call makes a fresh configuration (createLibp2p mutates what it is given). Every
+ * option is checked now: a misspelled, mistyped or out-of-range one throws `PeerscopeOptionsError`
+ * (`ERR_INVALID_OPTIONS`, its `option` names it), as does a missing `peerStore` location.
  */
 export function peerscope(init: PeerscopeInit = {}): Peerscope {
+  validatePeerscopeInit(init)
   const { metrics, ...service } = init
   return {
     metrics: libp2pMetrics(metrics),

@@ -27,8 +27,10 @@ import {
 import { History, type HistoryOptions } from './history/history.ts'
 import { HistorySampler } from './history/sampler.ts'
 import { type HttpServer, type HttpServerOptions, startHttpServer } from './http/server.ts'
+import { validateServiceInit } from './options/peerscope-options.ts'
 import { deferredPeerStore } from './peer-store/deferred.ts'
 import { interposePeerStore } from './peer-store/interpose.ts'
+import { markLocalPeer } from './peer-store/local-peer.ts'
 import { configuredStorePath, openConfiguredStore, type PeerStoreOptions } from './peer-store/open.ts'
 import { AddressTtlRules } from './swarm/address-ttl.ts'
 import { syncKadPin } from './swarm/kad-pins.ts'
@@ -45,9 +47,10 @@ export const DEFAULT_LATENCY_SAMPLE_INTERVAL = 10_000
 export type HttpOptions = Omit<HttpServerOptions, 'view'>
 
 export interface PeerscopeServiceInit {
+  /** Where the peer store lives (`path`, `db` or `memory: true`: required, there is no default) and its knobs. */
   peerStore?: PeerStoreOptions
   http?: HttpOptions | false
-  /** How often ping RTTs measured by libp2p's connection monitor are read into the store (ms, default 10 s). */
+  /** How often ping RTTs measured by libp2p's connection monitor are read into the store (ms, default 10 s; 0 off). */
   latencySampleInterval?: number
   /** The samples the dashboard charts (kept only with `http` on); `false` keeps none. See `HistoryOptions`. */
   history?: HistoryOptions | false
@@ -155,9 +158,11 @@ class PeerscopeServiceImpl implements PeerscopeService, Startable {
       const options = this.#init.peerStore ?? {}
       const store = await openConfiguredStore(options, { peerId, privateKey }, this.#components.logger)
       this.#store = store
-      for (const line of openReportWarnings(store.openReport, configuredStorePath(options, peerId))) {
+      for (const line of openReportWarnings(store.openReport, configuredStorePath(options))) {
         this.#log.error('peer store: %s', line)
       }
+      // Offline readers (the CLI, `peerscope serve`) leave the same peer out of their counts as this node does.
+      await markLocalPeer(store, peerId)
       // As libp2p configures its built-in store: the gater's address filter, unless the options give one.
       const gater = this.#components.connectionGater
       const addressFilter =
@@ -190,7 +195,8 @@ class PeerscopeServiceImpl implements PeerscopeService, Startable {
     events.addEventListener('peer:identify', this.#onIdentify)
     events.addEventListener('peer:disconnect', this.#onDisconnect)
     events.addEventListener('peer:update', this.#onPeerUpdate)
-    this.#latency?.start(this.#init.latencySampleInterval ?? DEFAULT_LATENCY_SAMPLE_INTERVAL)
+    const latencyInterval = this.#init.latencySampleInterval ?? DEFAULT_LATENCY_SAMPLE_INTERVAL
+    if (latencyInterval > 0) this.#latency?.start(latencyInterval)
     this.#running = true
   }
 
@@ -200,6 +206,7 @@ class PeerscopeServiceImpl implements PeerscopeService, Startable {
     if (http === undefined || http === false) return
     const { peerId, addressManager, nodeInfo, connectionManager, metrics } = this.#components
     const peerscopeMetrics = isPeerscopeMetrics(metrics) ? metrics : undefined
+    if (peerscopeMetrics === undefined) warnForeignMetrics(metrics, this.#log)
     if (this.#history !== undefined) {
       this.#sampler = new HistorySampler({
         history: this.#history,
@@ -222,7 +229,10 @@ class PeerscopeServiceImpl implements PeerscopeService, Startable {
       history: this.#history,
       streams: this.#streams
     })
-    this.#http = await startHttpServer({ ...http, view, logger: this.#log })
+    this.#http = await startHttpServer(
+      { ...http, view, logger: this.#log },
+      { host: 'http.host', port: 'http.port' }
+    )
     this.#log('HTTP API and dashboard at %s', this.#http.url)
   }
 
@@ -300,8 +310,32 @@ class PeerscopeServiceImpl implements PeerscopeService, Startable {
   }
 }
 
+/** Code of the warning emitted when the node's metrics are not peerscope's (`process.on('warning')` sees it). */
+export const FOREIGN_METRICS_WARNING = 'PEERSCOPE_FOREIGN_METRICS'
+
+/**
+ * Without peerscope's metrics the HTTP API and dashboard have no bandwidth to show and would serve zeros as if
+ * the node were idle: say so where an operator sees it (a process warning on stderr), once per node start.
+ */
+function warnForeignMetrics(metrics: unknown, log: Logger): void {
+  const found =
+    metrics === undefined
+      ? 'the node has no metrics'
+      : `the node's metrics are ${(metrics as { [Symbol.toStringTag]?: string })[Symbol.toStringTag] ?? 'another implementation'}, not peerscope's`
+  const message =
+    `peerscope: ${found}, so the HTTP API and dashboard show zero bandwidth; pass the metrics half to ` +
+    'createLibp2p: `const ps = peerscope({...}); createLibp2p({ metrics: ps.metrics, services: { peerscope: ps.service } })`'
+  log.error('%s', message)
+  process.emitWarning(message, { type: 'PeerscopeWarning', code: FOREIGN_METRICS_WARNING })
+}
+
+/**
+ * The service factory for `createLibp2p`'s `services`. Options are checked now: a bad one throws
+ * `PeerscopeOptionsError` (`ERR_INVALID_OPTIONS`) naming it.
+ */
 export function peerscopeService(
   init: PeerscopeServiceInit = {}
 ): (components: PeerscopeServiceComponents) => PeerscopeService {
+  validateServiceInit(init)
   return (components) => new PeerscopeServiceImpl(components, init)
 }

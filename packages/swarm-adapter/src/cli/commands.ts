@@ -1,174 +1,207 @@
-import { readFile, writeFile } from 'node:fs/promises'
-import { parseArgs } from 'node:util'
 import { peerIdFromString } from '@libp2p/peer-id'
 import {
-  DEFAULT_MAX_PEER_AGE,
-  type LevelPeerStore,
-  migrateFromLibp2pDatastore,
-  openPeerStore,
-  openReportWarnings,
   type RepairReport,
   repairPeerStore,
   type VerifyReport,
   verifyPeerStore
 } from '@peerscope/peerstore-level'
-import { importOptional } from '../optional-import.ts'
-import { OFFLINE, peerDetail, peerPage, peerStoreStats } from '../view/peer-store-view.ts'
+import { offlineView } from '../view/offline-view.ts'
+import { type CliIo, json, parse, whole } from './args.ts'
+import { CliError, describeError, EXIT, usageError } from './cli-error.ts'
 
-export interface CliIo {
-  out(text: string): void
-  err(text: string): void
-}
+export type { CliIo } from './args.ts'
 
-const USAGE = `peerscope: inspect and maintain a peerscope LevelDB peer store (the node must not be running)
+import { gcText, peersText, peerText, statsText } from './human.ts'
+import { serve } from './serve.ts'
+import { assertPeerStore, openForReading, openForWriting } from './store-access.ts'
+import { exportCommand, importCommand } from './transfer.ts'
 
-usage: peerscope <command> --db <path> [options]
-       peerscope verify|repair <path> [--json]
+export const USAGE = `peerscope: inspect and maintain a peerscope LevelDB peer store while its node is stopped
 
-commands:
-  peers [--limit N] [--offset N] [--json]   list stored peers
-  peer <peer-id>                            one peer: addresses with TTL and expiry, protocols, key, pins
-  stats                                     peers, addresses, pins
-  gc                                        remove expired addresses and peers that aged out
-                                            (no unexpired address, not written for 6 h, not pinned)
-  export [--out FILE]                       versioned JSON of the whole store (stdout by default)
-  import <FILE> [--format json|rust]        a peerscope export (json) or a libp2p-rs ds_addr_book.txt (rust)
-  import --libp2p-datastore <DIR>           migrate js-libp2p's default peer store from a datastore-level DB
-  serve [--host H] [--port P] [--token T]   the HTTP API and dashboard over the stored database
-  verify <path> [--json]                    check table checksums and every record, never writes;
-                                            exit 0 when clean, 1 when damaged
-  repair <path> [--json]                    back up to <path>.backup-<time>, run LevelDB's repair,
-                                            quarantine undecodable records; exit 0 when clean after
+usage: peerscope <command> --db <path> [options]      (verify and repair also take the path alone)
+
+reading (never create or change the store; a missing one is ERR_NO_PEER_STORE):
+  peers [--limit N] [--offset N]          stored peers, the local peer left out
+  peer <peer-id>                          addresses with TTL class and expiry, protocols, key, pins, metadata
+  stats                                   peers, addresses, pinned peers
+  export [--out FILE]                     versioned JSON of the whole store (stdout by default)
+  verify <path>                           check table checksums and every record; exit 0 clean, 1 damaged
+  serve [--host H] [--port P]             the HTTP API and dashboard over the store (a snapshot taken at start)
+        [--token-file FILE] [--allow-unauthenticated]
+        the token: --token-file, else $PEERSCOPE_TOKEN; --token T works but shows it to every user in \`ps\`
+
+changing:
+  gc                                      remove expired addresses and peers that aged out
+                                          (no unexpired address, not written for 6 h, not pinned)
+  import <FILE> [--format json|rust]      a peerscope export (json) or a libp2p-rs ds_addr_book.txt (rust);
+                                          creates the store if missing (its parent must exist)
+  import --libp2p-datastore <DIR>         migrate js-libp2p's default peer store from a datastore-level DB
+  repair <path>                           back up to <path>.backup-<time>, recover what LevelDB can read,
+                                          quarantine undecodable records; exit 0 when clean after
+
+--json prints JSON (the HTTP API's field names) instead of text, on every command.
+Errors print one line, CODE: message, on stderr. Exit codes: 0 ok, 1 failed (or damage found), 2 usage.
 `
 
-/** A usage mistake: exit code 2, with the usage text. */
-class UsageError extends Error {}
-
-function json(value: unknown): string {
-  return `${JSON.stringify(value, null, 2)}\n`
+/** The options each command takes (besides --json and --help). */
+const COMMAND_OPTIONS: Record<string, readonly string[]> = {
+  peers: ['db', 'limit', 'offset'],
+  peer: ['db'],
+  stats: ['db'],
+  gc: ['db'],
+  export: ['db', 'out'],
+  import: ['db', 'format', 'libp2p-datastore'],
+  serve: ['db', 'host', 'port', 'token', 'token-file', 'allow-unauthenticated'],
+  verify: ['db'],
+  repair: ['db']
 }
 
-function count(name: string, text: string | undefined, fallback: number): number {
-  if (text === undefined) return fallback
-  const n = Number(text)
-  if (!Number.isSafeInteger(n) || n < 0) throw new UsageError(`--${name} must be a whole number, got ${text}`)
-  return n
+/** Positional arguments each command takes after its name. */
+const POSITIONALS: Record<string, number> = { peer: 1, import: 1, verify: 1, repair: 1 }
+
+function peerIdArgument(text: string | undefined): ReturnType<typeof peerIdFromString> {
+  if (text === undefined) throw usageError('peer needs a peer id: peerscope peer <peer-id> --db <path>')
+  try {
+    return peerIdFromString(text)
+  } catch {
+    throw new CliError(
+      'ERR_INVALID_PEER_ID',
+      `${JSON.stringify(text)} is not a valid peer id (base58 like 12D3KooW… or Qm…, or a CID); ` +
+        '`peerscope peers --db <path>` lists the stored ones'
+    )
+  }
 }
 
-/** Runs one command; resolves to the process exit code (0 ok, 1 failed, 2 usage). */
+/** Runs one command; resolves to the process exit code (see `EXIT`). */
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
+  try {
+    return await run(argv, io)
+  } catch (err) {
+    const { line, exitCode } = describeError(err)
+    io.err(`${line}\n`)
+    return exitCode
+  }
+}
+
+async function run(argv: string[], io: CliIo): Promise<number> {
   let parsed: ReturnType<typeof parse>
   try {
     parsed = parse(argv)
   } catch (err) {
-    io.err(`${(err as Error).message}\n\n${USAGE}`)
-    return 2
+    // parseArgs explains over several sentences; the first says what is wrong.
+    throw usageError((err as Error).message.split(/\.(\s|$)/)[0]!)
   }
   const { values, positionals } = parsed
   const [command, ...rest] = positionals
-  if (values.help === true || command === undefined || command === 'help') {
+  if (values.help === true || command === 'help') {
     io.out(USAGE)
-    return command === undefined && values.help !== true ? 2 : 0
+    return EXIT.ok
   }
+  if (command === undefined) {
+    io.err(USAGE)
+    return EXIT.usage
+  }
+  const allowed = COMMAND_OPTIONS[command]
+  if (allowed === undefined) throw usageError(`unknown command ${JSON.stringify(command)}`)
+  for (const [name, value] of Object.entries(values)) {
+    if (value !== undefined && name !== 'json' && !allowed.includes(name)) {
+      throw usageError(`--${name} does not apply to ${command}`)
+    }
+  }
+  if (rest.length > (POSITIONALS[command] ?? 0)) {
+    throw usageError(
+      `${command} takes ${POSITIONALS[command] ?? 'no'} argument(s), got ${JSON.stringify(rest.join(' '))}`
+    )
+  }
+  const asJson = values.json === true
   if (command === 'verify' || command === 'repair') {
-    return await checkCommand(command, rest[0] ?? values.db, values.json === true, io)
+    const path = rest[0] ?? values.db
+    if (path === undefined) throw usageError(`${command} needs the store's path: peerscope ${command} <path>`)
+    if (rest[0] !== undefined && values.db !== undefined) throw usageError(`give ${command} the path once`)
+    return await checkCommand(command, path, asJson, io)
   }
-  if (values.db === undefined) {
-    io.err(`--db <path> is required\n\n${USAGE}`)
-    return 2
+  const db = values.db
+  if (db === undefined) throw usageError(`${command} needs --db <path>, the store's directory`)
+  const warn = (lines: string[]): void => {
+    for (const line of lines) io.err(`warning: ${line}\n`)
   }
-  let store: LevelPeerStore | undefined
+
+  switch (command) {
+    case 'gc': {
+      const opened = await openForWriting(db, 'gc')
+      try {
+        warn(opened.warnings)
+        await opened.store.gc()
+        const stats = await offlineView(opened.store, () => opened.store.lastGc).peerStoreStats()
+        io.out(asJson ? json(stats) : gcText(stats))
+        return EXIT.ok
+      } finally {
+        await opened.close()
+      }
+    }
+    case 'import':
+      return await importCommand(db, rest[0], values, asJson, io)
+    case 'serve':
+      return await serve(db, values, asJson, io)
+  }
+
+  // The reading commands.
+  // The command line is checked before the store is opened.
+  const peerId = command === 'peer' ? peerIdArgument(rest[0]) : undefined
+  const page = { limit: whole('limit', values.limit, 100), offset: whole('offset', values.offset, 0) }
+  const opened = await openForReading(db)
   try {
-    // The node's peer ageing (its default maxPeerAge), so an offline gc removes what the node's own would.
-    store = await openPeerStore({ path: values.db, gc: { interval: 0, maxPeerAge: DEFAULT_MAX_PEER_AGE } })
-    for (const line of openReportWarnings(store.openReport, values.db)) io.err(`warning: ${line}\n`)
+    warn(opened.warnings)
+    const view = offlineView(opened.store)
     switch (command) {
       case 'peers': {
-        const page = peerPage(
-          store,
-          { limit: count('limit', values.limit, 100), offset: count('offset', values.offset, 0) },
-          OFFLINE
-        )
-        if (values.json === true) io.out(json(page))
-        else {
-          for (const p of page.items) {
-            io.out(`${p.peerId}  addrs=${p.addresses} protocols=${p.protocols}${p.pinned ? ' pinned' : ''}\n`)
-          }
-          io.out(`${page.items.length} of ${page.total} peers\n`)
-        }
-        return 0
+        const peers = await view.peers(page)
+        io.out(asJson ? json(peers) : peersText(peers))
+        return EXIT.ok
       }
       case 'peer': {
-        const id = rest[0]
-        if (id === undefined) throw new UsageError('peer needs a peer id')
-        const detail = peerDetail(store, peerIdFromString(id), OFFLINE)
+        const detail = await view.peer(peerId!.toString())
         if (detail === undefined) {
-          io.err(`peer ${id} is not in the store\n`)
-          return 1
+          throw new CliError(
+            'ERR_UNKNOWN_PEER',
+            `peer ${peerId} is not in the store at ${db}; \`peerscope peers --db ${db}\` lists the stored ones`
+          )
         }
-        io.out(json(detail))
-        return 0
+        io.out(asJson ? json(detail) : peerText(detail, Date.now()))
+        return EXIT.ok
       }
-      case 'stats':
-        io.out(json(peerStoreStats(store, undefined)))
-        return 0
-      case 'gc':
-        io.out(json(await store.gc()))
-        return 0
-      case 'export': {
-        const text = json(await store.export())
-        if (values.out === undefined) io.out(text)
-        else await writeFile(values.out, text)
-        return 0
+      case 'stats': {
+        const stats = await view.peerStoreStats()
+        io.out(asJson ? json(stats) : statsText(stats))
+        return EXIT.ok
       }
-      case 'import':
-        return await importCommand(store, rest[0], values, io)
-      case 'serve':
-        return await serve(store, values, io).then(() => {
-          store = undefined // closed by serve on shutdown
-          return 0
-        })
       default:
-        throw new UsageError(`unknown command: ${command}`)
+        return await exportCommand(opened.store, db, values.out, asJson, io)
     }
-  } catch (err) {
-    if (err instanceof UsageError) {
-      io.err(`${err.message}\n\n${USAGE}`)
-      return 2
-    }
-    const e = err as Error & { code?: string }
-    io.err(`error${e.code === undefined ? '' : ` ${e.code}`}: ${e.message}\n`)
-    return 1
   } finally {
-    await store?.close()
+    await opened.close()
   }
 }
 
-/** `verify` and `repair` work on the directory, not through an open store. */
+/** `verify` and `repair` work on the directory itself (verify on a copy; repair backs it up first). */
 async function checkCommand(
   command: 'verify' | 'repair',
-  path: string | undefined,
+  path: string,
   asJson: boolean,
   io: CliIo
 ): Promise<number> {
-  if (path === undefined) {
-    io.err(`${command} needs a path\n\n${USAGE}`)
-    return 2
+  await assertPeerStore(path).catch((err: unknown) => {
+    // A store whose CURRENT is gone is exactly what these two are for.
+    if ((err as { code?: string }).code !== 'ERR_DB_CORRUPT') throw err
+  })
+  if (command === 'verify') {
+    const report = await verifyPeerStore(path)
+    io.out(asJson ? json(report) : describeVerify(report))
+    return report.clean ? EXIT.ok : EXIT.failed
   }
-  try {
-    if (command === 'verify') {
-      const report = await verifyPeerStore(path)
-      io.out(asJson ? json(report) : describeVerify(report))
-      return report.clean ? 0 : 1
-    }
-    const report = await repairPeerStore(path)
-    io.out(asJson ? json(report) : describeRepair(report))
-    return report.after.clean ? 0 : 1
-  } catch (err) {
-    const e = err as Error & { code?: string }
-    io.err(`error${e.code === undefined ? '' : ` ${e.code}`}: ${e.message}\n`)
-    return 1
-  }
+  const report = await repairPeerStore(path)
+  io.out(asJson ? json(report) : describeRepair(report))
+  return report.after.clean ? EXIT.ok : EXIT.failed
 }
 
 function describeVerify(r: VerifyReport): string {
@@ -193,78 +226,4 @@ function describeRepair(r: RepairReport): string {
   for (const p of r.after.problems) lines.push(`  still: ${p}`)
   for (const l of r.leveldb) lines.push(`  leveldb: ${l}`)
   return `${lines.join('\n')}\n`
-}
-
-function parse(argv: string[]) {
-  return parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      db: { type: 'string' },
-      json: { type: 'boolean' },
-      limit: { type: 'string' },
-      offset: { type: 'string' },
-      out: { type: 'string' },
-      format: { type: 'string' },
-      'libp2p-datastore': { type: 'string' },
-      host: { type: 'string' },
-      port: { type: 'string' },
-      token: { type: 'string' },
-      help: { type: 'boolean', short: 'h' }
-    }
-  })
-}
-
-type Values = ReturnType<typeof parse>['values']
-
-async function importCommand(
-  store: LevelPeerStore,
-  file: string | undefined,
-  values: Values,
-  io: CliIo
-): Promise<number> {
-  const datastorePath = values['libp2p-datastore']
-  if (datastorePath !== undefined) {
-    const { LevelDatastore } = await importOptional<typeof import('datastore-level')>(
-      'datastore-level',
-      'peerscope import --libp2p-datastore'
-    )
-    const datastore = new LevelDatastore(datastorePath)
-    await datastore.open()
-    try {
-      const report = await migrateFromLibp2pDatastore(store, datastore)
-      io.out(json(report))
-      return 0
-    } finally {
-      await datastore.close()
-    }
-  }
-  if (file === undefined) throw new UsageError('import needs a file, or --libp2p-datastore <dir>')
-  const text = await readFile(file, 'utf8')
-  const format = values.format ?? (file.endsWith('.txt') ? 'rust' : 'json')
-  let peers: number
-  if (format === 'rust') peers = await store.importRustAddrBook(text)
-  else if (format === 'json') peers = await store.import(JSON.parse(text))
-  else throw new UsageError(`--format must be json or rust, got ${format}`)
-  io.out(json({ imported: peers }))
-  return 0
-}
-
-/** Serves until SIGINT/SIGTERM, then closes the server and the store. */
-async function serve(store: LevelPeerStore, values: Values, io: CliIo): Promise<void> {
-  const { startHttpServer } = await import('../http/server.ts')
-  const { offlineView } = await import('../view/offline-view.ts')
-  const server = await startHttpServer({
-    view: offlineView(store),
-    host: values.host ?? '127.0.0.1',
-    port: count('port', values.port, 9102),
-    ...(values.token === undefined ? {} : { token: values.token })
-  })
-  io.out(`peerscope: serving ${values.db} at ${server.url}\n`)
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve)
-    process.once('SIGTERM', resolve)
-  })
-  await server.close()
-  await store.close()
 }

@@ -159,6 +159,11 @@ function resolve(options: HistoryOptions): Resolved {
   }
 }
 
+/** Throws `HistoryOptionsError` for options `new History()` would refuse. */
+export function validateHistoryOptions(options: HistoryOptions): void {
+  resolve(options)
+}
+
 const round = (v: number): number => (Math.abs(v) >= 1000 ? Math.round(v) : Math.round(v * 1000) / 1000)
 const roundOrNull = (v: number | null): number | null => (v === null ? null : round(v))
 

@@ -23,3 +23,21 @@ export function hostName(header: string): string {
   const colon = value.lastIndexOf(':')
   return colon === -1 ? value : value.slice(0, colon)
 }
+
+/**
+ * Why a server must not start as configured: bound beyond loopback without a token, so anyone who can reach it
+ * reads the peer data, unless that was asked for explicitly. `names` are how the caller's user spells the options.
+ */
+export function exposureProblem(
+  host: string | undefined,
+  token: string | undefined,
+  allowUnauthenticated: boolean | undefined,
+  names: { token: string; allow: string } = { token: 'token', allow: 'allowUnauthenticated: true' }
+): string | undefined {
+  const bind = host ?? '127.0.0.1'
+  if (isLoopback(bind) || token !== undefined || allowUnauthenticated === true) return undefined
+  return (
+    `the HTTP API would serve peer data to anyone who can reach ${bind} (not a loopback address) without a ` +
+    `token: set ${names.token}, or ${names.allow} to serve it unauthenticated on purpose`
+  )
+}

@@ -4,8 +4,14 @@ import { createRequire } from 'node:module'
 import type { AddressInfo, Socket } from 'node:net'
 import { logger as createLogger } from '@libp2p/logger'
 import { bearerToken, createTokenCheck } from './auth.ts'
-import { errorBody, HttpError, InvalidHttpOptionsError } from './errors.ts'
-import { defaultAllowedHosts, hostName } from './hosts.ts'
+import {
+  errorBody,
+  HttpError,
+  HttpListenError,
+  InvalidHttpOptionsError,
+  type ListenOptionNames
+} from './errors.ts'
+import { defaultAllowedHosts, exposureProblem, hostName } from './hosts.ts'
 import { openapiDocument } from './openapi.ts'
 import { decodeComponent, parseQuery } from './params.ts'
 import { ASSET_TYPES, matchRoute, type Reply, routes, type StaticFile, VENDOR_ASSETS } from './routes.ts'
@@ -51,6 +57,11 @@ export interface HttpServerOptions {
   /** When set, every request needs `Authorization: Bearer <token>` (the dashboard page may use `?token=`). */
   token?: string
   /**
+   * A `host` that is not a loopback address needs a `token`, or this set to `true` to serve the peer data to anyone
+   * who can reach it; without either the server refuses to start (`ERR_INVALID_HTTP_OPTIONS`).
+   */
+  allowUnauthenticated?: boolean
+  /**
    * Host names (without port) requests may be addressed to, against DNS rebinding. Defaults to the loopback
    * names (`localhost`, `127.0.0.1`, `[::1]`) when bound to loopback, and to any name otherwise; `'*'` allows all.
    */
@@ -84,14 +95,26 @@ const PAGE_HEADERS = {
   'X-Frame-Options': 'DENY'
 }
 
-/** Starts the HTTP API and dashboard over a view; resolves once listening. */
-export async function startHttpServer(options: HttpServerOptions): Promise<HttpServer> {
+/**
+ * Starts the HTTP API and dashboard over a view; resolves once listening. Rejects with `ERR_INVALID_HTTP_OPTIONS`
+ * for options it cannot run with, and `ERR_HTTP_LISTEN` (`HttpListenError`) when it cannot listen; `names` are how
+ * the caller's user spells the host and port options in that error (default `host`, `port`).
+ */
+export async function startHttpServer(
+  options: HttpServerOptions,
+  names?: ListenOptionNames
+): Promise<HttpServer> {
   const { view, host = '127.0.0.1', port = 0 } = options
   const limits: HttpLimits = { ...DEFAULT_HTTP_LIMITS, ...options.limits }
   const log = options.logger ?? createLogger('peerscope:http')
-  if (options.token !== undefined && options.token.length === 0) {
-    throw new InvalidHttpOptionsError('The HTTP token must not be empty')
+  if (options.token !== undefined && (typeof options.token !== 'string' || options.token.length === 0)) {
+    throw new InvalidHttpOptionsError('The HTTP token must be a non-empty string')
   }
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+    throw new InvalidHttpOptionsError(`The HTTP port must be an integer from 0 to 65535, got ${String(port)}`)
+  }
+  const exposure = exposureProblem(host, options.token, options.allowUnauthenticated)
+  if (exposure !== undefined) throw new InvalidHttpOptionsError(`The HTTP server will not start: ${exposure}`)
   const hostList =
     options.allowedHosts === '*' ? undefined : (options.allowedHosts ?? defaultAllowedHosts(host))
   const allowedHosts =
@@ -192,9 +215,10 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => answerClientError(err, socket))
 
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
+    const failed = (err: Error): void => reject(new HttpListenError(host, port, err, names))
+    server.once('error', failed)
     server.listen(port, host, () => {
-      server.off('error', reject)
+      server.off('error', failed)
       resolve()
     })
   })

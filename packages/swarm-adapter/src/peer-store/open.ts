@@ -1,5 +1,3 @@
-import { homedir } from 'node:os'
-import { join } from 'node:path'
 import type { ComponentLogger, PeerId, PrivateKey } from '@libp2p/interface'
 import {
   type AddressFilter,
@@ -11,11 +9,9 @@ import {
 import type { AbstractLevel } from 'abstract-level'
 import { importOptional } from '../optional-import.ts'
 
+/** Where the peer store lives: exactly one of `path`, `db` or `memory: true` (there is no default directory). */
 export interface PeerStoreOptions {
-  /**
-   * Where the LevelDB database lives. Default: `$PEERSCOPE_HOME/peers/<peer id>`, with `PEERSCOPE_HOME`
-   * defaulting to `~/.peerscope`: one database per node identity, never relative to the working directory.
-   */
+  /** The LevelDB database's directory (created on first use). */
   path?: string
   /** Any abstract-level database (e.g. `new MemoryLevel()`); it replaces LevelDB. */
   // biome-ignore lint/suspicious/noExplicitAny: abstract-level is generic over the format of the caller's database
@@ -39,15 +35,10 @@ export interface PeerStoreOptions {
   limits?: PeerStoreLimits
 }
 
-export function defaultPeerStorePath(peerId: PeerId): string {
-  const home = process.env.PEERSCOPE_HOME ?? join(homedir(), '.peerscope')
-  return join(home, 'peers', peerId.toString())
-}
-
 /** The directory of the LevelDB the options describe; undefined when the store is not a LevelDB directory. */
-export function configuredStorePath(options: PeerStoreOptions, peerId: PeerId): string | undefined {
+export function configuredStorePath(options: PeerStoreOptions): string | undefined {
   if (options.db !== undefined || options.memory === true) return undefined
-  return options.path ?? defaultPeerStorePath(peerId)
+  return options.path
 }
 
 /**
@@ -77,5 +68,5 @@ export async function openConfiguredStore(
     )
     return openPeerStore({ ...common, ...limits, db: new MemoryLevel<string, string>() })
   }
-  return openPeerStore({ ...common, ...limits, path: configuredStorePath(options, self.peerId) })
+  return openPeerStore({ ...common, ...limits, path: options.path })
 }

@@ -17,6 +17,7 @@ import type {
   PeerStoreStatsView,
   PeerSummary
 } from '../http/view.ts'
+import { localPeerOf } from '../peer-store/local-peer.ts'
 import { haystack, needsAllRows, type PeerRow, queryPeers } from './peer-query.ts'
 
 /** What the store does not know but a live node does; an offline database has none of it. */
@@ -90,7 +91,7 @@ export function peerSummary(
  * id and only the page's peers are read; otherwise every peer's summary is built (O(peers) per request).
  */
 export function peerPage(store: LevelPeerStore, query: PeerQuery, live: LiveFacts): Page<PeerSummary> {
-  const self = store.selfId
+  const self = localPeerOf(store)
   const connected = live.connected()
   const ids = store
     .peers()
@@ -148,7 +149,7 @@ export function peerStoreStats(store: LevelPeerStore, lastGc: LastGc | undefined
   let addresses = 0
   let pinnedPeers = 0
   let peers = 0
-  const self = store.selfId
+  const self = localPeerOf(store)
   for (const id of store.peers()) {
     if (self !== undefined && id.equals(self)) continue
     peers++

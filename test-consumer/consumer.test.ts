@@ -22,6 +22,7 @@ import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { promisify } from 'node:util'
 import { build } from 'esbuild'
+import { Level } from 'level'
 import { chromium } from 'playwright-core'
 
 const run = promisify(execFile)
@@ -331,7 +332,10 @@ describe('the peerscope CLI as installed', () => {
 
   test('a command that needs an optional peer dependency names the package to install', async () => {
     const dir = join(project, 'cli')
-    await mkdir(join(dir, 'legacy'), { recursive: true })
+    // A real LevelDB directory: the command checks its source before it loads datastore-level.
+    const legacy = new Level(join(dir, 'legacy'))
+    await legacy.open()
+    await legacy.close()
     const failed = await cli([
       'import',
       '--db',

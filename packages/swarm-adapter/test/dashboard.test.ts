@@ -190,7 +190,8 @@ describe('dashboard in headless Chromium', () => {
 
     clearInterval(traffic) // the figures must not move while they are compared
     try {
-      await nextUpdates(page, 1)
+      // Two: the first may have read the figures before the traffic stopped.
+      await nextUpdates(page, 2)
       const peer = await api<{
         agent: string
         latencyMs: number | null

@@ -1,9 +1,15 @@
 // The bandwidth counter: one class over one private table of series (per peer, protocol, peer and protocol,
-// connection) and their counter handles. The counting path (channels), the reads and the rate sweep all work on
-// that table; split into modules they would need it public. That is why this file is a little over 500 lines.
-import { type CounterHandle, LocalMetricMap, type MetricMap } from '@peerscope/metric-map'
+// connection). The counting path, the reads, the rate sweep and the trimming all work on that table, so they stay
+// together here; what needs no access to it lives apart: the channels' batching (channels.ts), one series and its
+// map counters (series.ts), the meters (rate.ts) and the busiest-peer ranking (peer-ranking.ts).
+import { LocalMetricMap, type MetricMap } from '@peerscope/metric-map'
+import { type Channel, PendingChannels } from './channels.ts'
 import { assertSize, MetricsError } from './errors.ts'
-import { MIN_SWEEP_INTERVAL_MS, RateMeter } from './rate.ts'
+import { PeerRanking } from './peer-ranking.ts'
+import { MIN_SWEEP_INTERVAL_MS, rateOf, sweepMeter, UNREGISTERED } from './rate.ts'
+import { type Kind, SEP, SERIES_FIELDS, Series, SeriesCells } from './series.ts'
+
+export { SEP, SERIES_FIELDS } from './series.ts'
 
 /** go-libp2p's `Stats`, plus packets (messages) beside bytes, as in the seed. Rates are bytes per second. */
 export interface Stats {
@@ -15,6 +21,17 @@ export interface Stats {
   rateOut: number
 }
 
+/** The busiest peers, and the bytes of every peer summed, read without a `Stats` object per peer. */
+export interface BusiestPeers {
+  /** At most `limit` peers (the overflow bucket among them if it ranks), most bytes in + out first, ties by id. */
+  busiest: Array<[peer: string, stats: Stats]>
+  /** Peer series in all, the overflow bucket included. */
+  peers: number
+  /** Bytes of every peer series, the overflow bucket included. */
+  bytesIn: number
+  bytesOut: number
+}
+
 export interface BandwidthCounterInit {
   /** Epoch ms; injectable so tests drive rates with a virtual clock. */
   clock?: () => number
@@ -23,12 +40,16 @@ export interface BandwidthCounterInit {
    * `OVERFLOW_PEER`, so a stream of millions of distinct peers cannot grow memory without bound.
    */
   maxPeers?: number
-  /** Where the counters live: a `LocalMetricMap` by default; a `SharedMetricMap` lets a worker read them. */
+  /**
+   * A map that receives every count as well (`<kind>\0<series>\0<field>` keys): a `SharedMetricMap` lets a worker
+   * read them. Without one, the counter keeps its figures alone and makes a `LocalMetricMap` the first time its
+   * `map` is read.
+   */
   map?: MetricMap
   /**
    * Also write each series' rates into the map at every sweep (as milli-bytes per second, fields `ri`/`ro`),
    * so a reader of the map alone (a worker exporting Prometheus text) sees them. Default: on for a map given
-   * in `map`, off for the default local map.
+   * in `map`, off otherwise.
    */
   publishRates?: boolean
 }
@@ -38,88 +59,47 @@ export interface Attribution {
   protocol?: string
 }
 
-/**
- * A stream's counters resolved once. An event only adds to two numbers held by the channel; they reach the map at
- * the end of the current task (one microtask for every channel that saw events in it), or at once when anything
- * reads the counter, so the figures stay exact at every moment while a burst of small messages costs one map
- * write per counter, not one per message.
- */
-export interface Channel {
-  sent(bytes: number): void
-  received(bytes: number): void
-}
+export type { Channel } from './channels.ts'
 
 /** The peer key under which peers beyond `maxPeers` are counted together. */
 export const OVERFLOW_PEER = '(overflow)'
 export const DEFAULT_MAX_PEERS = 10_000
 
-type Kind = 'peer' | 'protocol' | 'peerProtocol' | 'connection'
-
-/** One series: the totals, or one peer, protocol, (peer, protocol) pair or connection. */
-interface Series {
-  readonly key: string
-  readonly kind: Kind | 'total'
-  readonly name: string
-  readonly protocol: string | undefined
-  readonly bytesIn: CounterHandle
-  readonly bytesOut: CounterHandle
-  readonly packetsIn: CounterHandle
-  readonly packetsOut: CounterHandle
-  readonly rateIn: RateMeter
-  readonly rateOut: RateMeter
-  /** Published rates (milli-bytes/s) when `publishRates` is on, and the values last written there. */
-  readonly publishedIn: CounterHandle | undefined
-  readonly publishedOut: CounterHandle | undefined
-  lastPublishedIn: number
-  lastPublishedOut: number
-  /** Clock time of the last sweep that saw bytes, or of creation. */
-  lastActive: number
-  /** False once trimmed or reset: channels holding it resolve again. */
-  live: boolean
-}
-
-/** Separates kind, name and field in map keys; peer ids and protocol ids never contain it. */
-export const SEP = '\u0000'
-/** The map fields of one series: bytes and packets in and out, published rates in and out. */
-export const SERIES_FIELDS = ['bi', 'bo', 'pi', 'po', 'ri', 'ro'] as const
-
-/**
- * Writes a rate into a map counter as whole milli-bytes per second (the map holds integers) and returns what it
- * wrote. Only this thread writes published rates, so the last value is known without reading the map back, and
- * an unchanged rate (an idle series) costs no write.
- */
-function publish(handle: CounterHandle, rate: number, last: number): number {
-  const value = Math.round(rate * 1000)
-  if (value !== last) handle.add(value - last)
-  return value
-}
-
 /**
  * Bytes and packets in and out: totals, per peer, per protocol, per (peer, protocol) and per connection.
  * Totals are exact at every moment; rates follow go-flow-metrics on a one-second sweep (`tick()`, driven by
  * `start()` or by the caller). Reads never create entries; `trimIdle` really removes idle series.
+ *
+ * The sweep visits only the series that saw events since the previous one (and, when rates are published to a
+ * map, those whose rates are still decaying): an idle series costs it nothing, and its rate decays when read.
  */
 export class BandwidthCounter {
-  readonly #map: MetricMap
+  #map: MetricMap | undefined
   readonly #clock: () => number
   readonly #maxPeers: number
   readonly #publishRates: boolean
-  readonly #series = new Map<string, Series>()
+  readonly #peers = new Map<string, Series>()
+  readonly #protocols = new Map<string, Series>()
+  readonly #connections = new Map<string, Series>()
+  readonly #ranking = new PeerRanking()
+  /** Bytes of every peer series (the overflow bucket included), kept as they are counted. */
+  #peerBytesIn = 0
+  #peerBytesOut = 0
   readonly #total: Series
   readonly #overflowSeries: Series
-  #peers = 0
   /** Set when a fixed-size map refused a new series; cleared when a series is dropped and frees room. */
   #mapFull = false
+  /** Sweeps done (skipped ones not counted): the clock of every series' `sweptAt`. */
+  #sweeps = 0
   #lastSweep: number
   #timer: ReturnType<typeof setInterval> | undefined
-  /**
-   * Channels holding counts not yet in the map (the first `#unflushedCount` slots), and whether a microtask will
-   * add them. The array keeps its capacity between flushes: emptying it with `length = 0` would free its backing
-   * store, and every task's first event would then allocate a new one (garbage on the per-message path).
-   */
-  readonly #unflushed: Array<(() => void) | undefined> = []
-  #unflushedCount = 0
-  #flushQueued = false
+  /** Series with events since the last sweep (the first `#queuedCount` slots), kept at capacity between sweeps. */
+  readonly #queue: Array<Series | undefined> = []
+  #queuedCount = 0
+  /** With published rates: the series whose meters are registered, swept every time until they go idle. */
+  #listed: Series[] = []
+  /** Channels holding counts not yet handed to the counter. */
+  readonly #pending = new PendingChannels()
 
   constructor(init: BandwidthCounterInit = {}) {
     const maxPeers = init.maxPeers ?? DEFAULT_MAX_PEERS
@@ -129,19 +109,31 @@ export class BandwidthCounter {
         `maxPeers must be a positive integer, got ${String(maxPeers)}`
       )
     }
-    this.#map = init.map ?? new LocalMetricMap()
     this.#clock = init.clock ?? Date.now
     this.#maxPeers = maxPeers
     this.#publishRates = init.publishRates ?? init.map !== undefined
+    // Published rates need a map to be published to from the first sweep on.
+    this.#map = init.map ?? (this.#publishRates ? new LocalMetricMap() : undefined)
     this.#lastSweep = this.#clock()
-    this.#total = this.#resolve('total', 'total', undefined)
+    this.#total = this.#makeSeries('total', 'total', undefined)
     // Made now, so it exists even when a fixed-size map is full later; listed once it carries bytes.
     this.#overflowSeries = this.#makeSeries('peer', OVERFLOW_PEER, undefined)
   }
 
-  /** The map holding the counters (`<kind>\0<series>\0<field>` keys); a worker may read a shared one. */
+  /**
+   * The map holding the counters (`<kind>\0<series>\0<field>` keys); a worker may read a shared one. A counter
+   * made without one makes a `LocalMetricMap` here, the first time, and writes every count to it from then on.
+   */
   get map(): MetricMap {
     this.flush()
+    if (this.#map === undefined) {
+      const map = new LocalMetricMap()
+      this.#map = map
+      for (const s of this.#allSeries()) {
+        s.cells = new SeriesCells(map, s.key, this.#publishRates)
+        s.cells.take(s)
+      }
+    }
     return this.#map
   }
 
@@ -164,7 +156,7 @@ export class BandwidthCounter {
   channel(attribution: Attribution = {}): Channel {
     let series = this.#seriesFor(attribution)
     // Indexed loops: this runs once per stream per task, and a callback or an iterator would be garbage each time.
-    return this.#pendingChannel((bytesIn, packetsIn, bytesOut, packetsOut) => {
+    return this.#pending.channel((bytesIn, packetsIn, bytesOut, packetsOut) => {
       for (let i = 0; i < series.length; i++) {
         if (!(series[i] as Series).live) {
           series = this.#reresolve(attribution)
@@ -181,28 +173,19 @@ export class BandwidthCounter {
    * fixed-size map has no room for a new connection series: its wire bytes are then not kept, and nothing throws.
    */
   connectionChannel(connectionId: string): Channel {
-    let series = this.#tryResolve('connection', connectionId, undefined)
-    return this.#pendingChannel((bytesIn, packetsIn, bytesOut, packetsOut) => {
-      if (series === undefined || !series.live)
-        series = this.#tryResolve('connection', connectionId, undefined)
+    let series = this.#connection(connectionId)
+    return this.#pending.channel((bytesIn, packetsIn, bytesOut, packetsOut) => {
+      if (series === undefined || !series.live) series = this.#connection(connectionId)
       if (series !== undefined) this.#addSeries(series, bytesIn, packetsIn, bytesOut, packetsOut)
     })
   }
 
   /**
-   * Adds the counts every channel gathered since the last flush to the map. Runs by itself at the end of each
+   * Adds the counts every channel gathered since the last flush to the counter. Runs by itself at the end of each
    * task that saw events and before every read; call it before reading the map from elsewhere in the same task.
    */
   flush(): void {
-    const unflushed = this.#unflushed
-    // A flush never queues another channel, so the list only shrinks here. Each slot is cleared as it is taken
-    // (no closure of a closed stream is kept), and one that throws leaves the rest for the next flush.
-    for (let i = 0; i < this.#unflushedCount; i++) {
-      const flushOne = unflushed[i]
-      unflushed[i] = undefined
-      flushOne?.()
-    }
-    this.#unflushedCount = 0
+    this.#pending.flush()
   }
 
   // --- reads (never create an entry) ------------------------------------------------------------------
@@ -214,77 +197,129 @@ export class BandwidthCounter {
 
   forPeer(peer: string): Stats | undefined {
     this.flush()
-    return this.#read('peer', peer)
+    return this.#statsOf(this.#peers.get(peer))
   }
 
   forProtocol(protocol: string): Stats | undefined {
     this.flush()
-    return this.#read('protocol', protocol)
+    return this.#statsOf(this.#protocols.get(protocol))
   }
 
   forPeerProtocol(peer: string, protocol: string): Stats | undefined {
     this.flush()
-    return this.#read('peerProtocol', `${peer}${SEP}${protocol}`)
+    return this.#statsOf(this.#peers.get(peer)?.pair(protocol))
   }
 
   forConnection(connectionId: string): Stats | undefined {
     this.flush()
-    return this.#read('connection', connectionId)
+    return this.#statsOf(this.#connections.get(connectionId))
   }
 
   byPeer(): Map<string, Stats> {
     this.flush()
-    return this.#collect('peer')
+    return this.#collect(this.#peers)
   }
 
   byProtocol(): Map<string, Stats> {
     this.flush()
-    return this.#collect('protocol')
+    return this.#collect(this.#protocols)
   }
 
   /** Per peer, its protocols. */
   byPeerProtocol(): Map<string, Map<string, Stats>> {
     this.flush()
     const out = new Map<string, Map<string, Stats>>()
-    for (const s of this.#series.values()) {
-      if (s.kind !== 'peerProtocol') continue
-      const [peer = '', protocol = ''] = s.name.split(SEP)
-      const inner = out.get(peer) ?? new Map<string, Stats>()
-      out.set(peer, inner)
-      inner.set(protocol, this.#stats(s))
+    for (const [peer, s] of this.#peers) {
+      if (s.pairs === undefined || s.pairs.length === 0) continue
+      out.set(peer, new Map(s.pairs.map((pair) => [pair.name, this.#stats(pair)])))
     }
     return out
   }
 
   byConnection(): Map<string, Stats> {
     this.flush()
-    return this.#collect('connection')
+    return this.#collect(this.#connections)
+  }
+
+  /** The wire bytes and packets of every connection summed (rates summed too). */
+  connectionTotals(): Stats {
+    this.flush()
+    const sum: Stats = { totalIn: 0, totalOut: 0, packetsIn: 0, packetsOut: 0, rateIn: 0, rateOut: 0 }
+    for (const s of this.#connections.values()) {
+      s.catchUp(this.#sweeps)
+      sum.totalIn += s.bytesIn
+      sum.totalOut += s.bytesOut
+      sum.packetsIn += s.packetsIn
+      sum.packetsOut += s.packetsOut
+      sum.rateIn += rateOf(s.meterIn)
+      sum.rateOut += rateOf(s.meterOut)
+    }
+    return sum
+  }
+
+  /**
+   * The `limit` peers with most bytes in + out (ties by peer id), and the bytes of all peers summed: what a
+   * scrape with per-peer labels needs, in one pass over the peers with no object made per peer.
+   */
+  busiestPeers(limit: number): BusiestPeers {
+    this.flush()
+    // The peers counted since the last sweep; the sweeps handed over the ones before.
+    for (let i = 0; i < this.#queuedCount; i++) {
+      const s = this.#queue[i] as Series
+      if (s.kind === 'peer' && s.live) this.#ranking.grew(s)
+    }
+    const top = this.#ranking.top(limit, () => this.#peers.values())
+    return {
+      busiest: top.map((s) => [s.name, this.#stats(s)]),
+      peers: this.#peers.size,
+      bytesIn: this.#peerBytesIn,
+      bytesOut: this.#peerBytesOut
+    }
   }
 
   /** Distinct peers tracked one by one (the overflow bucket not included). */
   get trackedPeers(): number {
     this.flush()
-    return this.#peers
+    return this.#tracked()
   }
 
   // --- rates, trimming --------------------------------------------------------------------------------
 
-  /** One go-flow-metrics sweep over every series; skipped when the previous one was <= 100 ms ago. */
+  /**
+   * One go-flow-metrics sweep; skipped when the previous one was <= 100 ms ago. Only series with events since the
+   * previous sweep are visited (and, with published rates, those still decaying); the others' meters see no bytes
+   * and are decayed by the same steps when next read.
+   */
   tick(): void {
     this.flush()
     const now = this.#clock()
     const elapsed = now - this.#lastSweep
     if (elapsed <= MIN_SWEEP_INTERVAL_MS) return
     this.#lastSweep = now
-    for (const s of this.#series.values()) {
-      const flowedIn = s.rateIn.sweep(s.bytesIn.get(), elapsed)
-      const flowedOut = s.rateOut.sweep(s.bytesOut.get(), elapsed)
-      if (flowedIn || flowedOut) s.lastActive = now
-      if (s.publishedIn !== undefined && s.publishedOut !== undefined) {
-        s.lastPublishedIn = publish(s.publishedIn, s.rateIn.rate, s.lastPublishedIn)
-        s.lastPublishedOut = publish(s.publishedOut, s.rateOut.rate, s.lastPublishedOut)
+    const sweep = ++this.#sweeps
+    const queue = this.#queue
+    for (let i = 0; i < this.#queuedCount; i++) {
+      const s = queue[i] as Series
+      queue[i] = undefined
+      s.queued = false
+      if (!s.live) continue
+      if (s.kind === 'peer') this.#ranking.grew(s)
+      s.catchUp(sweep - 1)
+      const flowedIn = s.pendingIn
+      const flowedOut = s.pendingOut
+      s.pendingIn = 0
+      s.pendingOut = 0
+      s.meterIn = sweepMeter(s.meterIn, flowedIn, elapsed)
+      s.meterOut = sweepMeter(s.meterOut, flowedOut, elapsed)
+      s.sweptAt = sweep
+      if (flowedIn > 0 || flowedOut > 0) s.lastActive = now
+      if (this.#publishRates && !s.listed && s.cells !== undefined) {
+        s.listed = true
+        this.#listed.push(s)
       }
     }
+    this.#queuedCount = 0
+    if (this.#publishRates) this.#publishListed(sweep)
   }
 
   /** Sweeps every `intervalMs` (1 s, as go-flow-metrics) on an unref'd timer until `stop()`. */
@@ -301,16 +336,24 @@ export class BandwidthCounter {
   }
 
   /**
-   * Removes every peer, protocol, pair and connection series that saw no bytes since `since` (clock ms).
-   * Returns how many were removed. Totals are kept. (go-flow-metrics' TrimIdle removes nothing.)
+   * Removes every peer, protocol, pair and connection series that saw no bytes since `since` (clock ms, as of
+   * the sweeps); a peer's pairs go with it. Returns how many were removed. Totals are kept. (go-flow-metrics'
+   * TrimIdle removes nothing.)
    */
   trimIdle(since: number): number {
     this.flush()
+    const idle = (s: Series): boolean => s.lastActive < since
     let removed = 0
-    for (const s of [...this.#series.values()]) {
-      if (s.kind === 'total' || s === this.#overflowSeries || s.lastActive >= since) continue
-      this.#drop(s)
-      removed++
+    for (const s of [...this.#peers.values()]) {
+      if (s !== this.#overflowSeries && idle(s)) {
+        removed += this.#drop(s)
+        continue
+      }
+      for (const pair of s.pairs === undefined ? [] : [...s.pairs])
+        if (idle(pair)) removed += this.#drop(pair)
+    }
+    for (const kind of [this.#protocols, this.#connections]) {
+      for (const s of [...kind.values()]) if (idle(s)) removed += this.#drop(s)
     }
     return removed
   }
@@ -318,39 +361,53 @@ export class BandwidthCounter {
   /** Zeroes everything: totals, series, rates. */
   reset(): void {
     this.flush()
-    for (const s of [...this.#series.values()])
-      if (s.kind !== 'total' && s !== this.#overflowSeries) this.#drop(s)
-    this.#series.delete(this.#overflowSeries.key)
-    for (const h of [
-      this.#overflowSeries.bytesIn,
-      this.#overflowSeries.bytesOut,
-      this.#overflowSeries.packetsIn,
-      this.#overflowSeries.packetsOut
-    ]) {
-      h.add(-h.get())
+    for (const s of [...this.#peers.values(), ...this.#protocols.values(), ...this.#connections.values()]) {
+      if (s !== this.#overflowSeries) this.#drop(s)
     }
-    this.#overflowSeries.rateIn.reset(0)
-    this.#overflowSeries.rateOut.reset(0)
-    for (const h of [this.#overflowSeries.publishedIn, this.#overflowSeries.publishedOut]) h?.add(-h.get())
-    this.#overflowSeries.lastPublishedIn = 0
-    this.#overflowSeries.lastPublishedOut = 0
-    for (const h of [
-      this.#total.bytesIn,
-      this.#total.bytesOut,
-      this.#total.packetsIn,
-      this.#total.packetsOut
-    ]) {
-      h.add(-h.get())
+    const overflowPairs = this.#overflowSeries.pairs ?? []
+    this.#overflowSeries.pairs = undefined
+    for (const pair of overflowPairs) this.#drop(pair)
+    this.#peers.delete(OVERFLOW_PEER)
+    this.#ranking.invalidate()
+    this.#peerBytesIn = this.#peerBytesOut = 0
+    for (const s of [this.#overflowSeries, this.#total]) {
+      s.bytesIn = s.bytesOut = s.packetsIn = s.packetsOut = s.pendingIn = s.pendingOut = 0
+      s.meterIn = s.meterOut = UNREGISTERED
+      s.sweptAt = this.#sweeps
+      s.lastActive = this.#clock()
+      const cells = s.cells
+      if (cells === undefined) continue
+      for (const h of [cells.bytesIn, cells.bytesOut, cells.packetsIn, cells.packetsOut]) h.add(-h.get())
+      for (const h of [cells.ratesIn, cells.ratesOut]) h?.add(-h.get())
+      cells.publishedIn = cells.publishedOut = 0
     }
-    this.#total.rateIn.reset(0)
-    this.#total.rateOut.reset(0)
-    for (const h of [this.#total.publishedIn, this.#total.publishedOut]) h?.add(-h.get())
-    this.#total.lastPublishedIn = 0
-    this.#total.lastPublishedOut = 0
+    for (let i = 0; i < this.#queuedCount; i++) (this.#queue[i] as Series).queued = false
+    this.#queue.fill(undefined, 0, this.#queuedCount)
+    this.#queuedCount = 0
+    for (const s of this.#listed) s.listed = false
+    this.#listed = []
     this.#lastSweep = this.#clock()
   }
 
   // --- internals --------------------------------------------------------------------------------------
+
+  /** The listed series' published rates, kept current; series whose meters went idle leave the list. */
+  #publishListed(sweep: number): void {
+    const listed = this.#listed
+    let kept = 0
+    for (let i = 0; i < listed.length; i++) {
+      const s = listed[i] as Series
+      if (!s.live || s.cells === undefined) {
+        s.listed = false
+        continue
+      }
+      s.catchUp(sweep)
+      s.cells.publish(s.meterIn, s.meterOut)
+      if (s.registered) listed[kept++] = s
+      else s.listed = false
+    }
+    listed.length = kept
+  }
 
   #add(series: Series[], bytes: number, direction: 'in' | 'out'): void {
     this.flush() // keeps the order of counts the same as the order of events
@@ -361,65 +418,33 @@ export class BandwidthCounter {
   }
 
   #addSeries(s: Series, bytesIn: number, packetsIn: number, bytesOut: number, packetsOut: number): void {
+    const cells = s.cells
+    if (s.kind === 'peer') {
+      this.#peerBytesIn += bytesIn
+      this.#peerBytesOut += bytesOut
+    }
     if (packetsIn > 0) {
-      s.bytesIn.increment(bytesIn)
-      s.packetsIn.increment(packetsIn)
+      s.bytesIn += bytesIn
+      s.packetsIn += packetsIn
+      s.pendingIn += bytesIn
+      if (cells !== undefined) {
+        cells.bytesIn.increment(bytesIn)
+        cells.packetsIn.increment(packetsIn)
+      }
     }
     if (packetsOut > 0) {
-      s.bytesOut.increment(bytesOut)
-      s.packetsOut.increment(packetsOut)
-    }
-  }
-
-  /**
-   * A channel gathering its counts in plain numbers; `apply` adds them to the map. The first event after a flush
-   * puts the channel on the list and makes sure a microtask will flush it.
-   */
-  #pendingChannel(
-    apply: (bytesIn: number, packetsIn: number, bytesOut: number, packetsOut: number) => void
-  ): Channel {
-    let bytesIn = 0
-    let packetsIn = 0
-    let bytesOut = 0
-    let packetsOut = 0
-    let listed = false
-    const flushOne = (): void => {
-      listed = false
-      // Zeroed before `apply`, so a flush that throws part-way never hands the same counts over twice.
-      const inBytes = bytesIn
-      const inPackets = packetsIn
-      const outBytes = bytesOut
-      const outPackets = packetsOut
-      bytesIn = packetsIn = bytesOut = packetsOut = 0
-      apply(inBytes, inPackets, outBytes, outPackets)
-    }
-    const list = (): void => {
-      listed = true
-      this.#unflushed[this.#unflushedCount++] = flushOne
-      if (!this.#flushQueued) {
-        this.#flushQueued = true
-        queueMicrotask(this.#flushTask)
+      s.bytesOut += bytesOut
+      s.packetsOut += packetsOut
+      s.pendingOut += bytesOut
+      if (cells !== undefined) {
+        cells.bytesOut.increment(bytesOut)
+        cells.packetsOut.increment(packetsOut)
       }
     }
-    return {
-      sent: (bytes) => {
-        assertSize(bytes)
-        bytesOut += bytes
-        packetsOut++
-        if (!listed) list()
-      },
-      received: (bytes) => {
-        assertSize(bytes)
-        bytesIn += bytes
-        packetsIn++
-        if (!listed) list()
-      }
+    if (!s.queued) {
+      s.queued = true
+      this.#queue[this.#queuedCount++] = s
     }
-  }
-
-  readonly #flushTask = (): void => {
-    this.#flushQueued = false
-    this.flush()
   }
 
   /**
@@ -434,109 +459,146 @@ export class BandwidthCounter {
     }
   }
 
+  /**
+   * The series an attribution counts in. A peer beyond `maxPeers`, or one a full fixed-size (shared) map has no
+   * room for, counts in the overflow peer; a protocol or pair with no room is left out: the bytes then count in
+   * the totals and the overflow peer only, never lost and never an exception on the stream's hot path.
+   */
   #seriesFor({ peer, protocol }: Attribution): Series[] {
     const series = [this.#total]
-    let peerName = peer
-    if (peerName !== undefined) {
-      if (!this.#series.has(`peer${SEP}${peerName}`) && this.#peers >= this.#maxPeers)
-        peerName = OVERFLOW_PEER
-      const peerSeries = this.#tryResolve('peer', peerName, undefined)
-      if (peerSeries === undefined) peerName = OVERFLOW_PEER
-      series.push(peerSeries ?? this.#overflow())
+    let peerSeries: Series | undefined
+    if (peer !== undefined) {
+      peerSeries = peer === OVERFLOW_PEER ? this.#overflow() : this.#peers.get(peer)
+      if (peerSeries === undefined && this.#tracked() < this.#maxPeers)
+        peerSeries = this.#create(this.#peers, 'peer', peer, undefined)
+      peerSeries ??= this.#overflow()
+      series.push(peerSeries)
     }
     if (protocol !== undefined) {
-      const protocolSeries = this.#tryResolve('protocol', protocol, protocol)
+      const protocolSeries =
+        this.#protocols.get(protocol) ?? this.#create(this.#protocols, 'protocol', protocol, undefined)
       if (protocolSeries !== undefined) series.push(protocolSeries)
-      if (peerName !== undefined) {
-        const pair = this.#tryResolve('peerProtocol', `${peerName}${SEP}${protocol}`, protocol)
+      if (peerSeries !== undefined) {
+        const pair =
+          peerSeries.pair(protocol) ?? this.#create(undefined, 'peerProtocol', protocol, peerSeries)
         if (pair !== undefined) series.push(pair)
       }
     }
     return series
   }
 
+  #connection(connectionId: string): Series | undefined {
+    return (
+      this.#connections.get(connectionId) ??
+      this.#create(this.#connections, 'connection', connectionId, undefined)
+    )
+  }
+
+  /** The overflow peer's series, made with the counter so it exists even when the map is full. */
+  #overflow(): Series {
+    if (!this.#peers.has(OVERFLOW_PEER)) {
+      this.#peers.set(OVERFLOW_PEER, this.#overflowSeries)
+      this.#ranking.grew(this.#overflowSeries)
+    }
+    return this.#overflowSeries
+  }
+
   /**
-   * A series, or `undefined` when a fixed-size (shared) map has no room for another: the bytes then count in
-   * the totals and the overflow peer only, never lost and never an exception on the stream's hot path.
+   * A new series in `table` (a pair: in its peer's list), or `undefined` when a fixed-size map has no room for
+   * its counters. Once the map is full only existing series are found: no failed insert (and its exception) per
+   * event.
    */
-  #tryResolve(kind: Kind, name: string, protocol: string | undefined): Series | undefined {
-    // Once the map is full, only existing series are found: no failed insert (and its exception) per event.
-    if (this.#mapFull) return this.#series.get(`${kind}${SEP}${name}`)
+  #create(
+    table: Map<string, Series> | undefined,
+    kind: Kind,
+    name: string,
+    owner: Series | undefined
+  ): Series | undefined {
+    if (this.#mapFull) return undefined
+    let s: Series
     try {
-      return this.#resolve(kind, name, protocol)
+      s = this.#makeSeries(kind, name, owner)
     } catch (err) {
       if ((err as { code?: string }).code !== 'ERR_METRIC_MAP_FULL') throw err
       this.#mapFull = true
       return undefined
     }
-  }
-
-  /** The overflow peer's series, created with the counter so it exists even when the map is full. */
-  #overflow(): Series {
-    this.#series.set(this.#overflowSeries.key, this.#overflowSeries)
-    return this.#overflowSeries
-  }
-
-  #resolve(kind: Series['kind'], name: string, protocol: string | undefined): Series {
-    if (kind === 'peer' && name === OVERFLOW_PEER) return this.#overflow()
-    const key = `${kind}${SEP}${name}`
-    let s = this.#series.get(key)
-    if (s !== undefined) return s
-    s = this.#makeSeries(kind, name, protocol)
-    this.#series.set(key, s)
-    if (kind === 'peer') this.#peers++
+    if (owner !== undefined) {
+      owner.pairs ??= []
+      owner.pairs.push(s)
+    } else table?.set(name, s)
+    if (kind === 'peer') this.#ranking.grew(s) // it ranks (last, with no bytes) from now on
     return s
   }
 
-  #makeSeries(kind: Series['kind'], name: string, protocol: string | undefined): Series {
-    const key = `${kind}${SEP}${name}`
-    return {
-      key,
-      kind,
-      name,
-      protocol,
-      bytesIn: this.#map.handle(`${key}${SEP}bi`),
-      bytesOut: this.#map.handle(`${key}${SEP}bo`),
-      packetsIn: this.#map.handle(`${key}${SEP}pi`),
-      packetsOut: this.#map.handle(`${key}${SEP}po`),
-      rateIn: new RateMeter(),
-      rateOut: new RateMeter(),
-      publishedIn: this.#publishRates ? this.#map.handle(`${key}${SEP}ri`) : undefined,
-      publishedOut: this.#publishRates ? this.#map.handle(`${key}${SEP}ro`) : undefined,
-      lastPublishedIn: 0,
-      lastPublishedOut: 0,
-      lastActive: this.#clock(),
-      live: true
-    }
+  #makeSeries(kind: Kind | 'total', name: string, owner: Series | undefined): Series {
+    const s = new Series(kind, name, owner, this.#sweeps, this.#clock())
+    if (this.#map !== undefined) s.cells = new SeriesCells(this.#map, s.key, this.#publishRates)
+    return s
   }
 
-  #drop(s: Series): void {
+  /** Removes a series (a peer with its pairs) and its map counters; returns how many series went. */
+  #drop(s: Series): number {
+    let removed = 1
+    const pairs = s.pairs ?? []
+    s.pairs = undefined // so dropping them does not edit the list being walked
+    for (const pair of pairs) removed += this.#drop(pair)
     this.#mapFull = false
     s.live = false
-    this.#series.delete(s.key)
-    for (const field of SERIES_FIELDS) this.#map.delete(`${s.key}${SEP}${field}`)
-    if (s.kind === 'peer') this.#peers--
+    if (s.owner !== undefined) {
+      const siblings = s.owner.pairs
+      const at = siblings?.indexOf(s) ?? -1
+      if (at >= 0) siblings?.splice(at, 1)
+    } else if (s.kind === 'peer') {
+      this.#peers.delete(s.name)
+      this.#ranking.dropped(s)
+      this.#peerBytesIn -= s.bytesIn
+      this.#peerBytesOut -= s.bytesOut
+    } else if (s.kind === 'protocol') this.#protocols.delete(s.name)
+    else if (s.kind === 'connection') this.#connections.delete(s.name)
+    if (s.cells !== undefined) {
+      const key = s.key
+      for (const field of SERIES_FIELDS) this.#map?.delete(`${key}${SEP}${field}`)
+      s.cells = undefined
+    }
+    return removed
   }
 
-  #read(kind: Kind, name: string): Stats | undefined {
-    const s = this.#series.get(`${kind}${SEP}${name}`)
-    return s === undefined ? undefined : this.#stats(s)
+  /** Every series, pairs and the (possibly unlisted) overflow bucket included. */
+  *#allSeries(): Iterable<Series> {
+    yield this.#total
+    if (!this.#peers.has(OVERFLOW_PEER)) yield this.#overflowSeries
+    for (const s of this.#peers.values()) {
+      yield s
+      yield* s.pairs ?? []
+    }
+    yield* this.#protocols.values()
+    yield* this.#connections.values()
   }
 
-  #collect(kind: Kind): Map<string, Stats> {
+  #tracked(): number {
+    return this.#peers.size - (this.#peers.has(OVERFLOW_PEER) ? 1 : 0)
+  }
+
+  #collect(table: Map<string, Series>): Map<string, Stats> {
     const out = new Map<string, Stats>()
-    for (const s of this.#series.values()) if (s.kind === kind) out.set(s.name, this.#stats(s))
+    for (const [name, s] of table) out.set(name, this.#stats(s))
     return out
   }
 
+  #statsOf(s: Series | undefined): Stats | undefined {
+    return s === undefined ? undefined : this.#stats(s)
+  }
+
   #stats(s: Series): Stats {
+    s.catchUp(this.#sweeps)
     return {
-      totalIn: s.bytesIn.get(),
-      totalOut: s.bytesOut.get(),
-      packetsIn: s.packetsIn.get(),
-      packetsOut: s.packetsOut.get(),
-      rateIn: s.rateIn.rate,
-      rateOut: s.rateOut.rate
+      totalIn: s.bytesIn,
+      totalOut: s.bytesOut,
+      packetsIn: s.packetsIn,
+      packetsOut: s.packetsOut,
+      rateIn: rateOf(s.meterIn),
+      rateOut: rateOf(s.meterOut)
     }
   }
 }

@@ -1,4 +1,5 @@
-import { OVERFLOW_PEER, type Stats } from '../bandwidth-counter.ts'
+import { type BusiestPeers, OVERFLOW_PEER, type Stats } from '../bandwidth-counter.ts'
+import { busiest } from './busiest.ts'
 import type { Family, Sample } from './exposition.ts'
 
 export interface PrometheusOptions {
@@ -17,6 +18,27 @@ export interface StatsSource {
   byProtocol(): Map<string, Stats>
   byConnection(): Map<string, Stats>
   readonly trackedPeers: number
+  /** The busiest peers and every peer's bytes summed, without a `Stats` per peer; else read from `byPeer()`. */
+  busiestPeers?(limit: number): BusiestPeers
+  /** Every connection summed, without a `Stats` per connection; else summed from `byConnection()`. */
+  connectionTotals?(): Stats
+}
+
+/** `busiestPeers` from `byPeer()`, for a source without its own. */
+export function rankPeers(peers: Map<string, Stats>, limit: number): BusiestPeers {
+  let bytesIn = 0
+  let bytesOut = 0
+  for (const s of peers.values()) {
+    bytesIn += s.totalIn
+    bytesOut += s.totalOut
+  }
+  const top = busiest(
+    peers,
+    limit,
+    ([, s]) => s.totalIn + s.totalOut,
+    ([peer]) => peer
+  )
+  return { busiest: top, peers: peers.size, bytesIn, bytesOut }
 }
 
 function compare(a: string, b: string): number {
@@ -93,7 +115,11 @@ export function bandwidthFamilies(counter: StatsSource, options: PrometheusOptio
       name: 'libp2p_connection_wire_bytes_total',
       help: 'Bytes on the wire of all connections, handshakes and muxer framing included',
       type: 'counter',
-      samples: directional(sum([...counter.byConnection().values()]), 'bytes', {})
+      samples: directional(
+        counter.connectionTotals?.() ?? sum([...counter.byConnection().values()]),
+        'bytes',
+        {}
+      )
     },
     {
       name: 'libp2p_bandwidth_tracked_peers',
@@ -104,18 +130,18 @@ export function bandwidthFamilies(counter: StatsSource, options: PrometheusOptio
   ]
   if (options.perPeer === true) {
     const limit = options.maxPeerLabels ?? DEFAULT_MAX_PEER_LABELS
-    const peers = [...counter.byPeer()].sort(
-      ([p, a], [q, b]) => b.totalIn + b.totalOut - (a.totalIn + a.totalOut) || compare(p, q)
-    )
-    const top = peers.slice(0, limit).filter(([peer]) => peer !== OVERFLOW_PEER)
-    const rest = sum(
-      peers
-        .slice(limit)
-        .map(([, s]) => s)
-        .concat(peers.filter(([p]) => p === OVERFLOW_PEER).map(([, s]) => s))
-    )
+    // The first `limit` peers by bytes get a label, except the overflow bucket; every other peer (the overflow
+    // bucket included) is summed as `other`.
+    const ranking = counter.busiestPeers?.(limit) ?? rankPeers(counter.byPeer(), limit)
+    const top = ranking.busiest.filter(([peer]) => peer !== OVERFLOW_PEER)
     const samples = top.flatMap(([peer, stats]) => directional(stats, 'bytes', { peer }))
-    if (peers.length > top.length) samples.push(...directional(rest, 'bytes', { peer: 'other' }))
+    if (ranking.peers > top.length) {
+      const labelled = sum(top.map(([, s]) => s))
+      samples.push(
+        { labels: { peer: 'other', direction: 'in' }, value: ranking.bytesIn - labelled.totalIn },
+        { labels: { peer: 'other', direction: 'out' }, value: ranking.bytesOut - labelled.totalOut }
+      )
+    }
     families.push({
       name: 'libp2p_peer_transfer_bytes_total',
       help: `Stream payload bytes by peer (the ${limit} busiest; the rest as peer="other")`,

@@ -342,19 +342,18 @@ export class BandwidthCounter {
    */
   trimIdle(since: number): number {
     this.flush()
-    const idle = (s: Series): boolean => s.lastActive < since
+    // Found first, dropped after: dropping edits the tables being walked.
+    const going: Series[] = []
+    for (const s of this.#peers.values()) {
+      if (s !== this.#overflowSeries && s.lastActive < since) going.push(s)
+      else if (s.pairs !== undefined)
+        for (const pair of s.pairs) if (pair.lastActive < since) going.push(pair)
+    }
+    for (const table of [this.#protocols, this.#connections]) {
+      for (const s of table.values()) if (s.lastActive < since) going.push(s)
+    }
     let removed = 0
-    for (const s of [...this.#peers.values()]) {
-      if (s !== this.#overflowSeries && idle(s)) {
-        removed += this.#drop(s)
-        continue
-      }
-      for (const pair of s.pairs === undefined ? [] : [...s.pairs])
-        if (idle(pair)) removed += this.#drop(pair)
-    }
-    for (const kind of [this.#protocols, this.#connections]) {
-      for (const s of [...kind.values()]) if (idle(s)) removed += this.#drop(s)
-    }
+    for (const s of going) removed += this.#drop(s)
     return removed
   }
 

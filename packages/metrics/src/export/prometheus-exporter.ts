@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads'
 import { type MetricMap, SharedMetricMap } from '@peerscope/metric-map'
 import { MetricsError } from '../errors.ts'
-import type { ThreadReadings } from '../process/process-metrics.ts'
+import type { DelayHistogram, ThreadReadings } from '../process/process-metrics.ts'
 import type { PrometheusOptions } from './bandwidth-families.ts'
 
 // Source in development (type stripping), compiled JavaScript once built.
@@ -9,6 +9,15 @@ const WORKER = new URL(
   import.meta.url.endsWith('.ts') ? './prometheus-worker.ts' : './prometheus-worker.js',
   import.meta.url
 )
+
+/** What the worker reads besides the map. */
+export interface ExporterInit {
+  /**
+   * The node thread's loop-delay histogram (`ProcessMetrics.delayHistogram`): the worker reads its statistics from
+   * a clone that shares its counts, so walking it costs the node's thread nothing.
+   */
+  loopDelay?: { histogram: DelayHistogram; resolutionMs: number } | undefined
+}
 
 /**
  * Renders the bandwidth part of the Prometheus text in a worker thread over a shared counter map. The node's
@@ -22,7 +31,10 @@ export class PrometheusExporter {
   >()
   #next = 0
 
-  constructor(map: MetricMap, options: PrometheusOptions = {}) {
+  /** Whether the worker reads the loop delay itself: then the node thread's readings leave it out. */
+  readonly readsLoopDelay: boolean
+
+  constructor(map: MetricMap, options: PrometheusOptions = {}, init: ExporterInit = {}) {
     if (!(map instanceof SharedMetricMap)) {
       throw new MetricsError(
         'ERR_INVALID_OPTIONS',
@@ -31,6 +43,9 @@ export class PrometheusExporter {
     }
     this.#worker = new Worker(WORKER, { workerData: { buffer: map.buffer, options } })
     this.#worker.unref()
+    this.readsLoopDelay = init.loopDelay !== undefined
+    // A Node histogram posted to another thread arrives as a histogram over the same counts.
+    if (init.loopDelay !== undefined) this.#worker.postMessage({ loopDelay: init.loopDelay })
     this.#worker.on('message', (reply: { id: number; text?: string; process?: string; error?: string }) => {
       const waiting = this.#pending.get(reply.id)
       this.#pending.delete(reply.id)

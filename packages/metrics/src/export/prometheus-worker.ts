@@ -3,7 +3,13 @@
 // process families, adding the figures any thread of the process reads alike (CPU, resident memory, /proc).
 import { parentPort, workerData } from 'node:worker_threads'
 import { SharedMetricMap } from '@peerscope/metric-map'
-import { processFamilies, readProcess, type ThreadReadings } from '../process/process-metrics.ts'
+import {
+  type DelayHistogram,
+  processFamilies,
+  readDelay,
+  readProcess,
+  type ThreadReadings
+} from '../process/process-metrics.ts'
 import { bandwidthFamilies, type PrometheusOptions } from './bandwidth-families.ts'
 import { renderFamilies } from './exposition.ts'
 import { statsFromMap } from './map-stats.ts'
@@ -16,14 +22,27 @@ interface Setup {
 const { buffer, options } = workerData as Setup
 const map = SharedMetricMap.attach(buffer)
 const limits = {}
+let loopDelay: { histogram: DelayHistogram; resolutionMs: number } | undefined
 
-parentPort?.on('message', (request: { id: number; thread?: ThreadReadings }) => {
+type Message =
+  | { id: number; thread?: ThreadReadings }
+  | { loopDelay: { histogram: DelayHistogram; resolutionMs: number } }
+
+parentPort?.on('message', (message: Message) => {
+  if ('loopDelay' in message) {
+    loopDelay = message.loopDelay
+    return
+  }
+  const request = message
   try {
     const text = renderFamilies(bandwidthFamilies(statsFromMap(map), options))
+    const thread = request.thread
+    if (thread !== undefined && thread.delay === undefined && loopDelay !== undefined) {
+      const delay = readDelay(loopDelay.histogram, loopDelay.resolutionMs)
+      if (delay !== undefined) thread.delay = delay
+    }
     const process =
-      request.thread === undefined
-        ? undefined
-        : renderFamilies(processFamilies(request.thread, readProcess(limits)))
+      thread === undefined ? undefined : renderFamilies(processFamilies(thread, readProcess(limits)))
     parentPort?.postMessage({ id: request.id, text, process })
   } catch (err) {
     parentPort?.postMessage({ id: request.id, error: (err as Error).message })

@@ -29,7 +29,11 @@ import {
   validateOpenTelemetryOptions
 } from '../otel/meter-bridge.ts'
 import { PROCESS_FAMILY_NAMES } from '../process/family-names.ts'
-import type { ProcessMetricsOptions, ThreadReadings } from '../process/process-metrics.ts'
+import type {
+  DelayHistogram,
+  ProcessMetricsOptions,
+  ThreadReadings
+} from '../process/process-metrics.ts'
 import { countStream } from './count-stream.ts'
 import { MetricRegistry } from './registry.ts'
 import { StreamOwners } from './stream-owners.ts'
@@ -108,7 +112,18 @@ export interface PeerscopeMetrics extends Metrics {
  */
 export interface MetricsPlatform {
   processMetrics?: (options: ProcessMetricsOptions) => ProcessMetricsReader
-  workerExporter?: (map: SharedMetricMap, options: PrometheusOptions) => WorkerExporter
+  workerExporter?: (map: SharedMetricMap, options: PrometheusOptions, init: WorkerExporterInit) => WorkerExporter
+}
+
+/** The node thread's loop-delay histogram, which a worker can read from a clone sharing its counts. */
+export interface LoopDelay {
+  histogram: DelayHistogram
+  resolutionMs: number
+}
+
+/** What the worker reads besides the shared map (see `ExporterInit` in export/prometheus-exporter.ts). */
+export interface WorkerExporterInit {
+  loopDelay?: LoopDelay | undefined
 }
 
 /** The part of `ProcessMetrics` (process/process-metrics.ts) the metrics use. */
@@ -116,7 +131,8 @@ export interface ProcessMetricsReader {
   start(): void
   stop(): void
   collect(): Promise<Family[]>
-  threadReadings(): Promise<ThreadReadings>
+  threadReadings(options?: { delay?: boolean }): Promise<ThreadReadings>
+  readonly delayHistogram: LoopDelay | undefined
 }
 
 /** The part of `PrometheusExporter` (export/prometheus-exporter.ts) the metrics use. */
@@ -124,6 +140,8 @@ export interface WorkerExporter {
   render(): Promise<string>
   renderWithProcess(readings: ThreadReadings): Promise<{ bandwidth: string; process: string }>
   close(): Promise<void>
+  /** Whether the worker reads the loop delay itself: the node thread's readings then leave it out. */
+  readonly readsLoopDelay: boolean
 }
 
 /** Where an option needs Node: what to import instead. */
@@ -248,7 +266,8 @@ class PeerscopeMetricsImpl implements PeerscopeMetrics, Startable {
     if (this.#exportFromWorker) {
       this.#exporter = this.#platform.workerExporter?.(
         this.bandwidth.map as SharedMetricMap,
-        this.#prometheus
+        this.#prometheus,
+        { loopDelay: this.#process?.delayHistogram }
       )
     }
     if (this.#openTelemetry !== undefined) {
@@ -344,7 +363,8 @@ class PeerscopeMetricsImpl implements PeerscopeMetrics, Startable {
       this.bandwidth.flush() // the worker reads the map itself: hand it this task's counts first
       if (this.#process === undefined) bandwidth = await this.#exporter.render()
       else {
-        const texts = await this.#exporter.renderWithProcess(await this.#process.threadReadings())
+        const readings = await this.#process.threadReadings({ delay: !this.#exporter.readsLoopDelay })
+        const texts = await this.#exporter.renderWithProcess(readings)
         bandwidth = texts.bandwidth
         processPart = texts.process
       }

@@ -11,7 +11,7 @@ import {
 
 const node: MetricsPlatform = {
   processMetrics: (options) => new ProcessMetrics(options),
-  workerExporter: (map, options) => new PrometheusExporter(map, options)
+  workerExporter: (map, options, init) => new PrometheusExporter(map, options, init)
 }
 
 /** `createLibp2p({ metrics: libp2pMetrics() })`: per-peer, per-protocol and per-connection bandwidth. */

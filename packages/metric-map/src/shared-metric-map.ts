@@ -68,6 +68,7 @@ export class SharedMetricMap implements MetricMap {
   readonly lanes: number
   readonly #table: SharedTable
   readonly #scratch: Uint8Array
+  readonly #context: HandleContext
   /**
    * Per-thread cache of handles, so `add(key)` hashes a key once per thread, not once per call. A null-prototype
    * object rather than a `Map`: V8 looks a string property up faster than `Map.get` (+14% by key, more on keys
@@ -129,6 +130,7 @@ export class SharedMetricMap implements MetricMap {
     this.lanes = views.lanes
     this.#table = new SharedTable(views)
     this.#scratch = new Uint8Array(views.maxKeyBytes)
+    this.#context = new HandleContext(this.#table, this.#scratch, this.#wasmAdd, (key) => this.#encode(key))
     this.#handleCacheLimit = views.slots * 2
   }
 
@@ -232,16 +234,17 @@ export class SharedMetricMap implements MetricMap {
   }
 
   handle(key: string): CounterHandle {
+    return this.#newHandle(key)
+  }
+
+  #newHandle(key: string): SharedCounterHandle {
     const length = this.#encode(key)
     const hash = hashBytes(this.#scratch, length)
-    const bytes = this.#scratch.slice(0, length)
     return new SharedCounterHandle(
       key,
-      this.#table,
-      bytes,
+      this.#context,
       hash,
-      this.#table.resolve(bytes, length, hash, 0n),
-      this.#wasmAdd
+      this.#table.resolve(this.#scratch, length, hash, 0n)
     )
   }
 
@@ -259,15 +262,11 @@ export class SharedMetricMap implements MetricMap {
     // A property lookup coerces its key: without this check `add(1, d)` would hit the cached handle of '1'.
     let h = typeof key === 'string' ? this.#handles[key] : undefined
     if (h === undefined) {
-      const length = this.#encode(key)
-      const hash = hashBytes(this.#scratch, length)
-      const bytes = this.#scratch.slice(0, length)
-      const resolved = this.#table.resolve(bytes, length, hash, 0n)
       if (this.#handleCount >= this.#handleCacheLimit) {
         this.#handles = Object.create(null)
         this.#handleCount = 0
       }
-      h = new SharedCounterHandle(key, this.#table, bytes, hash, resolved, this.#wasmAdd)
+      h = this.#newHandle(key)
       this.#handles[key] = h
       this.#handleCount++
     }
@@ -295,50 +294,64 @@ function toNumber(value: bigint): number {
 }
 
 /**
+ * What every handle of one map instance shares: the table, this instance's pin and lane, the update function and
+ * the byte addresses it works on, and a scratch buffer to encode a key again. Kept once per instance, so a handle
+ * is five fields (a metrics series keeps six handles).
+ */
+class HandleContext {
+  readonly table: SharedTable
+  readonly ctrl: Int32Array
+  readonly values: BigInt64Array
+  readonly pins: Int32Array
+  readonly pin: number
+  readonly laneBase: number
+  readonly oneLane: boolean
+  /** The WebAssembly update and the byte addresses it works on, when the map was attached through its memory. */
+  readonly wasmAdd: WasmAdd | undefined
+  readonly pinAt: number
+  readonly ctrlAt: number
+  readonly laneAt: number
+  readonly scratch: Uint8Array
+  /** A key's UTF-8 bytes into `scratch`; their length. */
+  readonly encode: (key: string) => number
+
+  constructor(
+    table: SharedTable,
+    scratch: Uint8Array,
+    wasmAdd: WasmAdd | undefined,
+    encode: (key: string) => number
+  ) {
+    this.table = table
+    this.ctrl = table.views.ctrl
+    this.values = table.views.values
+    this.pins = table.views.pins
+    this.pin = table.pin
+    this.laneBase = table.laneBase
+    this.oneLane = table.views.lanes === 1
+    this.wasmAdd = wasmAdd
+    this.pinAt = table.views.pins.byteOffset + table.pin * 4
+    this.ctrlAt = table.views.ctrl.byteOffset
+    this.laneAt = table.views.values.byteOffset + table.laneBase * 8
+    this.scratch = scratch
+    this.encode = encode
+  }
+}
+
+/**
  * A key resolved to its slot. An update pins the slot (so it cannot be rebound to another key underneath),
  * checks the slot's control word is the one it resolved, and does one atomic add into this instance's lane; on a
- * mismatch (the key was deleted, or its slot reused) it resolves the key again.
+ * mismatch (the key was deleted, or its slot reused) it encodes the key again and resolves it.
  */
 class SharedCounterHandle implements CounterHandle {
   readonly key: string
-  readonly #table: SharedTable
-  readonly #ctrl: Int32Array
-  readonly #values: BigInt64Array
-  readonly #pins: Int32Array
-  readonly #pin: number
-  readonly #laneBase: number
-  readonly #oneLane: boolean
-  readonly #bytes: Uint8Array
+  readonly #context: HandleContext
   readonly #hash: number
   #slot: number
   #word: number
-  /** The WebAssembly update and the byte addresses it works on, when the map was attached through its memory. */
-  readonly #wasmAdd: WasmAdd | undefined
-  readonly #pinAt: number
-  readonly #ctrlAt: number
-  readonly #laneAt: number
 
-  constructor(
-    key: string,
-    table: SharedTable,
-    bytes: Uint8Array,
-    hash: number,
-    resolved: Resolved,
-    add: WasmAdd | undefined
-  ) {
+  constructor(key: string, context: HandleContext, hash: number, resolved: Resolved) {
     this.key = key
-    this.#wasmAdd = add
-    this.#pinAt = table.views.pins.byteOffset + table.pin * 4
-    this.#ctrlAt = table.views.ctrl.byteOffset
-    this.#laneAt = table.views.values.byteOffset + table.laneBase * 8
-    this.#table = table
-    this.#ctrl = table.views.ctrl
-    this.#values = table.views.values
-    this.#pins = table.views.pins
-    this.#pin = table.pin
-    this.#laneBase = table.laneBase
-    this.#oneLane = table.views.lanes === 1
-    this.#bytes = bytes
+    this.#context = context
     this.#hash = hash
     this.#slot = resolved.slot
     this.#word = resolved.word
@@ -347,7 +360,7 @@ class SharedCounterHandle implements CounterHandle {
   add(delta: number): number {
     const after = this.#update(delta)
     // With one lane the atomic add's result is the counter; with more, the other lanes are read afterwards.
-    return this.#oneLane ? after : this.get()
+    return this.#context.oneLane ? after : this.get()
   }
 
   increment(delta: number): void {
@@ -360,27 +373,21 @@ class SharedCounterHandle implements CounterHandle {
    */
   #update(delta: number): number {
     assertDelta(delta)
-    const wasm = this.#wasmAdd
+    const c = this.#context
+    const wasm = c.wasmAdd
     if (wasm !== undefined) {
       const slot = this.#slot
-      const after = wasm(
-        this.#pinAt,
-        this.#ctrlAt + slot * 4,
-        this.#laneAt + slot * 8,
-        this.#word,
-        slot + 1,
-        delta
-      )
+      const after = wasm(c.pinAt, c.ctrlAt + slot * 4, c.laneAt + slot * 8, this.#word, slot + 1, delta)
       // NaN: the binding the handle resolved is gone.
       return Number.isNaN(after) ? this.#addAfterRebind(delta, BigInt(delta)) : after
     }
     const d = BigInt(delta)
-    const pins = this.#pins
-    const pin = this.#pin
+    const pins = c.pins
+    const pin = c.pin
     const slot = this.#slot
     Atomics.store(pins, pin, slot + 1)
-    if (Atomics.load(this.#ctrl, slot) === this.#word) {
-      const before = Atomics.add(this.#values, this.#laneBase + slot, d)
+    if (Atomics.load(c.ctrl, slot) === this.#word) {
+      const before = Atomics.add(c.values, c.laneBase + slot, d)
       Atomics.store(pins, pin, 0)
       // Number arithmetic: no BigInt allocated for the result; exact while the counter is a safe integer.
       return int64ToNumber(before) + delta
@@ -391,31 +398,35 @@ class SharedCounterHandle implements CounterHandle {
 
   /** The binding the handle resolved is gone (deleted, or the slot rebound): resolve again and retry. */
   #addAfterRebind(delta: number, d: bigint): number {
+    const c = this.#context
     for (;;) {
-      const r = this.#table.resolve(this.#bytes, this.#bytes.length, this.#hash, 0n)
+      const length = c.encode(this.key)
+      const r = c.table.resolve(c.scratch, length, this.#hash, 0n)
       this.#slot = r.slot
       this.#word = r.word
       const slot = r.slot
-      Atomics.store(this.#pins, this.#pin, slot + 1)
-      if (Atomics.load(this.#ctrl, slot) === r.word) {
-        const before = Atomics.add(this.#values, this.#laneBase + slot, d)
-        Atomics.store(this.#pins, this.#pin, 0)
+      Atomics.store(c.pins, c.pin, slot + 1)
+      if (Atomics.load(c.ctrl, slot) === r.word) {
+        const before = Atomics.add(c.values, c.laneBase + slot, d)
+        Atomics.store(c.pins, c.pin, 0)
         return int64ToNumber(before) + delta
       }
-      Atomics.store(this.#pins, this.#pin, 0)
+      Atomics.store(c.pins, c.pin, 0)
     }
   }
 
   get(): number {
+    const c = this.#context
     for (;;) {
       const slot = this.#slot
-      if (Atomics.load(this.#ctrl, slot) === this.#word) {
-        const value = this.#oneLane ? Atomics.load(this.#values, slot) : this.#table.sum(slot)
+      if (Atomics.load(c.ctrl, slot) === this.#word) {
+        const value = c.oneLane ? Atomics.load(c.values, slot) : c.table.sum(slot)
         // Still the same binding after the read: the value is this key's.
-        if (Atomics.load(this.#ctrl, slot) === this.#word) return toNumber(value)
+        if (Atomics.load(c.ctrl, slot) === this.#word) return toNumber(value)
         continue
       }
-      const r = this.#table.find(this.#bytes, this.#bytes.length, this.#hash)
+      const length = c.encode(this.key)
+      const r = c.table.find(c.scratch, length, this.#hash)
       if (r === undefined) return 0
       this.#slot = r.slot
       this.#word = r.word

@@ -13,23 +13,28 @@ function ranksBefore(a: Series, b: Series): boolean {
 
 /**
  * The busiest peers, kept up to date from the peers whose bytes grew, so a scrape does not rank every tracked
- * peer. It holds the `size` peers that ranked first when it last looked; every other peer ranked after all of
- * them then. Bytes only grow, so a peer outside can only overtake one inside by counting bytes, and the counter
- * hands over every peer that did (`grew`). Dropping a kept peer, or a reset, makes it rank every peer again once.
+ * peer. It keeps some peers such that every other peer ranks after all of them. Bytes only grow, so a peer outside
+ * can only overtake one inside by counting bytes, and the counter hands over every peer that did (`grew`). It keeps
+ * twice as many peers as asked for, so that dropping a kept peer (an idle trim) leaves enough: only when fewer are
+ * left than a scrape asks for does it rank every peer again.
  */
 export class PeerRanking {
   /** A heap by rank with the kept peer that ranks last at the root (the one a busier peer replaces). */
   #kept: Series[] = []
+  /** How many it keeps while it keeps every peer; past that, a busier peer only replaces the last-ranked one. */
   #size = 0
+  /** Every peer is kept (there were fewer than `#size`): a new peer simply joins. */
+  #all = false
   #valid = false
-  /** A kept peer's bytes grew: its place in the heap may be wrong until the next `#heapify`. */
+  /** Kept peers' bytes grew, or one left: the heap may be out of order until the next `#heapify`. */
   #stale = false
 
   /** The peers that rank first, at most `limit`, in order; `peers` gives every peer when it must rank them all. */
   top(limit: number, peers: () => Iterable<Series>): Series[] {
     const size = Math.floor(limit)
     if (!(size >= 1)) return []
-    if (!this.#valid || size > this.#size) this.#rebuild(size, peers())
+    if (!this.#valid || (!this.#all && this.#kept.length < size))
+      this.#rebuild(Math.max(2 * size, 16), peers())
     const order = [...this.#kept].sort((a, b) => (ranksBefore(a, b) ? -1 : ranksBefore(b, a) ? 1 : 0))
     return order.length > size ? order.slice(0, size) : order
   }
@@ -42,24 +47,35 @@ export class PeerRanking {
       return
     }
     const kept = this.#kept
-    if (kept.length < this.#size) {
-      s.ranked = true
-      kept.push(s)
-      this.#stale = true
-      return
+    if (this.#all) {
+      if (kept.length < this.#size) {
+        s.ranked = true
+        kept.push(s)
+        this.#stale = true
+        return
+      }
+      this.#all = false
     }
     if (this.#stale) this.#heapify()
-    const last = kept[0] as Series
-    if (!ranksBefore(s, last)) return
+    const last = kept[0]
+    if (last === undefined || !ranksBefore(s, last)) return
     last.ranked = false
     s.ranked = true
     kept[0] = s
     this.#siftDown(0)
   }
 
-  /** A peer is going: if it was kept, the peers must be ranked again. */
+  /** A peer is going. Every other peer still ranks after the kept ones, so the rest stay kept. */
   dropped(s: Series): void {
-    if (s.ranked) this.invalidate()
+    if (!s.ranked) return
+    s.ranked = false
+    const kept = this.#kept
+    const at = kept.indexOf(s)
+    if (at >= 0) {
+      kept[at] = kept[kept.length - 1] as Series
+      kept.pop()
+      this.#stale = true
+    }
   }
 
   invalidate(): void {
@@ -74,6 +90,7 @@ export class PeerRanking {
     this.#kept = busiest(peers, size, bytesOf, nameOf).reverse()
     for (const s of this.#kept) s.ranked = true
     this.#size = size
+    this.#all = this.#kept.length < size
     this.#valid = true
     this.#stale = false
   }

@@ -29,11 +29,7 @@ import {
   validateOpenTelemetryOptions
 } from '../otel/meter-bridge.ts'
 import { PROCESS_FAMILY_NAMES } from '../process/family-names.ts'
-import type {
-  DelayHistogram,
-  ProcessMetricsOptions,
-  ThreadReadings
-} from '../process/process-metrics.ts'
+import type { DelayHistogram, ProcessMetricsOptions, ThreadReadings } from '../process/process-metrics.ts'
 import { countStream } from './count-stream.ts'
 import { MetricRegistry } from './registry.ts'
 import { StreamOwners } from './stream-owners.ts'
@@ -112,7 +108,11 @@ export interface PeerscopeMetrics extends Metrics {
  */
 export interface MetricsPlatform {
   processMetrics?: (options: ProcessMetricsOptions) => ProcessMetricsReader
-  workerExporter?: (map: SharedMetricMap, options: PrometheusOptions, init: WorkerExporterInit) => WorkerExporter
+  workerExporter?: (
+    map: SharedMetricMap,
+    options: PrometheusOptions,
+    init: WorkerExporterInit
+  ) => WorkerExporter
 }
 
 /** The node thread's loop-delay histogram, which a worker can read from a clone sharing its counts. */

@@ -9,8 +9,6 @@ import { PeerRanking } from './peer-ranking.ts'
 import { MIN_SWEEP_INTERVAL_MS, rateOf, sweepMeter, UNREGISTERED } from './rate.ts'
 import { type Kind, SEP, SERIES_FIELDS, Series, SeriesCells } from './series.ts'
 
-export { SEP, SERIES_FIELDS } from './series.ts'
-
 /** go-libp2p's `Stats`, plus packets (messages) beside bytes, as in the seed. Rates are bytes per second. */
 export interface Stats {
   totalIn: number

@@ -1,5 +1,6 @@
 import type { MetricMap } from '@peerscope/metric-map'
-import { OVERFLOW_PEER, SEP, type Stats } from '../bandwidth-counter.ts'
+import { OVERFLOW_PEER, type Stats } from '../bandwidth-counter.ts'
+import { SEP } from '../series.ts'
 import type { StatsSource } from './bandwidth-families.ts'
 
 const FIELD: Record<string, keyof Stats> = {
@@ -10,6 +11,8 @@ const FIELD: Record<string, keyof Stats> = {
   ri: 'rateIn',
   ro: 'rateOut'
 }
+
+const PAIR_PREFIX = `peerProtocol${SEP}`
 
 function zero(): Stats {
   return { totalIn: 0, totalOut: 0, packetsIn: 0, packetsOut: 0, rateIn: 0, rateOut: 0 }
@@ -23,6 +26,8 @@ function zero(): Stats {
 export function statsFromMap(map: MetricMap): StatsSource {
   const byKind = new Map<string, Map<string, Stats>>()
   for (const [key, value] of map.entries()) {
+    // Half the keys are (peer, protocol) pairs, which the exposition never reads: skipped before any slicing.
+    if (key.startsWith(PAIR_PREFIX)) continue
     const first = key.indexOf(SEP)
     const last = key.lastIndexOf(SEP)
     if (first < 0 || last <= first) continue

@@ -77,6 +77,8 @@ export class SharedMetricMap implements MetricMap {
   #handles: Record<string, SharedCounterHandle | undefined> = Object.create(null)
   #handleCount = 0
   readonly #handleCacheLimit: number
+  /** Keys decoded by `entries()`, by slot, with the control word they were read under; made by the first one. */
+  #keyCache: { words: Int32Array; keys: Array<string | undefined> } | undefined
 
   static create(options: SharedMetricMapOptions = {}): SharedMetricMap {
     if (options === null || typeof options !== 'object') {
@@ -209,15 +211,26 @@ export class SharedMetricMap implements MetricMap {
     const table = this.#table
     const { ctrl, lengths, keys, slots, maxKeyBytes } = table.views
     const copy = new Uint8Array(maxKeyBytes)
+    // A reader that iterates again and again (a worker rendering every scrape) decodes each key once: a slot's
+    // key is kept with the control word it was read under, whose generation changes whenever the slot is rebound.
+    this.#keyCache ??= { words: new Int32Array(slots), keys: new Array<string | undefined>(slots) }
+    const cache = this.#keyCache
     for (let slot = 0; slot < slots; slot++) {
       const w = Atomics.load(ctrl, slot)
       if (stateOf(w) !== LIVE) continue
-      const length = lengths[slot] as number
-      copy.set(keys.subarray(slot * maxKeyBytes, slot * maxKeyBytes + length))
+      let key = cache.words[slot] === w ? cache.keys[slot] : undefined
+      if (key === undefined) {
+        const length = lengths[slot] as number
+        copy.set(keys.subarray(slot * maxKeyBytes, slot * maxKeyBytes + length))
+        // Skip a slot rebound or deleted while we copied it: its bytes may mix two keys.
+        if (Atomics.load(ctrl, slot) !== w) continue
+        key = decoder.decode(copy.subarray(0, length))
+        cache.words[slot] = w
+        cache.keys[slot] = key
+      }
       const value = table.sum(slot)
-      // Skip a slot rebound or deleted while we copied it: its bytes may mix two keys.
       if (Atomics.load(ctrl, slot) !== w) continue
-      yield [decoder.decode(copy.subarray(0, length)), toNumber(value)]
+      yield [key, toNumber(value)]
     }
   }
 

@@ -251,6 +251,24 @@ describe('SharedMetricMap only', () => {
     assert.equal(stale.get(), 1)
   })
 
+
+  test('a reader iterating again and again sees every slot rebound to another key as that key', () => {
+    // 16 slots for 8 keys: deleted keys' slots are rebound to new keys all the time, while the reader keeps
+    // the keys it decoded by slot.
+    const writer = SharedMetricMap.create({ capacity: 8 })
+    const reader = SharedMetricMap.attach(writer.buffer)
+    const expected = new Map<string, number>()
+    for (let i = 0; i < 2000; i++) {
+      const key = `k-${i}`
+      writer.add(key, i + 1)
+      expected.set(key, i + 1)
+      if (i >= 6) {
+        writer.delete(`k-${i - 6}`)
+        expected.delete(`k-${i - 6}`)
+      }
+      assert.deepEqual(new Map(reader.entries()), expected, `after key ${i}`)
+    }
+  })
   test('a stale handle whose slot was reused by another key re-resolves to its own key', () => {
     const map = SharedMetricMap.create({ capacity: 4 })
     const other = SharedMetricMap.attach(map.buffer)

@@ -11,6 +11,7 @@
 // so on a loaded machine it includes time the thread was runnable but not running; the thread CPU time
 // (`process.threadCpuUsage`, tick-granular, so only its sum over all scrapes is meaningful) is printed beside it.
 import { existsSync } from 'node:fs'
+import { PerformanceObserver } from 'node:perf_hooks'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 
 export const CASE_VARIANTS = [
@@ -49,12 +50,20 @@ export interface CaseFigures {
   sharedMapBytes: number | null
   /** Sweep (tick) wall time, ms, with 1% of the peers counting bytes each second; null: the variant has none. */
   sweep: Distribution | null
+  /**
+   * Handing those counts to the counter (`flush()`, which the counter otherwise runs at the end of each task):
+   * the counting path's cost, timed apart from the sweep. With a shared map it is the map's atomic adds.
+   */
+  handOver: Distribution | null
   /** The same with no traffic at all. */
   sweepIdle: Distribution | null
   /** The first scrape (ours: ranks every peer once), node-thread ms. */
   firstScrapeMs: number
   scrape: Distribution
   scrapeWallMean: number
+  /** Node-thread GC time inside the scrapes (V8 runs idle-time GC while the thread waits for a worker), ms. */
+  scrapeGcMean: number
+  scrapeGcMax: number
   /** Node-thread CPU time per scrape, averaged over all of them (ms). */
   scrapeCpuMean: number
   outputBytes: number
@@ -92,6 +101,7 @@ const quietLogger = {
 /** What a variant gives the harness: traffic in, a sweep, a scrape. */
 interface Subject {
   count(peer: number, sent: number, received: number): void
+  flush: (() => void) | undefined
   sweep: (() => void) | undefined
   scrape(): Promise<string> | string
   sharedMapBytes: number | null
@@ -133,6 +143,7 @@ async function oursSubject(input: CaseInput, clock: { now: number }): Promise<Su
       channel.sent(sent)
       channel.received(received)
     },
+    flush: () => bandwidth.flush(),
     sweep: () => bandwidth.tick(),
     scrape: () => metrics.prometheus(),
     sharedMapBytes: map === undefined ? null : map.buffer.byteLength,
@@ -159,6 +170,7 @@ async function prometheusMetricsSubject(): Promise<Subject> {
       stream.send(SCRATCH.subarray(0, sent))
       stream.dispatchEvent(Object.assign(new Event('message'), { data: SCRATCH.subarray(0, received) }))
     },
+    flush: undefined,
     sweep: undefined,
     scrape: () => registry.metrics(),
     sharedMapBytes: null,
@@ -180,6 +192,7 @@ async function promClientByPeerSubject(): Promise<Subject> {
       counter.inc({ peer: peerId(peer), direction: 'out' }, sent)
       counter.inc({ peer: peerId(peer), direction: 'in' }, received)
     },
+    flush: undefined,
     sweep: undefined,
     scrape: () => registry.metrics(),
     sharedMapBytes: null,
@@ -222,23 +235,37 @@ export async function runCase(input: CaseInput): Promise<CaseFigures> {
       cursor = (cursor + 7919) % input.peers
     }
   }
+  const handOvers: number[] = []
   const timeSweeps = (traffic: boolean): Distribution | null => {
     const sweep = subject.sweep
     if (sweep === undefined) return null
     const times: number[] = []
     for (let i = 0; i < 30; i++) {
-      if (traffic) someCount()
+      if (traffic) {
+        someCount()
+        const start = performance.now()
+        subject.flush?.()
+        if (i >= 5) handOvers.push(performance.now() - start)
+      }
       clock.now += 1000
-      // The channels' counts reach the counter at the end of the task; the sweep takes them in first. Counted here
-      // with the sweep, as they would be at the end of a real second of traffic.
       const start = performance.now()
       sweep()
-      times.push(performance.now() - start)
+      if (i >= 5) times.push(performance.now() - start)
     }
-    return distribution(times.slice(5))
+    return distribution(times)
   }
   const sweepIdle = timeSweeps(false)
   const sweep = timeSweeps(true)
+  const handOver = handOvers.length === 0 ? null : distribution(handOvers)
+
+  const gcs: Array<{ start: number; end: number }> = []
+  const gcObserver = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) gcs.push({ start: e.startTime, end: e.startTime + e.duration })
+  })
+  gcObserver.observe({ entryTypes: ['gc'] })
+  const gcWithin = (from: number, to: number) =>
+    gcs.reduce((sum, g) => sum + Math.max(0, Math.min(to, g.end) - Math.max(from, g.start)), 0)
+  const scrapeSpans: Array<[number, number]> = []
 
   // Event-loop utilisation is only accounted once the loop runs: leave the synchronous part first.
   await new Promise((resolve) => setTimeout(resolve, 10))
@@ -259,23 +286,32 @@ export async function runCase(input: CaseInput): Promise<CaseFigures> {
     const before = performance.eventLoopUtilization()
     const t0 = performance.now()
     text = await subject.scrape()
-    wall.push(performance.now() - t0)
+    const t1 = performance.now()
+    wall.push(t1 - t0)
+    scrapeSpans.push([t0, t1])
     thread.push(performance.eventLoopUtilization(before).active)
     const used = process.threadCpuUsage(cpu0)
     cpu += (used.user + used.system) / 1000
     if (i >= 9 && performance.now() - started > input.budgetMs) break
   }
   await subject.close()
+  // GC entries are delivered after the fact: give the observer a turn before reading them.
+  await new Promise((resolve) => setTimeout(resolve, 50))
+  gcObserver.disconnect()
+  const scrapeGc = scrapeSpans.map(([from, to]) => gcWithin(from, to))
   return {
     variant: input.variant,
     peers: input.peers,
     heapPerPeer,
     sharedMapBytes: subject.sharedMapBytes,
     sweep,
+    handOver,
     sweepIdle,
     firstScrapeMs,
     scrape: distribution(thread),
     scrapeWallMean: wall.reduce((a, b) => a + b, 0) / wall.length,
+    scrapeGcMean: scrapeGc.reduce((a, b) => a + b, 0) / scrapeGc.length,
+    scrapeGcMax: Math.max(...scrapeGc),
     scrapeCpuMean: cpu / thread.length,
     outputBytes: text.length
   }

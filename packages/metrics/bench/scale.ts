@@ -150,9 +150,12 @@ for (const peers of PEERS) {
       'cpu mean': cell(medianOf(variant, peers, (f) => f.scrapeCpuMean)),
       first: cell(medianOf(variant, peers, (f) => f.firstScrapeMs)),
       'wall mean': cell(medianOf(variant, peers, (f) => f.scrapeWallMean)),
+      'GC in scrape mean': cell(medianOf(variant, peers, (f) => f.scrapeGcMean)),
+      'GC max': cell(medianOf(variant, peers, (f) => f.scrapeGcMax)),
       'sweep ms mean': cell(d((f) => f.sweep, 'mean')),
       'sweep max': cell(d((f) => f.sweep, 'max')),
       'idle sweep': cell(d((f) => f.sweepIdle, 'mean')),
+      'hand-over ms': cell(d((f) => f.handOver, 'mean')),
       'heap B/peer': cell(medianOf(variant, peers, (f) => f.heapPerPeer)),
       'output KiB': cell(medianOf(variant, peers, (f) => f.outputBytes / 1024))
     }

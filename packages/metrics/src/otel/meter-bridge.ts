@@ -9,6 +9,7 @@ import type {
 import { metrics as otelMetrics } from '@opentelemetry/api'
 import { MetricsError } from '../errors.ts'
 import { bandwidthFamilies, DEFAULT_MAX_PEER_LABELS, type StatsSource } from '../export/bandwidth-families.ts'
+import { busiest } from '../export/busiest.ts'
 import type { Family, Sample } from '../export/exposition.ts'
 import { DEFAULT_BUCKETS, type MetricRegistry, type RegisteredMetric } from '../libp2p/registry.ts'
 
@@ -141,12 +142,17 @@ export class MeterBridge {
       const peer = this.#source.connectionPeer(id)
       if (peer !== undefined) open.push({ id, peer, totalIn: s.totalIn, totalOut: s.totalOut })
     }
-    open.sort((a, b) => b.totalIn + b.totalOut - (a.totalIn + a.totalOut) || (a.id < b.id ? -1 : 1))
+    const busiestOpen = busiest(
+      open,
+      limit,
+      (c) => c.totalIn + c.totalOut,
+      (c) => c.id
+    )
     return {
       name: CONNECTION_FAMILY,
       help: `Bytes on the wire of each open connection (the ${limit} busiest)`,
       type: 'counter',
-      samples: open.slice(0, limit).flatMap(({ id, peer, totalIn, totalOut }) => [
+      samples: busiestOpen.flatMap(({ id, peer, totalIn, totalOut }) => [
         { labels: { connection: id, peer, direction: 'in' }, value: totalIn },
         { labels: { connection: id, peer, direction: 'out' }, value: totalOut }
       ])

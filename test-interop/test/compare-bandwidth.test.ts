@@ -211,4 +211,53 @@ describe('bandwidth: go-libp2p BandwidthCounter vs @peerscope/metrics', { skip }
     // The silences are long enough: go unregistered meters (and the next burst registered them again).
     if (IDLE_TRACES >= 10) assert.ok(idled > 0, 'no meter went idle in go')
   })
+
+  it('bursts, then silences long enough to go idle: the same rates, ours read only now and then', async () => {
+    // peerscope sweeps only series that counted bytes and decays the others when read; go sweeps every
+    // registered meter every second. Ours is read every 7th second (and not in between), go's after every one.
+    const seconds: Array<Array<{ peer: string; bytes: number }>> = [
+      [{ peer: 'peer-a', bytes: 50_000 }],
+      [
+        { peer: 'peer-a', bytes: 80_000 },
+        { peer: 'peer-b', bytes: 1 }
+      ],
+      ...Array.from({ length: 70 }, () => []),
+      [{ peer: 'peer-a', bytes: 5 }],
+      [{ peer: 'peer-a', bytes: 7 }],
+      ...Array.from({ length: 45 }, () => []),
+      [{ peer: 'peer-b', bytes: 3_000_000 }],
+      ...Array.from({ length: 20 }, () => [])
+    ]
+    const go: GoOp[] = []
+    for (const events of seconds) {
+      for (const { peer, bytes } of events) {
+        go.push({ op: 'sent', bytes }, { op: 'sent', bytes, peer, protocol: '/echo/1' })
+      }
+      go.push({ op: 'advance', ms: 1000 }, { op: 'stats' })
+    }
+    const goSnapshots = (
+      (await runGoTraceAsync('bandwidth-trace', { ops: go })) as Array<{ op: string; result?: GoSnapshot }>
+    )
+      .filter((r) => r.op === 'stats')
+      .map((r) => r.result!)
+    let now = 0
+    const counter = new BandwidthCounter({ clock: () => now })
+    let compared = 0
+    seconds.forEach((events, i) => {
+      for (const { peer, bytes } of events) counter.logSent(bytes, { peer, protocol: '/echo/1' })
+      now += 1000
+      counter.tick()
+      if (i % 7 !== 6 && i !== seconds.length - 1) return
+      const o = snapshot(counter)
+      const g = goSnapshots[i]!
+      const where = `second ${i + 1}:`
+      compare(`${where} totals`, g.totals, o.totals)
+      for (const peer of ['peer-a', 'peer-b']) compare(`${where} ${peer}`, g.byPeer[peer], o.byPeer[peer])
+      compare(`${where} protocol`, g.byProtocol['/echo/1'], o.byProtocol['/echo/1'])
+      compared++
+    })
+    // The silences reached idle on go's side too: rates at zero there before the next burst.
+    assert.equal(goSnapshots[71]!.byPeer['peer-a']?.rateOut, 0)
+    console.log(`# bandwidth: idle trace, ${compared} reads compared over ${seconds.length} sweeps`)
+  })
 })

@@ -251,7 +251,6 @@ describe('SharedMetricMap only', () => {
     assert.equal(stale.get(), 1)
   })
 
-
   test('a reader iterating again and again sees every slot rebound to another key as that key', () => {
     // 16 slots for 8 keys: deleted keys' slots are rebound to new keys all the time, while the reader keeps
     // the keys it decoded by slot.

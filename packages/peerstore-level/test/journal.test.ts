@@ -9,13 +9,17 @@ import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { AddressTTL, openPeerStore, repairPeerStore } from '@peerscope/peerstore-level'
-import { JOURNAL_FILES } from '../src/persistence/journal.ts'
+import { type JournaledRecord, journalFiles, journalText } from '../src/persistence/journal.ts'
 import { tempDirs } from './suite/helpers.ts'
 
 const { path: tempPath } = tempDirs('peerscope-journal-')
 
 const journalBytes = (path: string): number =>
-  JOURNAL_FILES.reduce((sum, name) => sum + statSync(join(path, name)).size, 0)
+  journalFiles(path).reduce((sum, name) => sum + statSync(join(path, name)).size, 0)
+
+/** Appends records to journal segment `n` as one append, as the store writes them. */
+const journal = (path: string, n: number, records: JournaledRecord[]): void =>
+  appendFileSync(join(path, `peerscope-journal-${String(n).padStart(8, '0')}`), journalText(records))
 
 test('writes acknowledged before any LevelDB batch could land come back from the journal after SIGKILL', async () => {
   const path = await tempPath()
@@ -58,10 +62,10 @@ test('a line cut short by a crash is ignored; the complete lines before it are r
   const id = peerIdFromPrivateKey(await generateKeyPair('Ed25519'))
   let store = await openPeerStore({ path, gc: { interval: 0 } })
   await store.close()
-  // What a process killed in the middle of appending would leave: a complete line, then a partial one.
-  const journal = join(path, JOURNAL_FILES[0])
-  appendFileSync(journal, `7\tprotos\t${id.toString()}\t["/whole/1.0.0"]\n`)
-  appendFileSync(journal, `8\tprotos\t${id.toString()}\t["/cut`)
+  // What a process killed in the middle of appending would leave: a complete append, then a partial one.
+  journal(path, 1, [{ kind: 'protos', key: id.toString(), value: '["/whole/1.0.0"]' }])
+  const cut = journalText([{ kind: 'protos', key: id.toString(), value: '["/cut/1.0.0"]' }])
+  appendFileSync(join(path, 'peerscope-journal-00000001'), cut.slice(0, -8))
   store = await openPeerStore({ path, gc: { interval: 0 } })
   try {
     assert.deepEqual(store.getProtocols(id), ['/whole/1.0.0'])
@@ -71,17 +75,20 @@ test('a line cut short by a crash is ignored; the complete lines before it are r
   }
 })
 
-test('the latest journaled state of a record wins, whichever file holds it; deletes are replayed', async () => {
+test('the latest journaled state of a record wins (segments in number order); deletes are replayed', async () => {
   const path = await tempPath()
   const a = peerIdFromPrivateKey(await generateKeyPair('Ed25519'))
   const b = peerIdFromPrivateKey(await generateKeyPair('Ed25519'))
   let store = await openPeerStore({ path, gc: { interval: 0 } })
   await store.setProtocols(b, ['/b/1.0.0'])
   await store.close()
-  appendFileSync(join(path, JOURNAL_FILES[1]), `1\tprotos\t${a.toString()}\t["/old/1.0.0"]\n`)
-  appendFileSync(join(path, JOURNAL_FILES[0]), `2\tprotos\t${a.toString()}\t["/new/1.0.0"]\n`)
+  journal(path, 3, [{ kind: 'protos', key: a.toString(), value: '["/old/1.0.0"]' }])
+  journal(path, 12, [{ kind: 'protos', key: a.toString(), value: '["/new/1.0.0"]' }])
   // Deleting b's last record deletes its write time too (a store with no peer ageing journals both).
-  appendFileSync(join(path, JOURNAL_FILES[0]), `3\tprotos\t${b.toString()}\n4\tseen\t${b.toString()}\n`)
+  journal(path, 12, [
+    { kind: 'protos', key: b.toString(), value: undefined },
+    { kind: 'seen', key: b.toString(), value: undefined }
+  ])
   store = await openPeerStore({ path, gc: { interval: 0 } })
   try {
     assert.deepEqual(store.getProtocols(a), ['/new/1.0.0'])
@@ -115,7 +122,7 @@ test('repairPeerStore carries the journal over, so writes acknowledged before a 
   const id = peerIdFromPrivateKey(await generateKeyPair('Ed25519'))
   const store = await openPeerStore({ path, gc: { interval: 0 } })
   await store.close()
-  appendFileSync(join(path, JOURNAL_FILES[0]), `1\tprotos\t${id.toString()}\t["/journaled/1.0.0"]\n`)
+  journal(path, 1, [{ kind: 'protos', key: id.toString(), value: '["/journaled/1.0.0"]' }])
   const report = await repairPeerStore(path)
   assert.equal(report.after.clean, true)
   const repaired = await openPeerStore({ path, gc: { interval: 0 } })

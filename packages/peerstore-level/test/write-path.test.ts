@@ -61,6 +61,10 @@ class FakeJournal implements WriteJournal {
     this.appended.push(...records)
   }
 
+  appendGroup(records: readonly JournaledRecord[]): void {
+    this.appended.push(...records)
+  }
+
   rotate(): () => void {
     this.rotations++
     return () => {

@@ -1,13 +1,21 @@
 // Undoing a write whose journal append failed (disk full, an I/O error), so that a call that rejects changes
 // nothing in memory. The books change an entry in place and then commit; the store takes a snapshot of the entry
 // just before (`snapshotEntry`) and puts it back when the commit's append fails (`restoreEntry`), in the same
-// synchronous step, so no reader ever sees the change. A snapshot copies only what is changed in place: the
-// address map, and metadata, tags and pins when the entry has its own; everything else is replaced, not edited,
-// so keeping the reference is enough.
+// synchronous step, so no reader ever sees the change. A snapshot copies only the collections the write may change
+// in place (the address map; metadata, tags, pins): every other field is replaced, never edited, so keeping the
+// reference is enough.
 import type { PeerIndex } from './peer-index.ts'
 import type { AddrInfo, MetadataValue, PeerEntry, TagEntry } from './types.ts'
 
-export interface EntrySnapshot {
+/** The collections a write may edit in place (so a snapshot copies them): a bit each. */
+export const UNDO_ADDRS = 1
+export const UNDO_METADATA = 2
+export const UNDO_TAGS = 4
+export const UNDO_PINS = 8
+export const UNDO_ALL = UNDO_ADDRS | UNDO_METADATA | UNDO_TAGS | UNDO_PINS
+
+/** One entry as it was; one shape for every snapshot (it is taken on every write of a store with a journal). */
+export class EntrySnapshot {
   readonly key: string
   /** The entry object, or undefined when the peer had none (the write made it). */
   readonly entry: PeerEntry | undefined
@@ -16,26 +24,17 @@ export interface EntrySnapshot {
   readonly metadata: Map<string, MetadataValue> | undefined
   readonly tags: Map<string, TagEntry> | undefined
   readonly pins: Set<string> | undefined
-}
+  readonly parts: number
 
-/** The peer's entry as it is now. */
-export function snapshotEntry(index: PeerIndex, key: string): EntrySnapshot {
-  const entry = index.get(key)
-  if (entry === undefined) {
-    return {
-      key,
-      entry,
-      fields: undefined,
-      addrs: undefined,
-      metadata: undefined,
-      tags: undefined,
-      pins: undefined
+  constructor(key: string, entry: PeerEntry | undefined, parts: number) {
+    this.key = key
+    this.entry = entry
+    this.parts = parts
+    if (entry === undefined) {
+      this.fields = this.addrs = this.metadata = this.tags = this.pins = undefined
+      return
     }
-  }
-  return {
-    key,
-    entry,
-    fields: {
+    this.fields = {
       addrs: entry.addrs,
       record: entry.record,
       publicKey: entry.publicKey,
@@ -45,23 +44,35 @@ export function snapshotEntry(index: PeerIndex, key: string): EntrySnapshot {
       pins: entry.pins,
       latency: entry.latency,
       updated: entry.updated
-    },
-    addrs: entry.addrs.size > 0 ? new Map(entry.addrs) : undefined,
-    metadata: entry.metadata.size > 0 ? new Map(entry.metadata) : undefined,
-    tags: entry.tags.size > 0 ? new Map(entry.tags) : undefined,
-    pins: entry.pins.size > 0 ? new Set(entry.pins) : undefined
+    }
+    this.addrs = (parts & UNDO_ADDRS) !== 0 && entry.addrs.size > 0 ? new Map(entry.addrs) : undefined
+    this.metadata =
+      (parts & UNDO_METADATA) !== 0 && entry.metadata.size > 0 ? new Map(entry.metadata) : undefined
+    this.tags = (parts & UNDO_TAGS) !== 0 && entry.tags.size > 0 ? new Map(entry.tags) : undefined
+    this.pins = (parts & UNDO_PINS) !== 0 && entry.pins.size > 0 ? new Set(entry.pins) : undefined
   }
 }
 
-/** Refills a collection edited in place with what it held (an unedited shared empty one is left alone). */
-function refill<K, V>(target: Map<K, V>, saved: Map<K, V> | undefined): void {
-  if (target.size === 0 && saved === undefined) return
+/**
+ * The peer's entry as it is now. `parts`: the collections the coming write may edit in place (every other field
+ * it can only replace); see the store's write methods.
+ */
+export function snapshotEntry(index: PeerIndex, key: string, parts: number): EntrySnapshot {
+  return new EntrySnapshot(key, index.get(key), parts)
+}
+
+/**
+ * Refills a collection the write may have edited in place with what it held (an unedited shared empty one is left
+ * alone). Not one of the snapshot's `parts`: it was not edited in place, and the field's old reference is enough.
+ */
+function refill<K, V>(target: Map<K, V>, saved: Map<K, V> | undefined, taken: boolean): void {
+  if (!taken || (target.size === 0 && saved === undefined)) return
   target.clear()
   if (saved !== undefined) for (const [k, v] of saved) target.set(k, v)
 }
 
-function refillSet<T>(target: Set<T>, saved: Set<T> | undefined): void {
-  if (target.size === 0 && saved === undefined) return
+function refillSet<T>(target: Set<T>, saved: Set<T> | undefined, taken: boolean): void {
+  if (!taken || (target.size === 0 && saved === undefined)) return
   target.clear()
   if (saved !== undefined) for (const v of saved) target.add(v)
 }
@@ -73,10 +84,11 @@ export function restoreEntry(index: PeerIndex, snapshot: EntrySnapshot): void {
   const { entry, fields } = snapshot
   if (entry === undefined || fields === undefined) return
   Object.assign(entry, fields)
-  refill(entry.addrs, snapshot.addrs)
-  refill(entry.metadata as Map<string, MetadataValue>, snapshot.metadata)
-  refill(entry.tags as Map<string, TagEntry>, snapshot.tags)
-  refillSet(entry.pins as Set<string>, snapshot.pins)
+  const parts = snapshot.parts
+  refill(entry.addrs, snapshot.addrs, (parts & UNDO_ADDRS) !== 0)
+  refill(entry.metadata as Map<string, MetadataValue>, snapshot.metadata, (parts & UNDO_METADATA) !== 0)
+  refill(entry.tags as Map<string, TagEntry>, snapshot.tags, (parts & UNDO_TAGS) !== 0)
+  refillSet(entry.pins as Set<string>, snapshot.pins, (parts & UNDO_PINS) !== 0)
   index.replace(snapshot.key, entry)
   index.changed(snapshot.key)
 }

@@ -28,7 +28,15 @@ import {
   DEFAULT_MAX_ADDRS_PER_PEER,
   DEFAULT_MAX_PROTOCOLS
 } from './constants.ts'
-import { type EntrySnapshot, restoreEntry, snapshotEntry } from './entry-undo.ts'
+import {
+  type EntrySnapshot,
+  restoreEntry,
+  snapshotEntry,
+  UNDO_ADDRS,
+  UNDO_ALL,
+  UNDO_METADATA,
+  UNDO_PINS
+} from './entry-undo.ts'
 import { PeerStoreError } from './errors.ts'
 import { GarbageCollector } from './gc.ts'
 import type { OpenPeerStoreInit } from './options.ts'
@@ -57,7 +65,8 @@ import {
   type OpenReport,
   type PeerEntry,
   RECORD_KINDS,
-  type RecordKind
+  type RecordKind,
+  type StorageStatus
 } from './types.ts'
 
 /** What go's `RemovePeer` clears: keys, protocols, metadata (latency too, which is not persisted). */
@@ -200,6 +209,21 @@ export class LevelPeerStore extends TypedEventEmitter<LevelPeerStoreEvents> impl
     this.#ageing.retainFor(ms, localPeer)
   }
 
+  /**
+   * How writes reach LevelDB: `degraded` from a failed LevelDB write (disk full, I/O error) until LevelDB holds
+   * every write in a table file again; writes go on into the journal meanwhile (refused before they change
+   * anything once it holds `JOURNAL_BACKLOG_LIMIT` bytes), and the journal is kept until then, also through a
+   * close. `lastError` is the last failure, until a flush succeeds.
+   */
+  get storageStatus(): StorageStatus {
+    const failure = this.#writes.lastFailure
+    return {
+      degraded: !this.#writes.logTrusted,
+      lastError: failure === undefined ? undefined : { code: failure.code, message: failure.message },
+      journalBytes: this.#writes.journalBytes
+    }
+  }
+
   /** The last GC run that completed (by the timer or by `gc()`), or undefined before the first. */
   get lastGc(): LastGc | undefined {
     const last = this.#gc.last
@@ -217,22 +241,22 @@ export class LevelPeerStore extends TypedEventEmitter<LevelPeerStoreEvents> impl
 
   /** go `AddAddrs`: never lowers a stored TTL or expiry; `ttl <= 0` is a no-op. */
   addAddrs(peer: PeerId, addrs: ReadonlyArray<Multiaddr | null | undefined>, ttl: number): Promise<void> {
-    return this.#guarded(peer, () => this.#addrBook.addAddrs(peer, addrs, ttl))
+    return this.#guarded(peer, UNDO_ADDRS, () => this.#addrBook.addAddrs(peer, addrs, ttl))
   }
 
   /** go `SetAddrs`: overwrites TTL and expiry (may lower them); `ttl <= 0` deletes the addrs. */
   setAddrs(peer: PeerId, addrs: ReadonlyArray<Multiaddr | null | undefined>, ttl: number): Promise<void> {
-    return this.#guarded(peer, () => this.#addrBook.setAddrs(peer, addrs, ttl))
+    return this.#guarded(peer, UNDO_ADDRS, () => this.#addrBook.setAddrs(peer, addrs, ttl))
   }
 
   /** go `UpdateAddrs`: only addrs at `oldTtl`; `newTtl` 0 deletes them, a negative one expires them (kept to GC). */
   updateAddrs(peer: PeerId, oldTtl: number, newTtl: number): Promise<void> {
-    return this.#guarded(peer, () => this.#addrBook.updateAddrs(peer, oldTtl, newTtl))
+    return this.#guarded(peer, UNDO_ADDRS, () => this.#addrBook.updateAddrs(peer, oldTtl, newTtl))
   }
 
   /** Deletes every address of the peer and its signed record. */
   clearAddrs(peer: PeerId): Promise<void> {
-    return this.#guarded(peer, () => this.#addrBook.clearAddrs(peer))
+    return this.#guarded(peer, UNDO_ADDRS, () => this.#addrBook.clearAddrs(peer))
   }
 
   /** Unexpired addresses with their TTL, expiry and certified flag, in insertion order. */
@@ -281,7 +305,7 @@ export class LevelPeerStore extends TypedEventEmitter<LevelPeerStoreEvents> impl
 
   /** Stores a public key after checking it matches the peer id (`ERR_INVALID_PUBLIC_KEY` otherwise). */
   addPubKey(peer: PeerId, key: PublicKey): Promise<void> {
-    return this.#guarded(peer, () => this.#keyBook.addPubKey(peer, key))
+    return this.#guarded(peer, 0, () => this.#keyBook.addPubKey(peer, key))
   }
 
   /** The stored key, else the key inlined in an identity peer id (cached, as go does). */
@@ -306,16 +330,16 @@ export class LevelPeerStore extends TypedEventEmitter<LevelPeerStoreEvents> impl
 
   /** Replaces the peer's protocols; more than the limit (duplicates counted) throws `ERR_TOO_MANY_PROTOCOLS`. */
   setProtocols(peer: PeerId, protocols: readonly string[]): Promise<void> {
-    return this.#guarded(peer, () => this.#protoBook.setProtocols(peer, protocols))
+    return this.#guarded(peer, 0, () => this.#protoBook.setProtocols(peer, protocols))
   }
 
   /** Adds protocols; fails when stored + given (duplicates counted, as go) exceeds the limit. */
   addProtocols(peer: PeerId, protocols: readonly string[]): Promise<void> {
-    return this.#guarded(peer, () => this.#protoBook.addProtocols(peer, protocols))
+    return this.#guarded(peer, 0, () => this.#protoBook.addProtocols(peer, protocols))
   }
 
   removeProtocols(peer: PeerId, protocols: readonly string[]): Promise<void> {
-    return this.#guarded(peer, () => this.#protoBook.removeProtocols(peer, protocols))
+    return this.#guarded(peer, 0, () => this.#protoBook.removeProtocols(peer, protocols))
   }
 
   /** The given protocols the peer supports, in query order. */
@@ -341,11 +365,11 @@ export class LevelPeerStore extends TypedEventEmitter<LevelPeerStoreEvents> impl
 
   /** Stores a value as given (bytes or any JSON value). */
   putMetadata(peer: PeerId, key: string, value: MetadataValue): Promise<void> {
-    return this.#guarded(peer, () => this.#metadataBook.putMetadata(peer, key, value))
+    return this.#guarded(peer, UNDO_METADATA, () => this.#metadataBook.putMetadata(peer, key, value))
   }
 
   deleteMetadata(peer: PeerId, key: string): Promise<void> {
-    return this.#guarded(peer, () => this.#metadataBook.deleteMetadata(peer, key))
+    return this.#guarded(peer, UNDO_METADATA, () => this.#metadataBook.deleteMetadata(peer, key))
   }
 
   /** Feeds an RTT sample (ms) into the EWMA (smoothing 0.1). Latency lives in memory only. */
@@ -367,11 +391,11 @@ export class LevelPeerStore extends TypedEventEmitter<LevelPeerStoreEvents> impl
 
   /** Pins a peer for `reason`: a pinned peer survives GC. Pinning a peer not yet stored creates it. */
   pin(peer: PeerId, reason: string): Promise<void> {
-    return this.#guarded(peer, () => this.#tagBook.pin(peer, reason))
+    return this.#guarded(peer, UNDO_PINS, () => this.#tagBook.pin(peer, reason))
   }
 
   unpin(peer: PeerId, reason: string): Promise<void> {
-    return this.#guarded(peer, () => this.#tagBook.unpin(peer, reason))
+    return this.#guarded(peer, UNDO_PINS, () => this.#tagBook.unpin(peer, reason))
   }
 
   pins(peer: PeerId): string[] {
@@ -394,7 +418,7 @@ export class LevelPeerStore extends TypedEventEmitter<LevelPeerStoreEvents> impl
 
   /** go `RemovePeer`: clears keys (the local private key too), protocols, metadata, latency; not addrs, pins, tags. */
   removePeer(peer: PeerId): Promise<void> {
-    return this.#guarded(peer, () => this.#removePeer(peer))
+    return this.#guarded(peer, 0, () => this.#removePeer(peer))
   }
 
   async #removePeer(peer: PeerId): Promise<void> {
@@ -411,7 +435,7 @@ export class LevelPeerStore extends TypedEventEmitter<LevelPeerStoreEvents> impl
 
   /** Removes everything stored about the peer, in one atomic batch. */
   deletePeer(peer: PeerId): Promise<void> {
-    return this.#guarded(peer, () => this.#deletePeer(peer))
+    return this.#guarded(peer, UNDO_ADDRS, () => this.#deletePeer(peer))
   }
 
   async #deletePeer(peer: PeerId): Promise<void> {
@@ -450,7 +474,7 @@ export class LevelPeerStore extends TypedEventEmitter<LevelPeerStoreEvents> impl
    * live entry and returns the kinds it touched.
    */
   mutate(peer: PeerId, mutate: (entry: PeerEntry, now: number) => RecordKind[]): Promise<void> {
-    return this.#guarded(peer, () => this.#mutate(peer, mutate))
+    return this.#guarded(peer, UNDO_ALL, () => this.#mutate(peer, mutate))
   }
 
   async #mutate(peer: PeerId, mutate: (entry: PeerEntry, now: number) => RecordKind[]): Promise<void> {
@@ -557,10 +581,12 @@ export class LevelPeerStore extends TypedEventEmitter<LevelPeerStoreEvents> impl
   /**
    * Runs a write of one peer with the peer's entry saved first, so a failed journal append puts it back. Only a
    * store with a journal can fail that way (without one, a write's failure is its LevelDB batch's, later).
+   * `parts`: the collections the write may edit in place (entry-undo.ts); removePeer replaces its fields,
+   * deletePeer deletes addresses in place, the libp2p view's `mutate` may edit anything.
    */
-  #guarded<T>(peer: PeerId, write: () => Promise<T>): Promise<T> {
+  #guarded<T>(peer: PeerId, parts: number, write: () => Promise<T>): Promise<T> {
     if (this.#storage.journal === undefined || !isPeerId(peer)) return write()
-    this.#undo = snapshotEntry(this.#index, peer.toString())
+    this.#undo = snapshotEntry(this.#index, peer.toString(), parts)
     try {
       return write()
     } finally {
@@ -570,7 +596,7 @@ export class LevelPeerStore extends TypedEventEmitter<LevelPeerStoreEvents> impl
 
   /** A book's own undo point, taken where its write starts (after an await, which `#guarded` cannot see). */
   #undoPoint(key: string): void {
-    if (this.#storage.journal !== undefined) this.#undo = snapshotEntry(this.#index, key)
+    if (this.#storage.journal !== undefined) this.#undo = snapshotEntry(this.#index, key, UNDO_ADDRS)
   }
 
   /** A commit returned: the undo point is spent either way (a later failure must not put back an old state). */

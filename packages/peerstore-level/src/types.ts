@@ -227,6 +227,19 @@ export interface OpenReport {
   journal: JournalReplay
 }
 
+/** How the store's writes reach LevelDB (`LevelPeerStore.storageStatus`). */
+export interface StorageStatus {
+  /**
+   * True from a failed LevelDB write until LevelDB has written every batch it took to a table file: writes go on
+   * into the journal meanwhile, and the journal is kept (also through a close) until then.
+   */
+  degraded: boolean
+  /** The last failed flush's error, until a flush succeeds. */
+  lastError: { code: string; message: string } | undefined
+  /** Bytes in the journal not yet known to be durably in LevelDB (0 without a journal). */
+  journalBytes: number
+}
+
 /** A LevelDB batch that failed. */
 export interface BatchFailure {
   error: unknown

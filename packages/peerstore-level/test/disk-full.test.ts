@@ -4,7 +4,7 @@
 // Needs root (mount); CI runs as root. `pnpm soak` runs PEERSCOPE_DISKFULL_TRIALS=50 trials of each ending.
 import assert from 'node:assert/strict'
 import { execFileSync, spawn } from 'node:child_process'
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
@@ -45,6 +45,7 @@ interface Outcome {
   rejected: Map<number, string>
   memoryChanged: number[]
   failedBatches: number
+  degradedAfterSpace: boolean | undefined
   closed: boolean
 }
 
@@ -74,6 +75,7 @@ function runWriter(path: string, mode: 'close' | 'kill', killAfter: number): Pro
         rejected: new Map(),
         memoryChanged: [],
         failedBatches: 0,
+        degradedAfterSpace: undefined,
         closed: false
       }
       for (const line of stdout.split('\n')) {
@@ -82,6 +84,7 @@ function runWriter(path: string, mode: 'close' | 'kill', killAfter: number): Pro
         else if (what === 'r') o.rejected.set(Number(a), b ?? '')
         else if (what === 'm') o.memoryChanged.push(Number(a))
         else if (what === 'f') o.failedBatches = Number(a)
+        else if (what === 's') o.degradedAfterSpace = a === 'true'
         else if (what === 'closed') o.closed = true
       }
       resolve(o)
@@ -96,18 +99,36 @@ for (const mode of ['close', 'kill'] as const) {
     let acked = 0
     let rejected = 0
     let tornTrials = 0
+    let recovered = 0
+    let logDamage = 0
+    let replayed = 0
+    let openedFull = 0
     const codes = new Map<string, number>()
     for (let trial = 0; trial < TRIALS; trial++) {
       const path = join(mnt, `db-${trial}`)
-      const o = await runWriter(path, mode, 300 + Math.floor(Math.random() * 200))
+      // Kill mode: at a random acknowledged write, before, while and after the file system is full.
+      const o = await runWriter(path, mode, 100 + Math.floor(Math.random() * 450))
       if (mode === 'close') assert.ok(o.closed, `trial ${trial}: close returned`)
       assert.deepEqual(o.memoryChanged, [], `trial ${trial}: a write that rejected left no change in memory`)
+      // Killed while the file system was full: an open then fails, typed, until space returns.
+      const ballast = readdirSync(mnt).filter((name) => name.startsWith('ballast-'))
+      if (ballast.length > 0) {
+        await assert.rejects(openPeerStore({ path, gc: { interval: 0 } }), (err) => {
+          assert.equal((err as { code?: string }).code, 'ERR_STORAGE_FULL')
+          return true
+        })
+        openedFull++
+        for (const name of ballast) rmSync(join(mnt, name))
+      }
       acked += o.acked.size
       rejected += o.rejected.size
       if (o.failedBatches > 0) tornTrials++
+      if (o.failedBatches > 0 && o.degradedAfterSpace === false) recovered++
       for (const code of o.rejected.values()) codes.set(code, (codes.get(code) ?? 0) + 1)
       const store = await openPeerStore({ path, gc: { interval: 0 } })
       try {
+        if (store.openReport.logDamage.length > 0) logDamage++
+        if (store.openReport.journal.replayed > 0) replayed++
         const lost: number[] = []
         for (const i of o.acked) {
           const addrs = store.addrs(peerIdFromString(ids[i]!)).map(String)
@@ -125,7 +146,10 @@ for (const mode of ['close', 'kill'] as const) {
     }
     console.log(
       `# disk full then ${mode}: ${TRIALS} trials, ${acked} writes acknowledged, 0 lost; ${rejected} rejected ` +
-        `(${[...codes].map(([c, n]) => `${c} ${n}`).join(', ')}); LevelDB batches failed in ${tornTrials} trials`
+        `(${[...codes].map(([c, n]) => `${c} ${n}`).join(', ')}); LevelDB batches failed in ${tornTrials} ` +
+        `trials, LevelDB's memtable went to a table file once space returned in ${recovered}; on reopen a ` +
+        `damaged LevelDB log in ${logDamage}, the journal replayed in ${replayed}; ` +
+        `opened while still full (ERR_STORAGE_FULL, then space freed) in ${openedFull}`
     )
   })
 }

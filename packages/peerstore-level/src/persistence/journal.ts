@@ -10,12 +10,13 @@
 // deletes every segment older than the seal: a prefix of the run, never a segment newer than one it keeps, so an
 // older state of a record is never kept without its newer states.
 //
-// Lines. `<crc>\t<end>\t<kind>\t<peer>\t<record JSON>` (a put) or without the JSON (a delete). `<crc>` is the
+// Lines. `<crc>\t<i>/<n>\t<kind>\t<peer>\t<record JSON>` (a put) or without the JSON (a delete). `<crc>` is the
 // CRC-32 (8 hex digits) of everything after its tab; JSON escapes tabs and newlines, so neither appears inside a
-// field (a peer text holding either, or starting with `"`, is written as a JSON string). `<end>` is `.` on the
-// last line of an append and `,` on the others: an append (one write's records, or a whole import) is replayed
-// all or nothing. A line that fails its checksum is reported and its whole append is dropped, never replayed as a
-// phantom record. An append cut short by a crash (no `.` line) was never acknowledged: it is dropped silently.
+// field (a peer text holding either, or starting with `"`, is written as a JSON string). `<i>/<n>`: the line is
+// record i of the n records of one append (one write's records, or a whole import), which is replayed all or
+// nothing. A line that fails its checksum is reported and its whole append is dropped, never replayed as a phantom
+// record; the next `1/<n>` line starts the next append. An append cut short by a crash (fewer than n lines) was
+// never acknowledged: it is dropped silently.
 import {
   closeSync,
   ftruncateSync,
@@ -78,23 +79,46 @@ function keyField(key: string): string {
   return key
 }
 
-function line(record: JournaledRecord, last: boolean): string {
-  const body =
-    record.value == null
-      ? `${last ? '.' : ','}\t${record.kind}\t${keyField(record.key)}`
-      : `${last ? '.' : ','}\t${record.kind}\t${keyField(record.key)}\t${record.value}`
-  return `${(crc32(body) >>> 0).toString(16).padStart(8, '0')}\t${body}\n`
+const HEX_DIGITS = Buffer.from('0123456789abcdef', 'latin1')
+/** Where a line's checksum goes until it is computed: 8 bytes, then a tab. */
+const PLACEHOLDER = '00000000\t'
+
+/** Record `i` (from 1) of the `n` records of an append, its checksum still a placeholder. */
+function line(record: JournaledRecord, i: number, n: number): string {
+  return record.value == null
+    ? `${PLACEHOLDER}${i}/${n}\t${record.kind}\t${keyField(record.key)}\n`
+    : `${PLACEHOLDER}${i}/${n}\t${record.kind}\t${keyField(record.key)}\t${record.value}\n`
 }
 
-/** The journal lines of one append (replayed all or nothing). */
+/**
+ * Encodes lines made by `line` and writes each line's CRC-32 over its placeholder, in place: the checksum is taken
+ * of the bytes once, with no second copy of the text.
+ */
+function encodeLines(text: string): Buffer {
+  const bytes = Buffer.from(text, 'utf8')
+  for (let start = 0; start < bytes.length; ) {
+    const end = bytes.indexOf(10, start + 9)
+    let crc = crc32(bytes.subarray(start + 9, end)) >>> 0
+    for (let i = 7; i >= 0; i--) {
+      bytes[start + i] = HEX_DIGITS[crc & 15] as number
+      crc >>>= 4
+    }
+    start = end + 1
+  }
+  return bytes
+}
+
+/** The journal lines of one append (replayed all or nothing), as written. */
 export function journalText(records: readonly JournaledRecord[]): string {
   let text = ''
-  const last = records.length - 1
-  for (let i = 0; i <= last; i++) text += line(records[i] as JournaledRecord, i === last)
-  return text
+  const n = records.length
+  for (let i = 0; i < n; i++) text += line(records[i] as JournaledRecord, i + 1, n)
+  return encodeLines(text).toString('utf8')
 }
 
-type Parsed = { record: JournaledRecord; last: boolean } | { damage: string }
+type Parsed = { record: JournaledRecord; i: number; n: number } | { damage: string }
+
+const POSITION = /^(\d{1,9})\/(\d{1,9})$/
 
 function parseLine(text: string): Parsed {
   if (text.length < 10 || text.charCodeAt(8) !== 9) return { damage: 'not a journal line' }
@@ -105,8 +129,11 @@ function parseLine(text: string): Parsed {
   }
   const fields = body.split('\t')
   if (fields.length !== 3 && fields.length !== 4) return { damage: 'wrong number of fields' }
-  const [end, kind, keyText, value] = fields as [string, string, string, string | undefined]
-  if ((end !== '.' && end !== ',') || !(RECORD_KINDS as readonly string[]).includes(kind)) {
+  const [position, kind, keyText, value] = fields as [string, string, string, string | undefined]
+  const at = POSITION.exec(position)
+  const i = Number(at?.[1])
+  const n = Number(at?.[2])
+  if (at == null || i < 1 || i > n || !(RECORD_KINDS as readonly string[]).includes(kind)) {
     return { damage: 'unknown field value' }
   }
   let key = keyText
@@ -118,7 +145,7 @@ function parseLine(text: string): Parsed {
     }
   }
   if (typeof key !== 'string' || key === '') return { damage: 'empty peer field' }
-  return { record: { kind: kind as RecordKind, key, value }, last: end === '.' }
+  return { record: { kind: kind as RecordKind, key, value }, i, n }
 }
 
 /** The first format: `<seq>\t<kind>\t<peer>[\t<JSON>]`, one record per line, the highest seq winning. */
@@ -156,7 +183,10 @@ export function readJournal(dir: string): JournalContents {
     if (legacy.length > 0) readLegacy(legacy.splice(0), latest)
     const end = text.lastIndexOf('\n')
     if (end < 0) continue
+    // The append being read: its records so far, and how many it has.
     let group: JournaledRecord[] = []
+    let size = 0
+    // The damage whose append is being skipped (its lines up to the next append's first).
     let skipping: JournalDamage | undefined
     let n = 0
     for (const l of text.slice(0, end).split('\n')) {
@@ -169,18 +199,29 @@ export function readJournal(dir: string): JournalContents {
         skipping = d
         continue
       }
-      if (skipping !== undefined) {
-        // The damaged line's append goes on up to the next end mark; which line ended it cannot be told.
-        skipping.dropped++
-        if (parsed.last) skipping = undefined
+      if (parsed.i === 1) {
+        // A new append. One left unfinished before it lost lines without a damaged line to show for it.
+        if (group.length > 0) {
+          damage.push({ file, line: n - 1, reason: 'an append is missing records', dropped: group.length })
+        }
+        group = []
+        size = parsed.n
+        skipping = undefined
+      } else if (skipping !== undefined || parsed.i !== group.length + 1 || parsed.n !== size) {
+        if (skipping !== undefined) skipping.dropped++
+        else {
+          skipping = { file, line: n, reason: 'a record out of its append', dropped: group.length + 1 }
+          damage.push(skipping)
+          group = []
+        }
         continue
       }
       group.push(parsed.record)
-      if (!parsed.last) continue
+      if (parsed.i < parsed.n) continue
       for (const record of group) latest.set(`${record.kind}\u0000${record.key}`, record)
       group = []
     }
-    // An append left without its end mark was cut short by a crash and never acknowledged.
+    // An append left with fewer records than it has was cut short by a crash and never acknowledged.
   }
   if (legacy.length > 0) readLegacy(legacy, latest)
   return { files, bytes, records: [...latest.values()], damage }
@@ -233,7 +274,10 @@ export class Journal {
 
   /** Appends the new state of some records as one append; crash-safe when it returns. */
   append(records: readonly JournaledRecord[]): void {
-    this.#write([Buffer.from(journalText(records), 'utf8')])
+    let text = ''
+    const n = records.length
+    for (let i = 0; i < n; i++) text += line(records[i] as JournaledRecord, i + 1, n)
+    this.#write([encodeLines(text)])
   }
 
   /**
@@ -244,15 +288,15 @@ export class Journal {
     if (records.length === 0) return
     const chunks: Buffer[] = []
     let text = ''
-    const last = records.length - 1
-    for (let i = 0; i <= last; i++) {
-      text += line(records[i] as JournaledRecord, i === last)
+    const n = records.length
+    for (let i = 0; i < n; i++) {
+      text += line(records[i] as JournaledRecord, i + 1, n)
       if (text.length >= CHUNK) {
-        chunks.push(Buffer.from(text, 'utf8'))
+        chunks.push(encodeLines(text))
         text = ''
       }
     }
-    if (text !== '') chunks.push(Buffer.from(text, 'utf8'))
+    if (text !== '') chunks.push(encodeLines(text))
     this.#write(chunks)
   }
 

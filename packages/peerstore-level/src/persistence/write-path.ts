@@ -167,6 +167,11 @@ export class WritePath<S = unknown> {
     return this.#lastFailure
   }
 
+  /** Journal bytes not yet known to be durably in LevelDB. */
+  get journalBytes(): number {
+    return this.#journal?.backlog ?? 0
+  }
+
   /**
    * Refuses a write before it changes anything when LevelDB keeps failing and the journal already holds
    * `backlogLimit` bytes it has not taken.

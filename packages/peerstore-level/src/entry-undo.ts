@@ -79,16 +79,25 @@ function refillSet<T>(target: Set<T>, saved: Set<T> | undefined, taken: boolean)
 
 /** Puts the peer's entry back as `snapshot` saw it: the same object, the same fields, in the index or not. */
 export function restoreEntry(index: PeerIndex, snapshot: EntrySnapshot): void {
-  // The address count follows whatever the entry holds now; the entry is counted again once restored.
-  index.evict(snapshot.key)
-  const { entry, fields } = snapshot
-  if (entry === undefined || fields === undefined) return
-  Object.assign(entry, fields)
+  const { key, entry } = snapshot
+  if (entry !== undefined && index.get(key) === entry) {
+    // Still there (the common case): restored in place, keeping its place in the index.
+    index.recount(entry, () => restoreFields(entry, snapshot))
+  } else {
+    // Made or removed by the write: whatever is there goes (its addresses uncounted), the old entry comes back.
+    index.evict(key)
+    if (entry === undefined) return
+    restoreFields(entry, snapshot)
+    index.replace(key, entry)
+  }
+  index.changed(key)
+}
+
+function restoreFields(entry: PeerEntry, snapshot: EntrySnapshot): void {
+  Object.assign(entry, snapshot.fields)
   const parts = snapshot.parts
   refill(entry.addrs, snapshot.addrs, (parts & UNDO_ADDRS) !== 0)
   refill(entry.metadata as Map<string, MetadataValue>, snapshot.metadata, (parts & UNDO_METADATA) !== 0)
   refill(entry.tags as Map<string, TagEntry>, snapshot.tags, (parts & UNDO_TAGS) !== 0)
   refillSet(entry.pins as Set<string>, snapshot.pins, (parts & UNDO_PINS) !== 0)
-  index.replace(snapshot.key, entry)
-  index.changed(snapshot.key)
 }

@@ -13,7 +13,7 @@ import { MemoryLevel } from 'memory-level'
 import { openPeerStore, type PeerStoreExport } from '../src/node.ts'
 import { makeSeededPeers, tempDirs } from './suite/helpers.ts'
 
-const KILLS = Number(process.env.PEERSCOPE_IMPORT_KILLS ?? 5)
+const KILLS = Number(process.env.PEERSCOPE_IMPORT_KILLS ?? 3)
 const PEERS = 5000
 const writer = fileURLToPath(new URL('./fixtures/import-writer.ts', import.meta.url))
 const hour = 3600_000

@@ -417,3 +417,19 @@ test('verify reports a LevelDB log whose tail LevelDB will drop, and the open sa
     await reopened.close()
   }
 })
+
+test('a journal in the first format (two files, no checksums) is replayed once, then removed', async () => {
+  const path = await tempPath()
+  const id = peerIdFromPrivateKey(await generateKeyPair('Ed25519'))
+  const store = await openPeerStore({ path, gc: { interval: 0 } })
+  await store.close()
+  appendFileSync(join(path, 'peerscope-journal-b'), `1\tprotos\t${id.toString()}\t["/old/1.0.0"]\n`)
+  appendFileSync(join(path, 'peerscope-journal-a'), `2\tprotos\t${id.toString()}\t["/new/1.0.0"]\n`)
+  const reopened = await openPeerStore({ path, gc: { interval: 0 } })
+  try {
+    assert.deepEqual(reopened.getProtocols(id), ['/new/1.0.0'])
+    assert.deepEqual(journalFiles(path), [])
+  } finally {
+    await reopened.close()
+  }
+})

@@ -4,7 +4,7 @@
 
 import { readdir, readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
-import { LevelDbMendError, lockHeld, mendTables, type TableFileCheck } from '@peerscope/leveldb-mend'
+import { LevelDbMendError, mendTables, type TableFileCheck } from '@peerscope/leveldb-mend'
 import { PeerStoreError } from './errors.ts'
 import type { MendedTable } from './types.ts'
 
@@ -68,14 +68,6 @@ export async function assertCurrentSound(path: string): Promise<void> {
 
 function inUse(path: string, options?: ErrorOptions): PeerStoreError {
   return new PeerStoreError('ERR_DB_LOCKED', `peer store at ${path} is in use by a running process`, options)
-}
-
-/**
- * Verify must not read a database a running node is writing, and RepairDB takes no lock of its own: refuses one
- * whose LevelDB lock a running process holds (seen on Linux only; elsewhere this cannot tell).
- */
-export async function assertNotLocked(path: string): Promise<void> {
-  if ((await lockHeld(path)) === true) throw inUse(path)
 }
 
 /**

@@ -59,15 +59,6 @@ export function lockedError(path: string, where: 'process' | 'other', cause?: un
   )
 }
 
-/** Whether this process holds the directory (an open store, or a verify or repair running on it). */
-export function heldHere(path: string): boolean {
-  try {
-    return held.has(realpathSync(path))
-  } catch {
-    return false
-  }
-}
-
 /** A directory claimed in this process; `release()` gives it back. */
 export interface DirectoryClaim {
   /** The directory's real path. */

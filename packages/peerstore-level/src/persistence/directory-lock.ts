@@ -9,18 +9,58 @@
 // - An in-process registry of the directories this process holds, by real path, checked before anything else
 //   touches the path: a second open in the same process fails with `ERR_DB_LOCKED` and nothing opens `LOCK`.
 // - Before mending and LevelDB's open, the directory is locked through a guard: a tiny LevelDB in a fresh temporary
-//   directory whose `LOCK` is a symbolic link to the store's `LOCK`. Its lock is LevelDB's lock on the store's
+//   directory (`<tmp>/peerscope-locks/<pid>-<n>`) whose `LOCK` is a symbolic link to the store's `LOCK`. Its lock is LevelDB's lock on the store's
 //   `LOCK` file (the same inode), so another process (any LevelDB, or `peerscope`) cannot open the store from then
 //   on; the store's own LevelDB then takes the lock this process already holds. Nothing is written in the store's
 //   directory (verify takes the lock too, and must not write). The guard stays open until the store's LevelDB has
 //   closed: unlocking either one unlocks both.
 import { closeSync, mkdirSync, openSync, realpathSync } from 'node:fs'
-import { mkdtemp, rm, symlink } from 'node:fs/promises'
+import { mkdir, mkdtemp, readdir, rm, symlink } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { PeerStoreError } from '../errors.ts'
 
 const held = new Set<string>()
+
+/** Where guards live: `<tmp>/peerscope-locks/<pid>-<n>`, so one left by a killed process can be told and removed. */
+const GUARDS = join(tmpdir(), 'peerscope-locks')
+let guardsMade = 0
+let sweep: Promise<void> | undefined
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (err) {
+    return (err as { code?: string }).code === 'EPERM' // another user's process
+  }
+}
+
+/** Removes, once per process, the guards of processes that are gone (a SIGKILL leaves its guard behind). */
+function sweepGuards(): Promise<void> {
+  sweep ??= (async () => {
+    for (const name of await readdir(GUARDS).catch(() => [] as string[])) {
+      const pid = Number(name.split('-')[0])
+      if (Number.isSafeInteger(pid) && pid !== process.pid && !alive(pid)) {
+        await rm(join(GUARDS, name), { recursive: true, force: true }).catch(() => {})
+      }
+    }
+  })()
+  return sweep
+}
+
+/** A fresh directory for a guard: under GUARDS, or a temporary one where that cannot be made (another user's). */
+async function guardDir(): Promise<string> {
+  try {
+    await mkdir(GUARDS, { recursive: true, mode: 0o700 })
+    await sweepGuards()
+    const dir = join(GUARDS, `${process.pid}-${guardsMade++}`)
+    await mkdir(dir)
+    return dir
+  } catch {
+    return mkdtemp(join(tmpdir(), 'peerscope-lock-'))
+  }
+}
 
 /** The real path of a directory (made when missing and `create`, as LevelDB would make it; its parent must exist). */
 function realDirectory(path: string, create: boolean): string {
@@ -112,7 +152,7 @@ export async function guardDirectory(
     if (!create && (err as { code?: string }).code === 'ENOENT') return { close: async () => {} }
     throw openError(shownPath, err)
   }
-  const dir = await mkdtemp(join(tmpdir(), 'peerscope-lock-'))
+  const dir = await guardDir()
   const removeDir = () => rm(dir, { recursive: true, force: true })
   try {
     await symlink(lock, join(dir, 'LOCK'))

@@ -1,5 +1,6 @@
 export { LevelDbMendError, type LevelDbMendErrorCode } from './errors.ts'
 export { lockHeld } from './lock.ts'
+export { checkLogFile, checkLogs, type LogFileCheck } from './log-file.ts'
 export { mendTableFile, type TableMend } from './mend-table.ts'
 export { checkTables, type MendedTable, type MendTablesResult, mendTables } from './table-directory.ts'
 export {

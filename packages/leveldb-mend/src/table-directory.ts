@@ -65,8 +65,13 @@ export async function checkTables(dir: string): Promise<TableFileCheck[]> {
  * `mendTableFile`) so LevelDB never reads one: each original goes to `lost/<file>.damaged` first, then the mended
  * bytes replace the file. Call it while the database is closed. Fails with `ERR_DB_LOCKED` when there is
  * something to mend and a running process holds the database (seen on Linux only); nothing is written then.
+ * `options.lockHeld`: the caller holds LevelDB's lock on `dir` itself (and keeps LevelDB closed meanwhile), so the
+ * lock it sees is its own.
  */
-export async function mendTables(dir: string): Promise<MendTablesResult> {
+export async function mendTables(
+  dir: string,
+  options: { lockHeld?: boolean } = {}
+): Promise<MendTablesResult> {
   assertDir(dir, 'mendTables')
   const checks: TableFileCheck[] = []
   const mended: MendedTable[] = []
@@ -80,7 +85,7 @@ export async function mendTables(dir: string): Promise<MendTablesResult> {
     // no file a running LevelDB is writing gets replaced.
     const mend = mendTableFile(buf, inspection)
     if (mend === undefined) continue
-    if (mended.length === 0 && (await lockHeld(dir)) === true) {
+    if (mended.length === 0 && options.lockHeld !== true && (await lockHeld(dir)) === true) {
       throw new LevelDbMendError(
         'ERR_DB_LOCKED',
         `${dir} is in use by a running process; close it before mending ${file}`

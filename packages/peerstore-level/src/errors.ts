@@ -15,6 +15,10 @@ export type PeerStoreErrorCode =
   | 'ERR_DB_CORRUPT'
   | 'ERR_CORRUPT_RECORD'
   | 'ERR_CLOSED'
+  /** The file system holding the store is full (ENOSPC, EDQUOT): free space there. */
+  | 'ERR_STORAGE_FULL'
+  /** Writing the store failed otherwise (EIO, a LevelDB I/O error). */
+  | 'ERR_STORAGE_WRITE'
 
 /** Every error this package throws on bad input or a bad database carries a stable `code`. */
 export class PeerStoreError extends Error {

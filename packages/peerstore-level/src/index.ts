@@ -33,9 +33,12 @@ export type {
   AddrInfo,
   BatchFailure,
   GcStats,
+  JournalDamage,
+  JournalReplay,
   JsonValue,
   LastGc,
   LevelPeerStoreEvents,
+  LogDamage,
   MendedTable,
   MetadataValue,
   OpenReport,
@@ -43,6 +46,7 @@ export type {
   QuarantinedRecord,
   RecordKind,
   SignedRecord,
+  StorageStatus,
   TagEntry,
   UnreadableRecords
 } from './types.ts'

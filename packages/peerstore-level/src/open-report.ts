@@ -25,5 +25,19 @@ export function openReportWarnings(report: OpenReport, path?: string): string[] 
         `(${report.unreadable[0]!.message}); ${repair}`
     )
   }
+  for (const d of report.logDamage) {
+    lines.push(
+      `LevelDB's log ${d.file} was damaged at byte ${d.damageAt} (${d.reason}): LevelDB dropped ` +
+        `${d.droppedBytes} bytes of writes; the writes the journal held (${report.journal.replayed} record(s)) ` +
+        'were written again'
+    )
+  }
+  if (report.journal.damage.length > 0) {
+    const dropped = report.journal.damage.reduce((n, d) => n + d.dropped + 1, 0)
+    lines.push(
+      `the journal had ${report.journal.damage.length} damaged line(s): ${dropped} record(s) in the appends ` +
+        `they belonged to were not replayed; the files are kept at ${report.journal.keptAt.join(', ')}`
+    )
+  }
   return lines
 }

@@ -83,6 +83,21 @@ export class PeerIndex {
     return old
   }
 
+  /** Changes an entry's addresses with `edit` (undoing a write: entry-undo.ts), counting them again around it. */
+  recount(entry: PeerEntry, edit: () => void): void {
+    this.#uncount(entry.addrs)
+    edit()
+    this.#count(entry.addrs)
+  }
+
+  /** Removes the entry whatever it holds, its addresses uncounted (undoing a write: entry-undo.ts). */
+  evict(key: string): void {
+    const old = this.#entries.get(key)
+    if (old == null) return
+    this.#uncount(old.addrs)
+    this.#entries.delete(key)
+  }
+
   /** Removes the entry; its addresses must be gone already (`deleteAddr`), or it was bare. */
   delete(key: string): void {
     this.#entries.delete(key)

@@ -2,21 +2,28 @@
 //
 // LevelDB does not check block checksums here (see @peerscope/leveldb-mend), so verify checks every block of every table
 // file itself, then mends and reads every record through LevelDB on a copy, so the directory it is given is never
-// written (opening a LevelDB writes: it replays its log into a new table).
+// written (opening a LevelDB writes: it replays its log into a new table). It also checks the write-ahead journal
+// (every line's checksum) and LevelDB's logs (what LevelDB will drop on its next open).
+//
+// Both take the directory first (persistence/directory-lock.ts: this process's registry, then LevelDB's lock), so
+// neither ever runs on a live store nor reads a directory another process is changing: verify holds it while it
+// copies it, repair while it works on a copy and puts the repaired database in place.
 
 import { execFile } from 'node:child_process'
-import { cp, mkdtemp, readdir, readFile, rename, rm, stat } from 'node:fs/promises'
+import { cp, mkdtemp, readdir, readFile, rename, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import type { TableFileCheck } from '@peerscope/leveldb-mend'
+import { checkLogs, type LogFileCheck, type TableFileCheck } from '@peerscope/leveldb-mend'
 import { PeerStoreError } from './errors.ts'
 import { openPeerStore } from './node-open.ts'
 import { decodeRecord } from './persistence/codec.ts'
-import { JOURNAL_FILES } from './persistence/journal.ts'
+import { holdDirectory } from './persistence/directory-lock.ts'
+import { journalFiles, readJournal } from './persistence/journal.ts'
 import { peerIdFromKey } from './persistence/peer-key.ts'
-import { assertNotLocked, mendDamagedTables, readAll } from './scan.ts'
+import { currentProblem, mendDamagedTables, readAll } from './scan.ts'
 import {
+  type JournalDamage,
   newEntry,
   type QuarantinedRecord,
   RECORD_KINDS,
@@ -44,6 +51,13 @@ export interface VerifyReport {
   undecodable: QuarantinedRecord[]
   /** Kinds LevelDB could not read completely. */
   unreadable: UnreadableRecords[]
+  /**
+   * The write-ahead journal: records the next open writes into LevelDB (acknowledged writes LevelDB may lack), and
+   * damaged lines (their appends are dropped, never replayed).
+   */
+  journal: { files: string[]; records: number; damage: JournalDamage[] }
+  /** LevelDB's log files; `damageAt` set on one whose tail LevelDB will drop when it opens. */
+  logs: LogFileCheck[]
   /** One line per problem, for people. */
   problems: string[]
 }
@@ -69,15 +83,6 @@ export interface RepairReport {
 // --- helpers -------------------------------------------------------------------------------------
 
 const LEVELDB_FILE = /^(CURRENT|MANIFEST-\d+|\d+\.(ldb|sst|log))$/
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path)
-    return true
-  } catch {
-    return false
-  }
-}
 
 async function levelFiles(path: string): Promise<string[]> {
   let names: string[]
@@ -119,13 +124,37 @@ function causeMessage(err: unknown): string {
 // --- verify --------------------------------------------------------------------------------------
 
 /**
- * Checks a peer store directory without writing to it: every table block checksum, then every record
- * read (by LevelDB, on a temporary copy) and decoded as `openPeerStore` would. Fails with `ERR_DB_OPEN`
- * when there is no LevelDB database at `path`, `ERR_DB_LOCKED` when a running process holds it (Linux).
+ * Checks a peer store directory without writing to it: every table block checksum, the journal's line checksums,
+ * LevelDB's logs, then every record read (by LevelDB, on a temporary copy) and decoded as `openPeerStore` would.
+ * Fails with `ERR_DB_OPEN` when there is no LevelDB database at `path`, `ERR_DB_LOCKED` when a store is open on it
+ * (in this process, or in another: LevelDB's lock).
  */
 export async function verifyPeerStore(path: string): Promise<VerifyReport> {
-  const files = await levelFiles(path)
-  await assertNotLocked(path)
+  const scratch = await mkdtemp(join(tmpdir(), 'peerscope-verify-'))
+  try {
+    const copy = join(scratch, 'db')
+    const held = await holdDirectory(path, { create: false })
+    try {
+      await levelFiles(path)
+      await copyStore(path, copy)
+    } finally {
+      await held.release()
+    }
+    return await verifyCopy(path, copy)
+  } finally {
+    await rm(scratch, { recursive: true, force: true })
+  }
+}
+
+/** Copies the store's files (not `lost/`, which holds what earlier opens moved aside). */
+async function copyStore(path: string, to: string): Promise<void> {
+  await cp(path, to, { recursive: true, filter: (src) => src === path || !src.endsWith('/lost') })
+}
+
+/** Verifies `copy`, a copy of the store at `path` (named in the report). Mends and opens the copy. */
+async function verifyCopy(path: string, copy: string): Promise<VerifyReport> {
+  const files = await levelFiles(copy)
+  const journal = readJournal(copy)
   const report: VerifyReport = {
     path,
     clean: false,
@@ -135,47 +164,61 @@ export async function verifyPeerStore(path: string): Promise<VerifyReport> {
     quarantined: 0,
     undecodable: [],
     unreadable: [],
+    journal: { files: journal.files, records: journal.records.length, damage: journal.damage },
+    logs: await checkLogs(copy),
     problems: []
   }
-  const scratch = await mkdtemp(join(tmpdir(), 'peerscope-verify-'))
-  try {
-    const copy = join(scratch, 'db')
-    await cp(path, copy, { recursive: true, filter: (src) => src === path || !src.endsWith('/lost') })
-    // The copy is mended as an open would mend the directory, so the records counted are the ones it loads.
-    report.tables = (await mendDamagedTables(copy)).checks
-    for (const check of report.tables) {
-      if (check.error !== undefined) report.problems.push(`table ${check.file}: ${check.error}`)
-      else if (check.badBlocks > 0) {
-        report.problems.push(
-          `table ${check.file}: ${check.badBlocks} of ${check.blocks} blocks fail their checksum`
-        )
-      }
-    }
-    if (!files.includes('CURRENT')) {
-      report.openError = 'CURRENT is missing, so LevelDB cannot find its tables'
-    } else {
-      const Level = await levelClass()
-      const db = new Level(copy, { keyEncoding: 'utf8', valueEncoding: 'utf8' })
-      try {
-        await db.open({ createIfMissing: false })
-      } catch (err) {
-        report.openError = causeMessage(err)
-      }
-      if (report.openError === undefined) {
-        try {
-          await readRecords(db, report)
-        } finally {
-          await db.close()
-        }
-      }
-    }
-    // LevelDB's messages name the copy's files: name the user's instead.
-    if (report.openError !== undefined) report.openError = report.openError.replaceAll(copy, path)
-    for (const u of report.unreadable) u.message = u.message.replaceAll(copy, path)
-  } finally {
-    await rm(scratch, { recursive: true, force: true })
+  for (const d of journal.damage) {
+    report.problems.push(
+      `journal ${d.file} line ${d.line}: ${d.reason}; that append (${d.dropped} more record(s)) will not be ` +
+        'replayed (the next open moves the file to lost/)'
+    )
   }
-  if (report.openError !== undefined) report.problems.unshift(`LevelDB cannot open it: ${report.openError}`)
+  for (const log of report.logs) {
+    if (log.damageAt === undefined) continue
+    report.problems.push(
+      `LevelDB log ${log.file} is damaged at byte ${log.damageAt} (${log.reason}): LevelDB will drop ` +
+        `${log.droppedBytes} bytes of writes from it when it opens; those the journal holds (${journal.records.length} ` +
+        'record(s)) are written again by the next open, others are lost'
+    )
+  }
+  // The copy is mended as an open would mend the directory, so the records counted are the ones it loads.
+  report.tables = (await mendDamagedTables(copy)).checks
+  for (const check of report.tables) {
+    if (check.error !== undefined) report.problems.push(`table ${check.file}: ${check.error}`)
+    else if (check.badBlocks > 0) {
+      report.problems.push(
+        `table ${check.file}: ${check.badBlocks} of ${check.blocks} blocks fail their checksum`
+      )
+    }
+  }
+  const current = files.includes('CURRENT') ? await currentProblem(copy) : undefined
+  if (!files.includes('CURRENT')) {
+    report.openError = 'CURRENT is missing, so LevelDB cannot find its tables'
+  } else if (current !== undefined) {
+    report.openError = current.replace(/^its /, '')
+  } else {
+    const Level = await levelClass()
+    const db = new Level(copy, { keyEncoding: 'utf8', valueEncoding: 'utf8' })
+    try {
+      await db.open({ createIfMissing: false })
+    } catch (err) {
+      report.openError = causeMessage(err)
+    }
+    if (report.openError === undefined) {
+      try {
+        await readRecords(db, report)
+      } finally {
+        await db.close()
+      }
+    }
+  }
+  // LevelDB's messages name the copy's files: name the user's instead.
+  if (report.openError !== undefined) report.openError = report.openError.replaceAll(copy, path)
+  for (const u of report.unreadable) u.message = u.message.replaceAll(copy, path)
+  if (report.openError !== undefined) {
+    report.problems.unshift(`LevelDB cannot open it: ${report.openError}; run \`peerscope repair ${path}\``)
+  }
   if (report.records.undecodable > 0) {
     report.problems.push(`${report.records.undecodable} record(s) do not decode`)
   }
@@ -253,52 +296,57 @@ function salvage(src: string, dest: string): Promise<Salvage> {
 }
 
 /**
- * Repairs a peer store directory: copies it to `<path>.backup-<timestamp>` first, then (in a child
- * process) opens it, running LevelDB's RepairDB only if it cannot be opened (damaged or missing MANIFEST,
- * CURRENT or table file), and copies every record LevelDB can read into a fresh database that replaces the
- * directory. Then opens the store so undecodable records are quarantined, and verifies the result. The node
- * must not be running (`ERR_DB_LOCKED` on Linux if it is). If LevelDB fails, the directory is restored from
- * the backup and `ERR_DB_CORRUPT` is thrown.
+ * Repairs a peer store directory: copies it to `<path>.backup-<timestamp>` first, then works on a copy: mends its
+ * table files and (in a child process) opens it, running LevelDB's RepairDB only if it cannot be opened (damaged
+ * or missing MANIFEST, CURRENT or table file), and copies every record LevelDB can read into a fresh database,
+ * which then replaces the directory. All of that while holding the directory (`ERR_DB_LOCKED` if a store is open
+ * on it, here or in another process). Then opens the store so undecodable records are quarantined and the journal
+ * is replayed, and verifies the result. If LevelDB fails, the directory is left as it was and `ERR_DB_CORRUPT` is
+ * thrown.
  */
 export async function repairPeerStore(path: string): Promise<RepairReport> {
-  await levelFiles(path)
-  await assertNotLocked(path)
-  const before = await verifyPeerStore(path)
-  const stamp = timestamp()
-  const backup = `${path}.backup-${stamp}`
-  const fresh = `${path}.repair-${stamp}`
-  await cp(path, backup, { recursive: true, errorOnExist: true, force: false })
-  // LevelDB must never parse a block that fails its checksum (see @peerscope/leveldb-mend): mend them first.
-  await mendDamagedTables(path)
-
+  const held = await holdDirectory(path, { create: false })
+  const scratch = await mkdtemp(join(tmpdir(), 'peerscope-repair-'))
+  let before: VerifyReport
+  let backup: string
   let result: Salvage
+  let log: string
   try {
-    result = await salvage(path, fresh)
-  } catch (err) {
-    await rm(fresh, { recursive: true, force: true })
+    await levelFiles(path)
+    const work = join(scratch, 'db')
+    await copyStore(path, work)
+    // Verifying the copy mends its table files as the open would (LevelDB must never parse a block that fails its
+    // checksum, see @peerscope/leveldb-mend) and lets LevelDB replay its log.
+    before = await verifyCopy(path, work)
+    const stamp = timestamp()
+    backup = `${path}.backup-${stamp}`
+    const fresh = `${path}.repair-${stamp}`
+    await cp(path, backup, { recursive: true, errorOnExist: true, force: false })
+    try {
+      result = await salvage(work, fresh)
+    } catch (err) {
+      await rm(fresh, { recursive: true, force: true })
+      throw new PeerStoreError(
+        'ERR_DB_CORRUPT',
+        `could not repair ${path}: ${(err as Error).message}; it is as it was, backup at ${backup}`,
+        { cause: err }
+      )
+    }
+    log = result.repaired ? await readFile(join(work, 'LOG.old'), 'utf8').catch(() => '') : ''
+    // Writes acknowledged just before a crash may be only in the journal: carry it over, so the open below
+    // replays it into the repaired database.
+    for (const name of journalFiles(path)) await cp(join(path, name), join(fresh, name))
     await rm(path, { recursive: true, force: true })
-    await cp(backup, path, { recursive: true })
-    throw new PeerStoreError(
-      'ERR_DB_CORRUPT',
-      `could not repair ${path}: ${(err as Error).message}; it is as it was, backup at ${backup}`,
-      { cause: err }
-    )
+    await rename(fresh, path)
+  } finally {
+    await held.release()
+    await rm(scratch, { recursive: true, force: true })
   }
   // RepairDB's log: the open that followed it moved it to LOG.old.
-  const log = result.repaired ? await readFile(join(path, 'LOG.old'), 'utf8').catch(() => '') : ''
   const leveldb = log
     .split('\n')
     .map((line) => line.replace(/^\S+ \S+ /, ''))
     .filter((line) => /^(Table #|Log #|Archiving|\*\*\*\* Repaired)/.test(line))
-  // Writes acknowledged just before a crash may be only in the journal: carry it over, so the open below
-  // replays it into the repaired database.
-  for (const name of JOURNAL_FILES) {
-    const journal = join(path, name)
-    if (await exists(journal)) await cp(journal, join(fresh, name))
-  }
-  await rm(path, { recursive: true, force: true })
-  await rename(fresh, path)
-
   const store = await openPeerStore({ path, gc: { interval: 0 } })
   const { quarantined } = store.openReport
   await store.close()

@@ -2,8 +2,9 @@
 // table files before LevelDB opens the directory; reading every record despite the damage LevelDB itself reports
 // (read-all.ts); and the checks that refuse a directory LevelDB would mistreat.
 
-import { readdir } from 'node:fs/promises'
-import { LevelDbMendError, lockHeld, mendTables, type TableFileCheck } from '@peerscope/leveldb-mend'
+import { readdir, readFile, stat } from 'node:fs/promises'
+import { join } from 'node:path'
+import { LevelDbMendError, mendTables, type TableFileCheck } from '@peerscope/leveldb-mend'
 import { PeerStoreError } from './errors.ts'
 import type { MendedTable } from './types.ts'
 
@@ -31,29 +32,57 @@ export async function assertNotOrphaned(path: string): Promise<void> {
   }
 }
 
-function inUse(path: string, options?: ErrorOptions): PeerStoreError {
-  return new PeerStoreError('ERR_DB_LOCKED', `peer store at ${path} is in use by a running process`, options)
+/**
+ * CURRENT names the MANIFEST LevelDB reads first. A damaged one makes LevelDB fail with whatever the damage
+ * spells (a missing file, an I/O error): check it here, so every such store fails with `ERR_DB_CORRUPT` naming
+ * `peerscope repair` (which rebuilds it). Returns the problem in words, or undefined when CURRENT is sound or absent.
+ */
+export async function currentProblem(path: string): Promise<string | undefined> {
+  let text: string
+  try {
+    text = await readFile(join(path, 'CURRENT'), 'latin1')
+  } catch {
+    return undefined // absent: a new store, or assertNotOrphaned's case
+  }
+  const manifest = /^(MANIFEST-\d+)\n$/.exec(text)?.[1]
+  if (manifest === undefined) return 'its CURRENT file is damaged (it does not name a MANIFEST)'
+  try {
+    if (!(await stat(join(path, manifest))).isFile())
+      return `its CURRENT file names ${manifest}, which is not a file`
+  } catch {
+    return `its CURRENT file names ${manifest}, which does not exist`
+  }
+  return undefined
 }
 
-/**
- * Verify must not read a database a running node is writing, and RepairDB takes no lock of its own: refuses one
- * whose LevelDB lock a running process holds (seen on Linux only; elsewhere this cannot tell).
- */
-export async function assertNotLocked(path: string): Promise<void> {
-  if ((await lockHeld(path)) === true) throw inUse(path)
+/** `ERR_DB_CORRUPT` naming `peerscope repair` when CURRENT is damaged (`currentProblem`). */
+export async function assertCurrentSound(path: string): Promise<void> {
+  const problem = await currentProblem(path)
+  if (problem !== undefined) {
+    throw new PeerStoreError(
+      'ERR_DB_CORRUPT',
+      `peer store at ${path} is damaged: ${problem}; run \`peerscope repair ${path}\``
+    )
+  }
+}
+
+function inUse(path: string, options?: ErrorOptions): PeerStoreError {
+  return new PeerStoreError('ERR_DB_LOCKED', `peer store at ${path} is in use by a running process`, options)
 }
 
 /**
  * Checks every block checksum of every table file in `path`, and mends the files with damaged blocks before
  * LevelDB reads them (`mendTables` of `@peerscope/leveldb-mend`: LevelDB as classic-level builds it never checks
  * them, and a garbled key aborts the process): each original goes to `lost/<file>.damaged`. Fails with
- * `ERR_DB_LOCKED` when there is something to mend and a running process holds the database (Linux).
+ * `ERR_DB_LOCKED` when there is something to mend and a running process holds the database (Linux), unless
+ * `lockHeld`: the caller holds the directory's lock itself (directory-lock.ts).
  */
 export async function mendDamagedTables(
-  path: string
+  path: string,
+  options: { lockHeld?: boolean } = {}
 ): Promise<{ checks: TableFileCheck[]; mended: MendedTable[] }> {
   try {
-    return await mendTables(path)
+    return await mendTables(path, options)
   } catch (err) {
     if (!(err instanceof LevelDbMendError)) throw err
     if (err.code === 'ERR_DB_LOCKED') throw inUse(path, { cause: err })

@@ -12,7 +12,7 @@
 // whole public API in one place: one short delegating method per call, each with the doc users read.
 
 import type { Logger, PeerId, PrivateKey, PublicKey } from '@libp2p/interface'
-import { TypedEventEmitter } from '@libp2p/interface'
+import { isPeerId, TypedEventEmitter } from '@libp2p/interface'
 import { defaultLogger } from '@libp2p/logger'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import { AddrBook } from './books/addr-book.ts'
@@ -28,13 +28,25 @@ import {
   DEFAULT_MAX_ADDRS_PER_PEER,
   DEFAULT_MAX_PROTOCOLS
 } from './constants.ts'
+import {
+  type EntrySnapshot,
+  restoreEntry,
+  snapshotEntry,
+  UNDO_ADDRS,
+  UNDO_ALL,
+  UNDO_METADATA,
+  UNDO_PINS
+} from './entry-undo.ts'
 import { PeerStoreError } from './errors.ts'
 import { GarbageCollector } from './gc.ts'
 import type { OpenPeerStoreInit } from './options.ts'
 import { checkMaxPeerAge, PeerAgeing } from './peer-age.ts'
 import { type PeerIndex, peerKey, presentKinds } from './peer-index.ts'
 import type { Libp2pViewAccess } from './peer-index-access.ts'
+import { encodeRecord } from './persistence/codec.ts'
+import type { JournaledRecord } from './persistence/journal.ts'
 import {
+  abandonStorage,
   closeStorage,
   type DirectoryStorage,
   type OpenedStorage,
@@ -53,7 +65,8 @@ import {
   type OpenReport,
   type PeerEntry,
   RECORD_KINDS,
-  type RecordKind
+  type RecordKind,
+  type StorageStatus
 } from './types.ts'
 
 /** What go's `RemovePeer` clears: keys, protocols, metadata (latency too, which is not persisted). */
@@ -83,8 +96,7 @@ export async function openPeerStoreOn(
   try {
     await store.start()
   } catch (err) {
-    storage.journal?.close()
-    await storage.db.close()
+    await abandonStorage(storage)
     throw err
   }
   return store
@@ -107,6 +119,8 @@ export class LevelPeerStore extends TypedEventEmitter<LevelPeerStoreEvents> impl
   readonly #tagBook: TagBook
   #changedOnLoad: Map<string, RecordKind[]>
   #closed = false
+  /** The entry as it was before the write in progress: put back if its journal append fails (entry-undo.ts). */
+  #undo: EntrySnapshot | undefined
 
   /** @internal Made by `openPeerStore`. */
   constructor(storage: OpenedStorage, init: OpenPeerStoreInit, self: LocalIdentity, clock: () => number) {
@@ -123,7 +137,9 @@ export class LevelPeerStore extends TypedEventEmitter<LevelPeerStoreEvents> impl
       journal: storage.journal,
       index,
       onMarked: (key) => index.changed(key),
-      onBatchError: (failure) => this.#batchFailed(failure)
+      onBatchError: (failure) => this.#batchFailed(failure),
+      onCommitFailed: (key) => this.#commitFailed(key),
+      location: storage.location
     })
     this.#writes = writes
     const ageing = new PeerAgeing({
@@ -138,10 +154,11 @@ export class LevelPeerStore extends TypedEventEmitter<LevelPeerStoreEvents> impl
       index,
       now: clock,
       isClosed: () => this.#closed,
-      assertOpen: () => this.#assertOpen(),
-      commit: (key, kinds) => ageing.commit(key, kinds),
-      persist: (key, kinds) => ageing.commit(key, kinds, false),
-      settleUnchanged: (key, entry) => ageing.settleUnchanged(key, entry)
+      assertOpen: () => this.#assertWritable(),
+      undoPoint: (key) => this.#undoPoint(key),
+      commit: (key, kinds) => this.#committed(ageing.commit(key, kinds)),
+      persist: (key, kinds) => this.#committed(ageing.commit(key, kinds, false)),
+      settleUnchanged: (key, entry) => this.#committed(ageing.settleUnchanged(key, entry))
     }
     this.#addrBook = new AddrBook(ctx, {
       maxAddrsPerPeer: init.limits?.maxAddrsPerPeer ?? DEFAULT_MAX_ADDRS_PER_PEER,
@@ -192,6 +209,21 @@ export class LevelPeerStore extends TypedEventEmitter<LevelPeerStoreEvents> impl
     this.#ageing.retainFor(ms, localPeer)
   }
 
+  /**
+   * How writes reach LevelDB: `degraded` from a failed LevelDB write (disk full, I/O error) until LevelDB holds
+   * every write in a table file again; writes go on into the journal meanwhile (refused before they change
+   * anything once it holds `JOURNAL_BACKLOG_LIMIT` bytes), and the journal is kept until then, also through a
+   * close. `lastError` is the last failure, until a flush succeeds.
+   */
+  get storageStatus(): StorageStatus {
+    const failure = this.#writes.lastFailure
+    return {
+      degraded: !this.#writes.logTrusted,
+      lastError: failure === undefined ? undefined : { code: failure.code, message: failure.message },
+      journalBytes: this.#writes.journalBytes
+    }
+  }
+
   /** The last GC run that completed (by the timer or by `gc()`), or undefined before the first. */
   get lastGc(): LastGc | undefined {
     const last = this.#gc.last
@@ -209,22 +241,22 @@ export class LevelPeerStore extends TypedEventEmitter<LevelPeerStoreEvents> impl
 
   /** go `AddAddrs`: never lowers a stored TTL or expiry; `ttl <= 0` is a no-op. */
   addAddrs(peer: PeerId, addrs: ReadonlyArray<Multiaddr | null | undefined>, ttl: number): Promise<void> {
-    return this.#addrBook.addAddrs(peer, addrs, ttl)
+    return this.#guarded(peer, UNDO_ADDRS, () => this.#addrBook.addAddrs(peer, addrs, ttl))
   }
 
   /** go `SetAddrs`: overwrites TTL and expiry (may lower them); `ttl <= 0` deletes the addrs. */
   setAddrs(peer: PeerId, addrs: ReadonlyArray<Multiaddr | null | undefined>, ttl: number): Promise<void> {
-    return this.#addrBook.setAddrs(peer, addrs, ttl)
+    return this.#guarded(peer, UNDO_ADDRS, () => this.#addrBook.setAddrs(peer, addrs, ttl))
   }
 
   /** go `UpdateAddrs`: only addrs at `oldTtl`; `newTtl` 0 deletes them, a negative one expires them (kept to GC). */
   updateAddrs(peer: PeerId, oldTtl: number, newTtl: number): Promise<void> {
-    return this.#addrBook.updateAddrs(peer, oldTtl, newTtl)
+    return this.#guarded(peer, UNDO_ADDRS, () => this.#addrBook.updateAddrs(peer, oldTtl, newTtl))
   }
 
   /** Deletes every address of the peer and its signed record. */
   clearAddrs(peer: PeerId): Promise<void> {
-    return this.#addrBook.clearAddrs(peer)
+    return this.#guarded(peer, UNDO_ADDRS, () => this.#addrBook.clearAddrs(peer))
   }
 
   /** Unexpired addresses with their TTL, expiry and certified flag, in insertion order. */
@@ -273,7 +305,7 @@ export class LevelPeerStore extends TypedEventEmitter<LevelPeerStoreEvents> impl
 
   /** Stores a public key after checking it matches the peer id (`ERR_INVALID_PUBLIC_KEY` otherwise). */
   addPubKey(peer: PeerId, key: PublicKey): Promise<void> {
-    return this.#keyBook.addPubKey(peer, key)
+    return this.#guarded(peer, 0, () => this.#keyBook.addPubKey(peer, key))
   }
 
   /** The stored key, else the key inlined in an identity peer id (cached, as go does). */
@@ -298,16 +330,16 @@ export class LevelPeerStore extends TypedEventEmitter<LevelPeerStoreEvents> impl
 
   /** Replaces the peer's protocols; more than the limit (duplicates counted) throws `ERR_TOO_MANY_PROTOCOLS`. */
   setProtocols(peer: PeerId, protocols: readonly string[]): Promise<void> {
-    return this.#protoBook.setProtocols(peer, protocols)
+    return this.#guarded(peer, 0, () => this.#protoBook.setProtocols(peer, protocols))
   }
 
   /** Adds protocols; fails when stored + given (duplicates counted, as go) exceeds the limit. */
   addProtocols(peer: PeerId, protocols: readonly string[]): Promise<void> {
-    return this.#protoBook.addProtocols(peer, protocols)
+    return this.#guarded(peer, 0, () => this.#protoBook.addProtocols(peer, protocols))
   }
 
   removeProtocols(peer: PeerId, protocols: readonly string[]): Promise<void> {
-    return this.#protoBook.removeProtocols(peer, protocols)
+    return this.#guarded(peer, 0, () => this.#protoBook.removeProtocols(peer, protocols))
   }
 
   /** The given protocols the peer supports, in query order. */
@@ -333,11 +365,11 @@ export class LevelPeerStore extends TypedEventEmitter<LevelPeerStoreEvents> impl
 
   /** Stores a value as given (bytes or any JSON value). */
   putMetadata(peer: PeerId, key: string, value: MetadataValue): Promise<void> {
-    return this.#metadataBook.putMetadata(peer, key, value)
+    return this.#guarded(peer, UNDO_METADATA, () => this.#metadataBook.putMetadata(peer, key, value))
   }
 
   deleteMetadata(peer: PeerId, key: string): Promise<void> {
-    return this.#metadataBook.deleteMetadata(peer, key)
+    return this.#guarded(peer, UNDO_METADATA, () => this.#metadataBook.deleteMetadata(peer, key))
   }
 
   /** Feeds an RTT sample (ms) into the EWMA (smoothing 0.1). Latency lives in memory only. */
@@ -359,11 +391,11 @@ export class LevelPeerStore extends TypedEventEmitter<LevelPeerStoreEvents> impl
 
   /** Pins a peer for `reason`: a pinned peer survives GC. Pinning a peer not yet stored creates it. */
   pin(peer: PeerId, reason: string): Promise<void> {
-    return this.#tagBook.pin(peer, reason)
+    return this.#guarded(peer, UNDO_PINS, () => this.#tagBook.pin(peer, reason))
   }
 
   unpin(peer: PeerId, reason: string): Promise<void> {
-    return this.#tagBook.unpin(peer, reason)
+    return this.#guarded(peer, UNDO_PINS, () => this.#tagBook.unpin(peer, reason))
   }
 
   pins(peer: PeerId): string[] {
@@ -385,8 +417,12 @@ export class LevelPeerStore extends TypedEventEmitter<LevelPeerStoreEvents> impl
   }
 
   /** go `RemovePeer`: clears keys (the local private key too), protocols, metadata, latency; not addrs, pins, tags. */
-  async removePeer(peer: PeerId): Promise<void> {
-    this.#assertOpen()
+  removePeer(peer: PeerId): Promise<void> {
+    return this.#guarded(peer, 0, () => this.#removePeer(peer))
+  }
+
+  async #removePeer(peer: PeerId): Promise<void> {
+    this.#assertWritable()
     const key = peerKey(peer)
     this.#keyBook.forgetPrivateKey(peer)
     const entry = this.#index.get(key)
@@ -398,8 +434,12 @@ export class LevelPeerStore extends TypedEventEmitter<LevelPeerStoreEvents> impl
   }
 
   /** Removes everything stored about the peer, in one atomic batch. */
-  async deletePeer(peer: PeerId): Promise<void> {
-    this.#assertOpen()
+  deletePeer(peer: PeerId): Promise<void> {
+    return this.#guarded(peer, UNDO_ADDRS, () => this.#deletePeer(peer))
+  }
+
+  async #deletePeer(peer: PeerId): Promise<void> {
+    this.#assertWritable()
     const key = peerKey(peer)
     const entry = this.#index.get(key)
     if (entry == null) return Promise.resolve()
@@ -433,8 +473,12 @@ export class LevelPeerStore extends TypedEventEmitter<LevelPeerStoreEvents> impl
    * Replaces parts of one entry in one atomic write; used by the libp2p view. `mutate` runs synchronously on the
    * live entry and returns the kinds it touched.
    */
-  async mutate(peer: PeerId, mutate: (entry: PeerEntry, now: number) => RecordKind[]): Promise<void> {
-    this.#assertOpen()
+  mutate(peer: PeerId, mutate: (entry: PeerEntry, now: number) => RecordKind[]): Promise<void> {
+    return this.#guarded(peer, UNDO_ALL, () => this.#mutate(peer, mutate))
+  }
+
+  async #mutate(peer: PeerId, mutate: (entry: PeerEntry, now: number) => RecordKind[]): Promise<void> {
+    this.#assertWritable()
     const key = peerKey(peer)
     const entry = this.#index.entry(key, peer)
     const before = new Map(entry.addrs)
@@ -444,18 +488,27 @@ export class LevelPeerStore extends TypedEventEmitter<LevelPeerStoreEvents> impl
     return this.#ageing.commit(key, kinds)
   }
 
-  /** Replaces whole entries (import, migration) in one atomic batch; latency is kept. */
+  /**
+   * Replaces whole entries (import, migration), all or nothing, also across a crash: with a journal, every record
+   * is appended as one append (replayed all or nothing) before memory changes; without one, they are written in
+   * one LevelDB batch. Latency is kept.
+   */
   async replaceEntries(entries: PeerEntry[]): Promise<void> {
-    this.#assertOpen()
+    this.#assertWritable()
+    const now = this.#clock()
+    const records: JournaledRecord[] = []
     for (const entry of entries) {
-      const key = entry.id.toString()
-      const old = this.#index.replace(key, entry)
-      entry.latency = old?.latency
       // An export made before per-peer times were stored: imported now.
-      entry.updated ??= this.#clock()
-      this.#writes.markDirty(key, RECORD_KINDS)
+      entry.updated ??= now
+      const key = entry.id.toString()
+      for (const kind of RECORD_KINDS) records.push({ kind, key, value: encodeRecord(kind, entry) })
     }
-    return this.#writes.flush()
+    await this.#writes.commitGroup(records, () => {
+      for (const entry of entries) {
+        const old = this.#index.replace(entry.id.toString(), entry)
+        entry.latency = old?.latency
+      }
+    })
   }
 
   /** The store's clock, epoch ms. */
@@ -517,6 +570,45 @@ export class LevelPeerStore extends TypedEventEmitter<LevelPeerStoreEvents> impl
 
   #assertOpen(): void {
     if (this.#closed) throw new PeerStoreError('ERR_CLOSED', 'the peer store is closed')
+  }
+
+  /** Before a write changes anything: the store is open and takes writes (write-path.ts `assertWritable`). */
+  #assertWritable(): void {
+    this.#assertOpen()
+    this.#writes.assertWritable()
+  }
+
+  /**
+   * Runs a write of one peer with the peer's entry saved first, so a failed journal append puts it back. Only a
+   * store with a journal can fail that way (without one, a write's failure is its LevelDB batch's, later).
+   * `parts`: the collections the write may edit in place (entry-undo.ts); removePeer replaces its fields,
+   * deletePeer deletes addresses in place, the libp2p view's `mutate` may edit anything.
+   */
+  #guarded<T>(peer: PeerId, parts: number, write: () => Promise<T>): Promise<T> {
+    if (this.#storage.journal === undefined || !isPeerId(peer)) return write()
+    this.#undo = snapshotEntry(this.#index, peer.toString(), parts)
+    try {
+      return write()
+    } finally {
+      this.#undo = undefined
+    }
+  }
+
+  /** A book's own undo point, taken where its write starts (after an await, which `#guarded` cannot see). */
+  #undoPoint(key: string): void {
+    if (this.#storage.journal !== undefined) this.#undo = snapshotEntry(this.#index, key, UNDO_ADDRS)
+  }
+
+  /** A commit returned: the undo point is spent either way (a later failure must not put back an old state). */
+  #committed(done: Promise<void>): Promise<void> {
+    this.#undo = undefined
+    return done
+  }
+
+  #commitFailed(key: string): void {
+    const undo = this.#undo
+    this.#undo = undefined
+    if (undo?.key === key) restoreEntry(this.#index, undo)
   }
 
   #batchFailed(failure: BatchFailure): void {

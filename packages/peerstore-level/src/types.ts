@@ -182,6 +182,38 @@ export interface MendedTable {
   original: string
 }
 
+/**
+ * A LevelDB log file holding damage when the store opened (a torn record from a failed append, say): LevelDB
+ * dropped the writes after it. Writes the journal held were written again from it.
+ */
+export interface LogDamage {
+  file: string
+  /** Byte offset of the first damaged record. */
+  damageAt: number
+  reason: string
+  /** Bytes LevelDB dropped. */
+  droppedBytes: number
+}
+
+/** A journal line that failed its checksum or does not parse: its whole append was dropped, never replayed. */
+export interface JournalDamage {
+  file: string
+  /** 1-based line number in the file. */
+  line: number
+  reason: string
+  /** Good records dropped with it: the rest of the append it belonged to (replayed all or nothing). */
+  dropped: number
+}
+
+/** What the open wrote into LevelDB from the write-ahead journal (a store opened by path). */
+export interface JournalReplay {
+  /** Records written into LevelDB: writes acknowledged before the last close or crash that LevelDB lacked. */
+  replayed: number
+  damage: JournalDamage[]
+  /** Where damaged journal files were moved (under the store's `lost/`). */
+  keptAt: string[]
+}
+
 export interface OpenReport {
   peers: number
   quarantined: QuarantinedRecord[]
@@ -190,6 +222,22 @@ export interface OpenReport {
   unreadable: UnreadableRecords[]
   /** Table files whose damaged blocks were replaced by empty ones before loading (see README). */
   mended: MendedTable[]
+  /** LevelDB log files with damage LevelDB dropped on this open. */
+  logDamage: LogDamage[]
+  journal: JournalReplay
+}
+
+/** How the store's writes reach LevelDB (`LevelPeerStore.storageStatus`). */
+export interface StorageStatus {
+  /**
+   * True from a failed LevelDB write until LevelDB has written every batch it took to a table file: writes go on
+   * into the journal meanwhile, and the journal is kept (also through a close) until then.
+   */
+  degraded: boolean
+  /** The last failed flush's error, until a flush succeeds. */
+  lastError: { code: string; message: string } | undefined
+  /** Bytes in the journal not yet known to be durably in LevelDB (0 without a journal). */
+  journalBytes: number
 }
 
 /** A LevelDB batch that failed. */

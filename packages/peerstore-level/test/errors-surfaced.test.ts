@@ -132,7 +132,15 @@ describe('errors are logged and surfaced, not swallowed', () => {
 })
 
 describe('openReportWarnings', () => {
-  const clean: OpenReport = { peers: 3, quarantined: [], downgraded: 2, unreadable: [], mended: [] }
+  const clean: OpenReport = {
+    peers: 3,
+    quarantined: [],
+    downgraded: 2,
+    unreadable: [],
+    mended: [],
+    logDamage: [],
+    journal: { replayed: 0, damage: [], keptAt: [] }
+  }
 
   it('has nothing to say about a clean open', () => {
     assert.deepEqual(openReportWarnings(clean, '/db'), [])

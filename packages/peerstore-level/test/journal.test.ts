@@ -1,21 +1,31 @@
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { appendFileSync, readFileSync, statSync } from 'node:fs'
+import { appendFileSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { generateKeyPair } from '@libp2p/crypto/keys'
-import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
-import { AddressTTL, openPeerStore, repairPeerStore } from '@peerscope/peerstore-level'
-import { JOURNAL_FILES } from '../src/persistence/journal.ts'
+import {
+  AddressTTL,
+  openPeerStore,
+  openReportWarnings,
+  repairPeerStore,
+  verifyPeerStore
+} from '@peerscope/peerstore-level'
+import { type JournaledRecord, journalFiles, journalText } from '../src/persistence/journal.ts'
 import { tempDirs } from './suite/helpers.ts'
 
 const { path: tempPath } = tempDirs('peerscope-journal-')
 
 const journalBytes = (path: string): number =>
-  JOURNAL_FILES.reduce((sum, name) => sum + statSync(join(path, name)).size, 0)
+  journalFiles(path).reduce((sum, name) => sum + statSync(join(path, name)).size, 0)
+
+/** Appends records to journal segment `n` as one append, as the store writes them. */
+const journal = (path: string, n: number, records: JournaledRecord[]): void =>
+  appendFileSync(join(path, `peerscope-journal-${String(n).padStart(8, '0')}`), journalText(records))
 
 test('writes acknowledged before any LevelDB batch could land come back from the journal after SIGKILL', async () => {
   const path = await tempPath()
@@ -58,10 +68,10 @@ test('a line cut short by a crash is ignored; the complete lines before it are r
   const id = peerIdFromPrivateKey(await generateKeyPair('Ed25519'))
   let store = await openPeerStore({ path, gc: { interval: 0 } })
   await store.close()
-  // What a process killed in the middle of appending would leave: a complete line, then a partial one.
-  const journal = join(path, JOURNAL_FILES[0])
-  appendFileSync(journal, `7\tprotos\t${id.toString()}\t["/whole/1.0.0"]\n`)
-  appendFileSync(journal, `8\tprotos\t${id.toString()}\t["/cut`)
+  // What a process killed in the middle of appending would leave: a complete append, then a partial one.
+  journal(path, 1, [{ kind: 'protos', key: id.toString(), value: '["/whole/1.0.0"]' }])
+  const cut = journalText([{ kind: 'protos', key: id.toString(), value: '["/cut/1.0.0"]' }])
+  appendFileSync(join(path, 'peerscope-journal-00000001'), cut.slice(0, -8))
   store = await openPeerStore({ path, gc: { interval: 0 } })
   try {
     assert.deepEqual(store.getProtocols(id), ['/whole/1.0.0'])
@@ -71,17 +81,20 @@ test('a line cut short by a crash is ignored; the complete lines before it are r
   }
 })
 
-test('the latest journaled state of a record wins, whichever file holds it; deletes are replayed', async () => {
+test('the latest journaled state of a record wins (segments in number order); deletes are replayed', async () => {
   const path = await tempPath()
   const a = peerIdFromPrivateKey(await generateKeyPair('Ed25519'))
   const b = peerIdFromPrivateKey(await generateKeyPair('Ed25519'))
   let store = await openPeerStore({ path, gc: { interval: 0 } })
   await store.setProtocols(b, ['/b/1.0.0'])
   await store.close()
-  appendFileSync(join(path, JOURNAL_FILES[1]), `1\tprotos\t${a.toString()}\t["/old/1.0.0"]\n`)
-  appendFileSync(join(path, JOURNAL_FILES[0]), `2\tprotos\t${a.toString()}\t["/new/1.0.0"]\n`)
+  journal(path, 3, [{ kind: 'protos', key: a.toString(), value: '["/old/1.0.0"]' }])
+  journal(path, 12, [{ kind: 'protos', key: a.toString(), value: '["/new/1.0.0"]' }])
   // Deleting b's last record deletes its write time too (a store with no peer ageing journals both).
-  appendFileSync(join(path, JOURNAL_FILES[0]), `3\tprotos\t${b.toString()}\n4\tseen\t${b.toString()}\n`)
+  journal(path, 12, [
+    { kind: 'protos', key: b.toString(), value: undefined },
+    { kind: 'seen', key: b.toString(), value: undefined }
+  ])
   store = await openPeerStore({ path, gc: { interval: 0 } })
   try {
     assert.deepEqual(store.getProtocols(a), ['/new/1.0.0'])
@@ -115,7 +128,7 @@ test('repairPeerStore carries the journal over, so writes acknowledged before a 
   const id = peerIdFromPrivateKey(await generateKeyPair('Ed25519'))
   const store = await openPeerStore({ path, gc: { interval: 0 } })
   await store.close()
-  appendFileSync(join(path, JOURNAL_FILES[0]), `1\tprotos\t${id.toString()}\t["/journaled/1.0.0"]\n`)
+  journal(path, 1, [{ kind: 'protos', key: id.toString(), value: '["/journaled/1.0.0"]' }])
   const report = await repairPeerStore(path)
   assert.equal(report.after.clean, true)
   const repaired = await openPeerStore({ path, gc: { interval: 0 } })
@@ -182,4 +195,241 @@ test('a change made after a write was journaled reaches LevelDB, not the journal
   await db.close()
   const stored = (JSON.parse(raw ?? '{"a":[]}') as { a: Array<[string]> }).a.map(([addr]) => addr)
   assert.deepEqual(stored, ['/ip4/10.9.0.3/tcp/1'])
+})
+
+/** Flips bit `bit` of byte `at` of `file`. */
+function flipBit(file: string, at: number, bit: number): void {
+  const bytes = readFileSync(file)
+  bytes[at] = (bytes[at] as number) ^ (1 << bit)
+  writeFileSync(file, bytes)
+}
+
+/** A small deterministic generator, so a failing flip can be replayed. */
+function seeded(seed: number): () => number {
+  let x = seed >>> 0
+  return () => {
+    x ^= x << 13
+    x >>>= 0
+    x ^= x >>> 17
+    x ^= x << 5
+    x >>>= 0
+    return x / 0x100000000
+  }
+}
+
+test('a damaged journal line is reported by verify and by the open, never replayed (no phantom peers)', async () => {
+  const ids = await Promise.all(
+    Array.from({ length: 5 }, async () => peerIdFromPrivateKey(await generateKeyPair('Ed25519')).toString())
+  )
+  const random = seeded(18)
+  const flips = 20
+  let reported = 0
+  for (let flip = 0; flip < flips; flip++) {
+    const path = await tempPath()
+    const store = await openPeerStore({ path, gc: { interval: 0 } })
+    await store.close()
+    // Five appends, one per peer: protocols and a write time.
+    for (const [i, key] of ids.entries()) {
+      journal(path, 1, [
+        { kind: 'protos', key, value: `["/journal/${i}"]` },
+        { kind: 'seen', key, value: String(1_800_000_000_000 + i) }
+      ])
+    }
+    const file = join(path, 'peerscope-journal-00000001')
+    const size = statSync(file).size
+    // Any byte but the file's last newline (without it the last append reads as cut short by a crash).
+    flipBit(file, Math.floor(random() * (size - 1)), Math.floor(random() * 8))
+    const verified = await verifyPeerStore(path)
+    assert.equal(verified.clean, false, `flip ${flip}: verify finds the damage`)
+    assert.ok(verified.journal.damage.length >= 1)
+    assert.match(
+      verified.problems.join('\n'),
+      /journal peerscope-journal-00000001 line \d+: .* will not be replayed/
+    )
+    const reopened = await openPeerStore({ path, gc: { interval: 0 } })
+    try {
+      const { journal: replay } = reopened.openReport
+      assert.equal(replay.damage.length, 1, `flip ${flip}: the open reports it`)
+      assert.equal(replay.keptAt.length, 1, 'the damaged file is kept under lost/')
+      assert.match(openReportWarnings(reopened.openReport).join('\n'), /journal had 1 damaged line/)
+      // Exactly the other four appends are back, each whole; nothing else.
+      const peers = reopened.peers().map(String)
+      assert.ok(
+        peers.every((p) => ids.includes(p)),
+        `flip ${flip}: no phantom peer (${peers})`
+      )
+      assert.equal(peers.length, 4, `flip ${flip}: only the damaged append is dropped`)
+      for (const p of peers) {
+        const i = ids.indexOf(p)
+        assert.deepEqual(reopened.getProtocols(peerIdFromString(p)), [`/journal/${i}`])
+      }
+      reported++
+    } finally {
+      await reopened.close()
+    }
+  }
+  console.log(
+    `# journal damage: ${flips} one-bit flips, ${reported} reported by verify and the open, 0 replayed`
+  )
+})
+
+test('an append with records missing (a crash mid-append, or an import cut short) is not replayed', async () => {
+  const path = await tempPath()
+  const [a, b] = await Promise.all([generateKeyPair('Ed25519'), generateKeyPair('Ed25519')])
+  const [ka, kb] = [peerIdFromPrivateKey(a).toString(), peerIdFromPrivateKey(b).toString()]
+  const store = await openPeerStore({ path, gc: { interval: 0 } })
+  await store.close()
+  const whole = journalText([
+    { kind: 'protos', key: ka, value: '["/a/1.0.0"]' },
+    { kind: 'protos', key: kb, value: '["/b/1.0.0"]' }
+  ])
+  // The first line of the append only: complete, checksummed, but not the end of its append.
+  writeFileSync(join(path, 'peerscope-journal-00000001'), whole.slice(0, whole.indexOf('\n') + 1))
+  const reopened = await openPeerStore({ path, gc: { interval: 0 } })
+  try {
+    assert.deepEqual(reopened.peers(), [])
+    assert.deepEqual(reopened.openReport.journal, { replayed: 0, damage: [], keptAt: [] })
+  } finally {
+    await reopened.close()
+  }
+})
+
+test('after a failed LevelDB write the journal outlives a close until LevelDB wrote a table file; the reopen replays it', async () => {
+  const path = await tempPath()
+  const { Level } = await import('level')
+  const proto = Level.prototype as unknown as {
+    _batch: (...args: unknown[]) => unknown
+    compactRange: (...args: unknown[]) => Promise<void>
+  }
+  const batch = proto._batch
+  const compactRange = proto.compactRange
+  const a = peerIdFromPrivateKey(await generateKeyPair('Ed25519'))
+  const b = peerIdFromPrivateKey(await generateKeyPair('Ed25519'))
+  const store = await openPeerStore({ path, gc: { interval: 0 } })
+  store.addEventListener('flush-error', () => {})
+  try {
+    proto._batch = function failingOnce() {
+      proto._batch = batch
+      return Promise.reject(
+        Object.assign(new Error('IO error: 000003.log: No space left on device'), { code: 'LEVEL_IO_ERROR' })
+      )
+    }
+    // LevelDB's memtable cannot be written out: the old log stays in use.
+    proto.compactRange = async () => {}
+    await store.setProtocols(a, ['/a/1.0.0'])
+    await assert.rejects(
+      store.flush(),
+      (err: { code?: string }) => err.code === 'ERR_STORAGE_FULL' || err.code === 'ERR_STORAGE_WRITE'
+    )
+    await store.setProtocols(b, ['/b/1.0.0'])
+    await assert.rejects(store.flush(), (err: { code?: string; message?: string }) =>
+      /memtable/.test(err.message ?? '')
+    )
+    assert.equal(store.storageStatus.degraded, true)
+    assert.ok(store.storageStatus.journalBytes > 0)
+  } finally {
+    proto._batch = batch
+    await store.close()
+    proto.compactRange = compactRange
+  }
+  assert.ok(
+    journalBytes(path) > 0,
+    'the close kept the journal: LevelDB took the writes, but only into its log'
+  )
+  const reopened = await openPeerStore({ path, gc: { interval: 0 } })
+  try {
+    assert.ok(reopened.openReport.journal.replayed >= 2)
+    assert.deepEqual(reopened.getProtocols(a), ['/a/1.0.0'])
+    assert.deepEqual(reopened.getProtocols(b), ['/b/1.0.0'])
+    assert.equal(reopened.storageStatus.degraded, false)
+  } finally {
+    await reopened.close()
+  }
+  assert.equal(journalBytes(path), 0)
+})
+
+test('every one-bit flip of CURRENT fails the open with ERR_DB_CORRUPT naming peerscope repair; verify says so too', async () => {
+  const path = await tempPath()
+  const id = peerIdFromPrivateKey(await generateKeyPair('Ed25519'))
+  const store = await openPeerStore({ path, gc: { interval: 0 } })
+  await store.setProtocols(id, ['/current/1.0.0'])
+  await store.close()
+  const current = join(path, 'CURRENT')
+  const original = readFileSync(current)
+  const random = seeded(48)
+  const flips = 48
+  const codes = new Map<string, number>()
+  for (let flip = 0; flip < flips; flip++) {
+    writeFileSync(current, original)
+    flipBit(current, Math.floor(random() * original.length), Math.floor(random() * 8))
+    await assert.rejects(
+      openPeerStore({ path, gc: { interval: 0 } }),
+      (err: { code?: string; message?: string }) => {
+        codes.set(err.code ?? 'untyped', (codes.get(err.code ?? 'untyped') ?? 0) + 1)
+        assert.equal(err.code, 'ERR_DB_CORRUPT', `flip ${flip}: ${err.message}`)
+        assert.match(err.message ?? '', new RegExp(`run \`peerscope repair ${path}\``))
+        return true
+      }
+    )
+    const verified = await verifyPeerStore(path)
+    assert.equal(verified.clean, false)
+    assert.match(verified.problems[0] ?? '', /CURRENT.*peerscope repair/)
+  }
+  const report = await repairPeerStore(path)
+  await rm(report.backup, { recursive: true, force: true })
+  const repaired = await openPeerStore({ path, gc: { interval: 0 } })
+  try {
+    assert.deepEqual(repaired.getProtocols(id), ['/current/1.0.0'], 'repair rebuilt it')
+  } finally {
+    await repaired.close()
+  }
+  console.log(
+    `# CURRENT damage: ${flips} one-bit flips, ${codes.get('ERR_DB_CORRUPT') ?? 0} ERR_DB_CORRUPT naming repair`
+  )
+})
+
+test('verify reports a LevelDB log whose tail LevelDB will drop, and the open says what it dropped', async () => {
+  const path = await tempPath()
+  const ids = await Promise.all(
+    Array.from({ length: 300 }, async () => peerIdFromPrivateKey(await generateKeyPair('Ed25519')))
+  )
+  const store = await openPeerStore({ path, gc: { interval: 0 } })
+  for (const [i, id] of ids.entries()) {
+    await store.setProtocols(id, [`/log/${i}/a-protocol-name`, `/log/${i}/another-protocol-name`])
+  }
+  await store.close()
+  // A clean close leaves the writes in LevelDB's log (its memtable is not written out).
+  const log = readdirSync(path).find((name) => /^\d+\.log$/.test(name)) as string
+  const size = statSync(join(path, log)).size
+  assert.ok(size > 32 * 1024, 'the log spans more than one block')
+  flipBit(join(path, log), Math.floor(size / 3), 2)
+  const verified = await verifyPeerStore(path)
+  const damaged = verified.logs.find((l) => l.file === log)
+  assert.ok(damaged?.damageAt !== undefined)
+  assert.ok(damaged.droppedBytes > 0)
+  assert.match(verified.problems.join('\n'), new RegExp(`LevelDB log ${log} is damaged at byte \\d+`))
+  const reopened = await openPeerStore({ path, gc: { interval: 0 } })
+  try {
+    assert.equal(reopened.openReport.logDamage[0]?.file, log)
+    assert.match(openReportWarnings(reopened.openReport).join('\n'), /LevelDB dropped \d+ bytes of writes/)
+    assert.ok(reopened.peers().length < ids.length, 'LevelDB did drop writes (they were not in the journal)')
+  } finally {
+    await reopened.close()
+  }
+})
+
+test('a journal in the first format (two files, no checksums) is replayed once, then removed', async () => {
+  const path = await tempPath()
+  const id = peerIdFromPrivateKey(await generateKeyPair('Ed25519'))
+  const store = await openPeerStore({ path, gc: { interval: 0 } })
+  await store.close()
+  appendFileSync(join(path, 'peerscope-journal-b'), `1\tprotos\t${id.toString()}\t["/old/1.0.0"]\n`)
+  appendFileSync(join(path, 'peerscope-journal-a'), `2\tprotos\t${id.toString()}\t["/new/1.0.0"]\n`)
+  const reopened = await openPeerStore({ path, gc: { interval: 0 } })
+  try {
+    assert.deepEqual(reopened.getProtocols(id), ['/new/1.0.0'])
+    assert.deepEqual(journalFiles(path), [])
+  } finally {
+    await reopened.close()
+  }
 })

@@ -27,6 +27,17 @@ class FakeDatabase implements RecordDatabase<string> {
   }
   readonly batches: Op[][] = []
   failures = 0
+  /** Calls of `forceFlush` (LevelDB's memtable to a table file); `forceFailures` of them fail first. */
+  forced = 0
+  forceFailures = 0
+
+  async forceFlush(): Promise<void> {
+    this.forced++
+    if (this.forceFailures > 0) {
+      this.forceFailures--
+      throw new Error('IO error: 000005.ldb: No space left on device')
+    }
+  }
   #held: PromiseWithResolvers<void> | undefined
 
   /** Batches from now on wait until `release()`. */
@@ -56,8 +67,18 @@ class FakeJournal implements WriteJournal {
   backlog = 0
   rotations = 0
   released = 0
+  /** The next append fails, as a full disk makes it. */
+  failNext = false
 
   append(records: readonly JournaledRecord[]): void {
+    if (this.failNext) {
+      this.failNext = false
+      throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' })
+    }
+    this.appended.push(...records)
+  }
+
+  appendGroup(records: readonly JournaledRecord[]): void {
     this.appended.push(...records)
   }
 
@@ -240,6 +261,94 @@ describe('write path (fake database)', () => {
     await writes.commit(key, PROTOS)
     writes.markDirty(key, ['addrs'])
     assert.deepEqual(marked, [key, key])
+    await writes.drain()
+  })
+
+  it('after a failed batch the journal is kept until LevelDB wrote its memtable to a table file', async () => {
+    const index = await entries(2)
+    const keys = [...index.keys()]
+    const db = new FakeDatabase()
+    const journal = new FakeJournal()
+    const writes = new WritePath({ db, journal, index, onBatchError: () => {}, location: '/store' })
+    await writes.commit(keys[0]!, PROTOS)
+    await writes.flush()
+    assert.equal(db.forced, 0, 'no failure yet: LevelDB is trusted, nothing is forced')
+    const releasedBefore = journal.released
+    db.failures = 1
+    writes.markDirty(keys[1]!, PROTOS)
+    await assert.rejects(writes.flush(), (err: { code?: string }) => err.code === 'ERR_STORAGE_WRITE')
+    assert.equal(writes.logTrusted, false)
+    // The retry writes the batch, then forcing the memtable out fails: the journal stays whole.
+    db.forceFailures = 1
+    await assert.rejects(writes.flush(), (err: { code?: string }) => err.code === 'ERR_STORAGE_FULL')
+    assert.equal(writes.pendingPeers, 0, 'the batch itself landed')
+    assert.equal(journal.released, releasedBefore, 'but nothing of the journal was dropped')
+    assert.equal(await writes.drain(), true, 'drain forces it again, and it succeeds')
+    assert.equal(db.forced, 2)
+    assert.equal(writes.logTrusted, true)
+    assert.ok(journal.released > releasedBefore)
+  })
+
+  it('drain() is false while the memtable cannot be written out: the journal must outlive the close', async () => {
+    const index = await entries(1)
+    const [key] = [...index.keys()] as [string]
+    const db = new FakeDatabase()
+    const journal = new FakeJournal()
+    const writes = new WritePath({ db, journal, index, onBatchError: () => {} })
+    db.failures = 1
+    db.forceFailures = 5
+    await writes.commit(key, PROTOS)
+    await writes.flush().catch(() => {})
+    assert.equal(await writes.drain(), false)
+    assert.equal(writes.pendingPeers, 0)
+  })
+
+  it('a journal append that fails rejects typed, tells the store, and leaves nothing dirty', async () => {
+    const index = await entries(1)
+    const [key] = [...index.keys()] as [string]
+    const db = new FakeDatabase()
+    const journal = new FakeJournal()
+    const failed: string[] = []
+    const writes = new WritePath({
+      db,
+      journal,
+      index,
+      onCommitFailed: (k) => failed.push(k),
+      location: '/store'
+    })
+    journal.failNext = true
+    await assert.rejects(writes.commit(key, PROTOS), (err: { code?: string; message?: string }) => {
+      assert.equal(err.code, 'ERR_STORAGE_FULL')
+      assert.match(err.message ?? '', /\/store .*not applied.*free space/)
+      return true
+    })
+    assert.deepEqual(failed, [key])
+    assert.equal(writes.pendingPeers, 0)
+    assert.deepEqual(journal.appended, [])
+    await writes.commit(key, PROTOS)
+    assert.equal(journal.appended.length, 1, 'the next append goes through')
+    assert.equal(await writes.drain(), true)
+  })
+
+  it('while LevelDB fails and the journal is past its limit, writes are refused before they change anything', async () => {
+    const index = await entries(1)
+    const [key] = [...index.keys()] as [string]
+    const db = new FakeDatabase()
+    const journal = new FakeJournal()
+    const writes = new WritePath({ db, journal, index, backlogLimit: 100, onBatchError: () => {} })
+    writes.assertWritable()
+    journal.backlog = 101
+    writes.assertWritable() // LevelDB works: past the limit a write only waits
+    db.failures = 1
+    writes.markDirty(key, PROTOS)
+    await writes.flush().catch(() => {})
+    assert.throws(
+      () => writes.assertWritable(),
+      (err: { code?: string; message?: string }) =>
+        err.code === 'ERR_STORAGE_WRITE' && /refuses writes/.test(err.message ?? '')
+    )
+    await writes.flush()
+    writes.assertWritable()
     await writes.drain()
   })
 })

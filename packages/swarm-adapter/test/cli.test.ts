@@ -410,7 +410,8 @@ describe('peerscope CLI, run as a command', () => {
       const [line] = errorLines(gc.err)
       assert.match(
         line!,
-        new RegExp(`^ERR_DB_OPEN: cannot open peer store at ${store}: IO error: .*Permission denied`)
+        // The store takes LevelDB's lock itself before LevelDB opens (peerstore-level directory-lock.ts).
+        new RegExp(`^ERR_DB_OPEN: cannot open peer store at ${store}: .*[Pp]ermission denied`)
       )
       assert.match(line!, /run as a user that may read and write it, or change its owner or mode$/)
 

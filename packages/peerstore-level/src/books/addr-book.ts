@@ -302,11 +302,14 @@ export class AddrBook {
     const key = signer.toString()
     const stored = index.get(key)?.record
     if (stored != null && stored.seq > record.seqNumber) return false
+    // Past the await above: a write that fails from here on puts the entry back as it is now.
+    this.#ctx.undoPoint(key)
     const entry = index.entry(key, signer)
     const list = record.multiaddrs.map((ma) => normalize(signer, ma)).filter((ma) => ma != null)
     if (stored != null) this.#dropReplacedRecordAddrs(entry, stored.envelope, record)
     entry.record = { seq: record.seqNumber, envelope: envelope.slice() }
     if (ttl > 0) await this.#addAddrs(key, signer, list, ttl, true)
+    this.#ctx.undoPoint(key)
     forgetRecordWithoutAddrs(entry)
     await this.#ctx.commit(key, ADDRS)
     return true

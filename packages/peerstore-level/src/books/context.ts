@@ -10,8 +10,16 @@ export interface BookContext {
   now(): number
   /** True once the store is closed. */
   isClosed(): boolean
-  /** Throws `ERR_CLOSED` once the store is closed: every write checks it first. */
+  /**
+   * Throws `ERR_CLOSED` once the store is closed, and a storage error while it refuses writes (LevelDB failing
+   * with a full journal): every write checks it first, before it changes anything.
+   */
   assertOpen(): void
+  /**
+   * Saves the peer's entry as it is now, to be put back if the next commit's journal append fails. The store takes
+   * one before each call; a book whose write starts after an await takes its own.
+   */
+  undoPoint(key: string): void
   /**
    * A change to the peer: stamps its write time, drops its entry if nothing keeps it (peer-age.ts), marks `kinds`
    * dirty and makes the change durable (persistence/write-path.ts). Rejects only when a LevelDB batch fails,

@@ -5,16 +5,38 @@
 // once, and LevelDB batches are written behind it, many writes at a time. On open, whatever the journal holds
 // is written into LevelDB before the store loads.
 //
-// Two files alternate. Each flush switches appends to the other file, then writes its batch; once the batch is
-// in LevelDB, the file it covers is emptied. A batch that fails leaves its file in place for the next flush or
-// the next open. Each line is `<seq>\t<kind>\t<peer>\t<record JSON>` (a put) or `<seq>\t<kind>\t<peer>` (a
-// delete); JSON escapes tabs and newlines, so neither appears inside a field. A line cut short by a crash has no
-// newline and was never acknowledged: it is ignored.
-import { closeSync, ftruncateSync, openSync, readFileSync, writeSync } from 'node:fs'
+// Files. The journal is a run of numbered segment files, `peerscope-journal-<n>`, oldest first. Appends go to
+// the newest. A flush seals the newest (later appends start a new one) and, once its batch is durably in LevelDB,
+// deletes every segment older than the seal: a prefix of the run, never a segment newer than one it keeps, so an
+// older state of a record is never kept without its newer states.
+//
+// Lines. `<crc>\t<i>/<n>\t<kind>\t<peer>\t<record JSON>` (a put) or without the JSON (a delete). `<crc>` is the
+// CRC-32 (8 hex digits) of everything after its tab; JSON escapes tabs and newlines, so neither appears inside a
+// field (a peer text holding either, or starting with `"`, is written as a JSON string). `<i>/<n>`: the line is
+// record i of the n records of one append (one write's records, or a whole import), which is replayed all or
+// nothing. A line that fails its checksum is reported and its whole append is dropped, never replayed as a phantom
+// record; the next `1/<n>` line starts the next append. An append cut short by a crash (fewer than n lines) was
+// never acknowledged: it is dropped silently.
+import {
+  closeSync,
+  ftruncateSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeSync
+} from 'node:fs'
 import { join } from 'node:path'
-import { RECORD_KINDS, type RecordKind } from '../types.ts'
+import { crc32 } from 'node:zlib'
+import { type JournalDamage, RECORD_KINDS, type RecordKind } from '../types.ts'
 
-export const JOURNAL_FILES = ['peerscope-journal-a', 'peerscope-journal-b'] as const
+export const JOURNAL_PREFIX = 'peerscope-journal-'
+const SEGMENT = /^peerscope-journal-(\d+)$/
+/** The two alternating files of the journal's first format (no checksums); read once, then removed. */
+const LEGACY = ['peerscope-journal-a', 'peerscope-journal-b'] as const
 
 /** The last journaled state of one record: its JSON, or `undefined` when it was deleted. */
 export interface JournaledRecord {
@@ -23,88 +45,372 @@ export interface JournaledRecord {
   value: string | undefined
 }
 
-export class Journal {
-  readonly #fds: [number, number]
-  readonly #bytes: [number, number] = [0, 0]
-  #current: 0 | 1 = 0
-  #seq = 0
+export interface JournalContents {
+  /** The journal's files, oldest first. */
+  files: string[]
+  bytes: number
+  /** The latest journaled state per record, over every complete append. */
+  records: JournaledRecord[]
+  damage: JournalDamage[]
+}
 
-  /** Opens (creating) both files in `dir`, which must be the LevelDB directory the caller holds the lock of. */
-  constructor(dir: string) {
-    this.#fds = [openSync(join(dir, JOURNAL_FILES[0]), 'a+'), openSync(join(dir, JOURNAL_FILES[1]), 'a+')]
+/** The journal files in `dir`, oldest first (the first format's two files before every segment). */
+export function journalFiles(dir: string): string[] {
+  let names: string[]
+  try {
+    names = readdirSync(dir)
+  } catch {
+    return []
   }
+  const segments = names
+    .map((name) => ({ name, n: SEGMENT.exec(name)?.[1] }))
+    .filter((s): s is { name: string; n: string } => s.n !== undefined)
+    .sort((a, b) => Number(a.n) - Number(b.n))
+    .map((s) => s.name)
+  return [...LEGACY.filter((name) => names.includes(name)), ...segments]
+}
 
-  /** What both files hold, the latest state per record, in no particular order. */
-  pending(): JournaledRecord[] {
-    const latest = new Map<string, { seq: number; record: JournaledRecord }>()
-    for (const fd of this.#fds) {
-      const text = readFileSync(fd, 'utf8')
-      const end = text.lastIndexOf('\n')
-      if (end < 0) continue
-      for (const line of text.slice(0, end).split('\n')) {
-        const parsed = parseLine(line)
-        if (parsed == null) continue
-        const id = `${parsed.record.kind}\u0000${parsed.record.key}`
-        const seen = latest.get(id)
-        if (seen == null || seen.seq < parsed.seq) latest.set(id, parsed)
+/** A peer text that could break a line (a control character) or read as quoted is written as a JSON string. */
+function keyField(key: string): string {
+  for (let i = 0; i < key.length; i++) {
+    const c = key.charCodeAt(i)
+    if (c < 0x20 || c === 0x22) return JSON.stringify(key)
+  }
+  return key
+}
+
+const HEX_DIGITS = Buffer.from('0123456789abcdef', 'latin1')
+/** Where a line's checksum goes until it is computed: 8 bytes, then a tab. */
+const PLACEHOLDER = '00000000\t'
+
+/** Record `i` (from 1) of the `n` records of an append, its checksum still a placeholder. */
+function line(record: JournaledRecord, i: number, n: number): string {
+  return record.value == null
+    ? `${PLACEHOLDER}${i}/${n}\t${record.kind}\t${keyField(record.key)}\n`
+    : `${PLACEHOLDER}${i}/${n}\t${record.kind}\t${keyField(record.key)}\t${record.value}\n`
+}
+
+/**
+ * Encodes lines made by `line` and writes each line's CRC-32 over its placeholder, in place: the checksum is taken
+ * of the bytes once, with no second copy of the text.
+ */
+function encodeLines(text: string): Buffer {
+  const bytes = Buffer.from(text, 'utf8')
+  for (let start = 0; start < bytes.length; ) {
+    const end = bytes.indexOf(10, start + 9)
+    let crc = crc32(bytes.subarray(start + 9, end)) >>> 0
+    for (let i = 7; i >= 0; i--) {
+      bytes[start + i] = HEX_DIGITS[crc & 15] as number
+      crc >>>= 4
+    }
+    start = end + 1
+  }
+  return bytes
+}
+
+/** The journal lines of one append (replayed all or nothing), as written. */
+export function journalText(records: readonly JournaledRecord[]): string {
+  let text = ''
+  const n = records.length
+  for (let i = 0; i < n; i++) text += line(records[i] as JournaledRecord, i + 1, n)
+  return encodeLines(text).toString('utf8')
+}
+
+type Parsed = { record: JournaledRecord; i: number; n: number } | { damage: string }
+
+const POSITION = /^(\d{1,9})\/(\d{1,9})$/
+
+function parseLine(text: string): Parsed {
+  if (text.length < 10 || text.charCodeAt(8) !== 9) return { damage: 'not a journal line' }
+  const body = text.slice(9)
+  const stored = Number.parseInt(text.slice(0, 8), 16)
+  if (!/^[0-9a-f]{8}$/.test(text.slice(0, 8)) || crc32(body) >>> 0 !== stored) {
+    return { damage: 'checksum mismatch' }
+  }
+  const fields = body.split('\t')
+  if (fields.length !== 3 && fields.length !== 4) return { damage: 'wrong number of fields' }
+  const [position, kind, keyText, value] = fields as [string, string, string, string | undefined]
+  const at = POSITION.exec(position)
+  const i = Number(at?.[1])
+  const n = Number(at?.[2])
+  if (at == null || i < 1 || i > n || !(RECORD_KINDS as readonly string[]).includes(kind)) {
+    return { damage: 'unknown field value' }
+  }
+  let key = keyText
+  if (key.startsWith('"')) {
+    try {
+      key = JSON.parse(key) as string
+    } catch {
+      return { damage: 'unreadable peer field' }
+    }
+  }
+  if (typeof key !== 'string' || key === '') return { damage: 'empty peer field' }
+  return { record: { kind: kind as RecordKind, key, value }, i, n }
+}
+
+/** The first format: `<seq>\t<kind>\t<peer>[\t<JSON>]`, one record per line, the highest seq winning. */
+function readLegacy(texts: string[], latest: Map<string, JournaledRecord>): void {
+  const lines: Array<{ seq: number; record: JournaledRecord }> = []
+  for (const text of texts) {
+    const end = text.lastIndexOf('\n')
+    if (end < 0) continue
+    for (const l of text.slice(0, end).split('\n')) {
+      const [seqText, kind, key, value] = l.split('\t') as [string, string, string, string | undefined]
+      const seq = Number(seqText)
+      if (Number.isSafeInteger(seq) && (RECORD_KINDS as readonly string[]).includes(kind) && key) {
+        lines.push({ seq, record: { kind: kind as RecordKind, key, value } })
       }
     }
-    return [...latest.values()].map((entry) => entry.record)
+  }
+  lines.sort((a, b) => a.seq - b.seq)
+  for (const { record } of lines) latest.set(`${record.kind}\u0000${record.key}`, record)
+}
+
+/** Reads every journal file in `dir` (writes nothing): the records to replay and the damage found. */
+export function readJournal(dir: string): JournalContents {
+  const files = journalFiles(dir)
+  const latest = new Map<string, JournaledRecord>()
+  const damage: JournalDamage[] = []
+  let bytes = 0
+  const legacy: string[] = []
+  for (const file of files) {
+    const text = readFileSync(join(dir, file), 'utf8')
+    bytes += Buffer.byteLength(text)
+    if ((LEGACY as readonly string[]).includes(file)) {
+      legacy.push(text)
+      continue
+    }
+    if (legacy.length > 0) readLegacy(legacy.splice(0), latest)
+    const end = text.lastIndexOf('\n')
+    if (end < 0) continue
+    // The append being read: its records so far, and how many it has.
+    let group: JournaledRecord[] = []
+    let size = 0
+    // The damage whose append is being skipped (its lines up to the next append's first).
+    let skipping: JournalDamage | undefined
+    let n = 0
+    for (const l of text.slice(0, end).split('\n')) {
+      n++
+      const parsed = parseLine(l)
+      if ('damage' in parsed) {
+        const d: JournalDamage = { file, line: n, reason: parsed.damage, dropped: group.length }
+        damage.push(d)
+        group = []
+        skipping = d
+        continue
+      }
+      if (parsed.i === 1) {
+        // A new append. One left unfinished before it lost lines without a damaged line to show for it.
+        if (group.length > 0) {
+          damage.push({ file, line: n - 1, reason: 'an append is missing records', dropped: group.length })
+        }
+        group = []
+        size = parsed.n
+        skipping = undefined
+      } else if (skipping !== undefined || parsed.i !== group.length + 1 || parsed.n !== size) {
+        if (skipping !== undefined) skipping.dropped++
+        else {
+          skipping = { file, line: n, reason: 'a record out of its append', dropped: group.length + 1 }
+          damage.push(skipping)
+          group = []
+        }
+        continue
+      }
+      group.push(parsed.record)
+      if (parsed.i < parsed.n) continue
+      for (const record of group) latest.set(`${record.kind}\u0000${record.key}`, record)
+      group = []
+    }
+    // An append left with fewer records than it has was cut short by a crash and never acknowledged.
+  }
+  if (legacy.length > 0) readLegacy(legacy, latest)
+  return { files, bytes, records: [...latest.values()], damage }
+}
+
+interface Segment {
+  n: number
+  name: string
+  fd: number | undefined
+  bytes: number
+}
+
+/** What an append that failed leaves: nothing of it (its bytes are cut off again) and the error of the write. */
+export class JournalAppendError extends Error {
+  readonly file: string
+
+  constructor(file: string, cause: unknown) {
+    super(`cannot append to ${file}: ${(cause as Error).message}`, { cause })
+    this.name = 'JournalAppendError'
+    this.file = file
+  }
+}
+
+/** Bytes of journal text written per write(2) for a large append (an import). */
+const CHUNK = 1 << 20
+
+export class Journal {
+  readonly #dir: string
+  /** Live segments, oldest first; the last takes appends unless sealed. */
+  #segments: Segment[] = []
+  #next = 1
+  /** Later appends start a new segment: a flush took what this one holds, or an append left its tail unknown. */
+  #sealed = false
+
+  /** The journal files in `dir`, which must be the LevelDB directory whose lock the caller holds. */
+  constructor(dir: string) {
+    this.#dir = dir
+    for (const name of journalFiles(dir)) {
+      const n = Number(SEGMENT.exec(name)?.[1] ?? 0)
+      this.#segments.push({ n, name, fd: undefined, bytes: statSync(join(dir, name)).size })
+      this.#next = Math.max(this.#next, n + 1)
+    }
+    this.#sealed = true
   }
 
-  /** Appends the new state of some records in one write; it is crash-safe when this returns. */
+  /** What the journal files hold (see `readJournal`). */
+  read(): JournalContents {
+    return readJournal(this.#dir)
+  }
+
+  /** Appends the new state of some records as one append; crash-safe when it returns. */
   append(records: readonly JournaledRecord[]): void {
     let text = ''
-    for (const { kind, key, value } of records) {
-      const seq = this.#seq++
-      text += value == null ? `${seq}\t${kind}\t${key}\n` : `${seq}\t${kind}\t${key}\t${value}\n`
+    const n = records.length
+    for (let i = 0; i < n; i++) text += line(records[i] as JournaledRecord, i + 1, n)
+    this.#write([encodeLines(text)])
+  }
+
+  /**
+   * Appends many records (an import) as one append, replayed all or nothing, written in chunks so no single
+   * string holds all of it.
+   */
+  appendGroup(records: readonly JournaledRecord[]): void {
+    if (records.length === 0) return
+    const chunks: Buffer[] = []
+    let text = ''
+    const n = records.length
+    for (let i = 0; i < n; i++) {
+      text += line(records[i] as JournaledRecord, i + 1, n)
+      if (text.length >= CHUNK) {
+        chunks.push(encodeLines(text))
+        text = ''
+      }
     }
-    const buffer = Buffer.from(text, 'utf8')
-    let written = 0
-    while (written < buffer.length) {
-      written += writeSync(this.#fds[this.#current], buffer, written)
+    if (text !== '') chunks.push(encodeLines(text))
+    this.#write(chunks)
+  }
+
+  #write(chunks: Buffer[]): void {
+    const segment = this.#current()
+    const fd = segment.fd as number
+    const start = segment.bytes
+    let at = start
+    try {
+      for (const chunk of chunks) {
+        let done = 0
+        while (done < chunk.length) {
+          const n = writeSync(fd, chunk, done, chunk.length - done, at)
+          done += n
+          at += n
+        }
+      }
+    } catch (err) {
+      // Cut the partial append off again, so the next one does not start mid-line; if even that fails the
+      // segment's tail is unknown, and the next append starts a new one.
+      try {
+        ftruncateSync(fd, start)
+      } catch {
+        this.#sealed = true
+      }
+      throw new JournalAppendError(join(this.#dir, segment.name), err)
     }
-    this.#bytes[this.#current] += buffer.length
+    segment.bytes = at
+  }
+
+  #current(): Segment {
+    const last = this.#segments.at(-1)
+    if (last !== undefined && !this.#sealed) return last
+    const n = this.#next
+    const name = `${JOURNAL_PREFIX}${String(n).padStart(8, '0')}`
+    let fd: number
+    try {
+      fd = openSync(join(this.#dir, name), 'w')
+    } catch (err) {
+      throw new JournalAppendError(join(this.#dir, name), err)
+    }
+    this.#next = n + 1
+    const segment: Segment = { n, name, fd, bytes: 0 }
+    this.#segments.push(segment)
+    this.#sealed = false
+    return segment
   }
 
   /** Bytes appended and not yet known to be in LevelDB. */
   get backlog(): number {
-    return this.#bytes[0] + this.#bytes[1]
+    let bytes = 0
+    for (const s of this.#segments) bytes += s.bytes
+    return bytes
   }
 
   /**
-   * Called as a flush takes its batch: later appends go to the other file. The returned function empties the
-   * file the batch covers; call it once the batch is in LevelDB.
+   * Called as a flush takes its batch: later appends go to a new segment. The returned function deletes every
+   * segment the batch covers (and any older one); call it once the batch is durably in LevelDB.
    */
   rotate(): () => void {
-    const covered = this.#current
-    this.#current = covered === 0 ? 1 : 0
-    return () => {
-      ftruncateSync(this.#fds[covered], 0)
-      this.#bytes[covered] = 0
-    }
+    const last = this.#segments.at(-1)
+    if (last === undefined) return noRelease
+    // An empty newest segment holds nothing the batch covers: keep appending to it.
+    const boundary = !this.#sealed && last.bytes === 0 ? last.n : this.#next
+    if (boundary === this.#next) this.#sealed = true
+    return () => this.#releaseBefore(boundary)
   }
 
-  /** Empties both files: everything they held is in LevelDB. */
+  /** Deletes every journal file: everything they held is durably in LevelDB. */
   clear(): void {
-    for (const i of [0, 1] as const) {
-      ftruncateSync(this.#fds[i], 0)
-      this.#bytes[i] = 0
+    this.#sealed = true
+    this.#releaseBefore(Number.POSITIVE_INFINITY)
+  }
+
+  /**
+   * Moves the journal's files to `lost/` (kept, not replayed again): after an open replayed what could be read
+   * of a damaged journal.
+   */
+  keepDamaged(files: readonly string[]): string[] {
+    const lost = join(this.#dir, 'lost')
+    const kept: string[] = []
+    mkdirSync(lost, { recursive: true })
+    for (const name of files) {
+      const to = join(lost, `${name}.damaged-${Date.now()}`)
+      renameSync(join(this.#dir, name), to)
+      kept.push(to)
+    }
+    this.#segments = this.#segments.filter((s) => !files.includes(s.name))
+    return kept
+  }
+
+  /** Oldest first; stops at the first that cannot go, so what stays is always the newest part of the run. */
+  #releaseBefore(boundary: number): void {
+    while (this.#segments.length > 0) {
+      const segment = this.#segments[0] as Segment
+      if (segment.n >= boundary) return
+      try {
+        if (segment.fd !== undefined) closeSync(segment.fd)
+        segment.fd = undefined
+        unlinkSync(join(this.#dir, segment.name))
+      } catch (err) {
+        if ((err as { code?: string }).code !== 'ENOENT') return
+      }
+      this.#segments.shift()
     }
   }
 
   close(): void {
-    for (const fd of this.#fds) closeSync(fd)
+    for (const s of this.#segments) {
+      if (s.fd !== undefined) closeSync(s.fd)
+      s.fd = undefined
+    }
+    this.#sealed = true
   }
 }
 
-function parseLine(line: string): { seq: number; record: JournaledRecord } | undefined {
-  const fields = line.split('\t')
-  if (fields.length !== 3 && fields.length !== 4) return undefined
-  const [seqText, kind, key, value] = fields as [string, string, string, string | undefined]
-  const seq = Number(seqText)
-  if (!Number.isSafeInteger(seq) || !(RECORD_KINDS as readonly string[]).includes(kind) || key === '') {
-    return undefined
-  }
-  return { seq, record: { kind: kind as RecordKind, key, value } }
-}
+function noRelease(): void {}

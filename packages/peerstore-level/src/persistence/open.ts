@@ -1,8 +1,10 @@
-// Opening a store's storage, in order: the mend hook (a store opened by path has its damaged table files mended
-// before LevelDB reads them), LevelDB's open (a locked or damaged database fails with a typed error), the journal
-// (what it holds is written into LevelDB first), then every record loaded into a new peer index: undecodable
-// records are quarantined, Connected addresses are downgraded (the connections died with the process), and a peer
-// stored before write times existed gets one. Closing is here too: the journal is kept if a write missed LevelDB.
+// Opening a store's storage, in order: the directory step (a store opened by path: the directory is held by this
+// process and locked, CURRENT and LevelDB's logs checked, damaged table files mended before LevelDB reads them),
+// LevelDB's open (a locked, damaged or full database fails with a typed error), the journal (what it holds is
+// written into LevelDB first; damaged lines are reported and their appends dropped), then every record loaded
+// into a new peer index: undecodable records are quarantined, Connected addresses are downgraded (the connections
+// died with the process), and a peer stored before write times existed gets one. Closing is here too: the journal
+// is kept if a write missed LevelDB, or LevelDB's log cannot be trusted (write-path.ts).
 
 import type { Logger } from '@libp2p/interface'
 import type { AbstractLevel, AbstractSublevel } from 'abstract-level'
@@ -11,11 +13,20 @@ import { PeerStoreError } from '../errors.ts'
 import { expiryAfter } from '../expiry.ts'
 import { PeerIndex } from '../peer-index.ts'
 import { readAll } from '../read-all.ts'
-import { type MendedTable, newEntry, type OpenReport, RECORD_KINDS, type RecordKind } from '../types.ts'
+import {
+  type JournalReplay,
+  type LogDamage,
+  type MendedTable,
+  newEntry,
+  type OpenReport,
+  RECORD_KINDS,
+  type RecordKind
+} from '../types.ts'
 import { decodeRecord } from './codec.ts'
 import type { Journal } from './journal.ts'
 import { peerIdFromKey } from './peer-key.ts'
-import type { RecordDatabase, WritePath } from './write-path.ts'
+import { isStorageFull } from './storage-errors.ts'
+import type { RecordDatabase, RecordOp, WritePath } from './write-path.ts'
 
 // biome-ignore lint/suspicious/noExplicitAny: abstract-level's generics differ per backend
 export type AnyLevel = AbstractLevel<any, string, string>
@@ -26,10 +37,23 @@ export type Sub = AbstractSublevel<AnyLevel, string | Buffer | Uint8Array, strin
  * with the mend hook, `level` and the journal), so the platform-neutral entry reaches no `node:` module.
  */
 export interface DirectoryStorage {
-  /** Refuses a directory LevelDB would mistreat, mends damaged table files, and makes (not opens) its LevelDB. */
-  prepare(path: string): Promise<{ db: AnyLevel; mended: MendedTable[] }>
+  /**
+   * Holds and locks the directory, refuses one LevelDB would mistreat, checks its logs, mends damaged table files,
+   * and makes (not opens) its LevelDB.
+   */
+  prepare(path: string): Promise<PreparedDirectory>
   /** The write-ahead journal in the directory of an open LevelDB (whose lock makes it ours alone). */
   journal(path: string): Journal
+}
+
+export interface PreparedDirectory {
+  db: AnyLevel
+  mended: MendedTable[]
+  logDamage: LogDamage[]
+  /** Has LevelDB write its memtable to a table file and start a new log (write-path.ts). */
+  forceFlush(): Promise<void>
+  /** Gives the directory back (unlocks it); called once its LevelDB is closed, or when the open failed. */
+  release(): Promise<void>
 }
 
 export interface OpenStorageInit {
@@ -45,6 +69,10 @@ export interface OpenStorageInit {
 
 export interface OpenedStorage {
   db: AnyLevel
+  /** The store's path, or a phrase naming the given database, for messages. */
+  location: string
+  /** Gives a directory opened by path back, after `db` closed. */
+  release: (() => Promise<void>) | undefined
   /** The write-ahead journal; only a database opened by path has one (LevelDB's lock makes it ours alone). */
   journal: Journal | undefined
   /** Where each record kind lives, and batches: what the write path writes to. */
@@ -67,7 +95,7 @@ function corruptOnOpen(err: unknown, where: string): PeerStoreError | undefined 
   // A missing MANIFEST (CURRENT names one that is gone) surfaces as an IO error, not a corruption.
   if (
     cause.code === 'LEVEL_CORRUPTION' ||
-    (cause.code === 'LEVEL_IO_ERROR' && /MANIFEST-\d+/.test(message))
+    (cause.code === 'LEVEL_IO_ERROR' && /MANIFEST|CURRENT|\.ldb|\.sst/.test(message) && !isStorageFull(err))
   ) {
     return new PeerStoreError(
       'ERR_DB_CORRUPT',
@@ -89,9 +117,22 @@ async function openLevel(db: AnyLevel, where: string): Promise<void> {
         cause: err
       })
     }
+    if (isStorageFull(err)) {
+      throw new PeerStoreError(
+        'ERR_STORAGE_FULL',
+        `cannot open peer store at ${where}: its file system is full (LevelDB writes a new log and MANIFEST on ` +
+          'open); free space there, then open it again',
+        { cause: err }
+      )
+    }
     const corrupt = corruptOnOpen(err, where)
     if (corrupt != null) throw corrupt
-    throw new PeerStoreError('ERR_DB_OPEN', `cannot open peer store at ${where}`, { cause: err })
+    const e2 = err as { cause?: { message?: string } }
+    throw new PeerStoreError(
+      'ERR_DB_OPEN',
+      `cannot open peer store at ${where}${e2.cause?.message === undefined ? '' : ` (${e2.cause.message})`}`,
+      { cause: err }
+    )
   }
 }
 
@@ -102,7 +143,8 @@ function sublevel(db: AnyLevel, name: string): Sub {
 /** Opens the database (and its journal) and loads it; closes what it opened when a step fails. */
 export async function openStorage(init: OpenStorageInit): Promise<OpenedStorage> {
   let db = init.db
-  let mended: MendedTable[] = []
+  let prepared: PreparedDirectory | undefined
+  const location = init.db == null && init.path != null ? init.path : 'the given database'
   if (db == null) {
     if (init.path == null) {
       throw new PeerStoreError('ERR_INVALID_ARGUMENT', 'openPeerStore needs `path` or `db`')
@@ -115,14 +157,22 @@ export async function openStorage(init: OpenStorageInit): Promise<OpenedStorage>
           `'@peerscope/peerstore-level' (its Node entry) or '@peerscope/peerstore-level/node'`
       )
     }
-    ;({ db, mended } = await init.directory.prepare(init.path))
+    prepared = await init.directory.prepare(init.path)
+    db = prepared.db
   }
-  await openLevel(db, init.path ?? 'the given database')
+  const release = prepared?.release
+  try {
+    await openLevel(db, location)
+  } catch (err) {
+    await release?.()
+    throw err
+  }
   let journal: Journal | undefined
   try {
-    journal = init.db == null && init.path != null ? init.directory?.journal(init.path) : undefined
+    journal = prepared != null && init.path != null ? init.directory?.journal(init.path) : undefined
   } catch (err) {
     await db.close()
+    await release?.()
     throw new PeerStoreError('ERR_DB_OPEN', `cannot open the journal of the peer store at ${init.path}`, {
       cause: err
     })
@@ -130,40 +180,76 @@ export async function openStorage(init: OpenStorageInit): Promise<OpenedStorage>
   const sublevels = {} as Record<RecordKind, Sub>
   for (const kind of RECORD_KINDS) sublevels[kind] = sublevel(db, kind)
   const opened = db
-  const records: RecordDatabase<Sub> = { sublevels, batch: (ops) => opened.batch(ops) }
+  const records: RecordDatabase<Sub> = {
+    sublevels,
+    batch: (ops) => opened.batch(ops),
+    ...(prepared == null ? {} : { forceFlush: prepared.forceFlush })
+  }
   const quarantine = sublevel(db, 'quarantine')
   try {
     const now = init.clock()
-    await replayJournal(journal, records)
+    const replay = await replayJournal(journal, records, location)
     const loaded = await loadIndex(records, quarantine, db, now)
     return {
       db,
+      location,
+      release,
       journal,
       records,
       quarantine,
       index: loaded.index,
       changedOnLoad: loaded.changedOnLoad,
-      report: { ...loaded.report, mended }
+      report: {
+        ...loaded.report,
+        mended: prepared?.mended ?? [],
+        logDamage: prepared?.logDamage ?? [],
+        journal: replay
+      }
     }
   } catch (err) {
     journal?.close()
     await db.close()
+    await release?.()
     throw err
   }
 }
 
-/** Writes what the journal holds (writes acknowledged before a crash) into LevelDB, then empties it. */
-async function replayJournal(journal: Journal | undefined, records: RecordDatabase<Sub>): Promise<void> {
-  if (journal == null) return
-  const ops = journal
-    .pending()
-    .map(({ kind, key, value }) =>
-      value == null
-        ? { type: 'del' as const, sublevel: records.sublevels[kind], key }
-        : { type: 'put' as const, sublevel: records.sublevels[kind], key, value }
+/** Ops per LevelDB batch when the journal is replayed (the journal is kept until all of them landed). */
+const REPLAY_BATCH = 10_000
+
+/**
+ * Writes what the journal holds (writes acknowledged before a crash, or kept while LevelDB failed) into LevelDB,
+ * then empties it. Damaged lines are reported and their appends dropped; their files are kept under `lost/`.
+ */
+async function replayJournal(
+  journal: Journal | undefined,
+  records: RecordDatabase<Sub>,
+  location: string
+): Promise<JournalReplay> {
+  if (journal == null) return { replayed: 0, damage: [], keptAt: [] }
+  const contents = journal.read()
+  const ops: Array<RecordOp<Sub>> = contents.records.map(({ kind, key, value }) =>
+    value == null
+      ? { type: 'del' as const, sublevel: records.sublevels[kind], key }
+      : { type: 'put' as const, sublevel: records.sublevels[kind], key, value }
+  )
+  try {
+    for (let i = 0; i < ops.length; i += REPLAY_BATCH) await records.batch(ops.slice(i, i + REPLAY_BATCH))
+  } catch (err) {
+    throw new PeerStoreError(
+      isStorageFull(err) ? 'ERR_STORAGE_FULL' : 'ERR_STORAGE_WRITE',
+      `cannot open peer store at ${location}: writing its journal into LevelDB failed (${(err as Error).message}); ` +
+        'the journal is kept; ' +
+        (isStorageFull(err)
+          ? 'free space on its file system, then open it again'
+          : 'check the disk, then open it again'),
+      { cause: err }
     )
-  if (ops.length > 0) await records.batch(ops)
+  }
+  const damagedFiles = [...new Set(contents.damage.map((d) => d.file))]
+  const keptAt = damagedFiles.length > 0 ? journal.keepDamaged(damagedFiles) : []
   journal.clear()
+  return { replayed: contents.records.length, damage: contents.damage, keptAt }
 }
 
 /**
@@ -178,7 +264,7 @@ async function loadIndex(
 ): Promise<{
   index: PeerIndex
   changedOnLoad: Map<string, RecordKind[]>
-  report: Omit<OpenReport, 'mended'>
+  report: Pick<OpenReport, 'peers' | 'quarantined' | 'downgraded' | 'unreadable'>
 }> {
   const index = new PeerIndex()
   const quarantined: OpenReport['quarantined'] = []
@@ -242,7 +328,7 @@ async function loadIndex(
  * else kept (and said so) for the next open to write in. A batch that failed was reported when it failed.
  */
 export async function closeStorage(
-  storage: Pick<OpenedStorage, 'db' | 'journal'>,
+  storage: Pick<OpenedStorage, 'db' | 'journal' | 'release'>,
   writes: WritePath<Sub>,
   log: Logger
 ): Promise<void> {
@@ -251,10 +337,27 @@ export async function closeStorage(
     if (written) storage.journal.clear()
     else
       log.error(
-        'closing with %d peer(s) not in LevelDB: kept in the journal for the next open',
+        'closing with %d peer(s) not in LevelDB, or LevelDB failed since its last table file: the journal is ' +
+          'kept for the next open, which writes it into LevelDB',
         writes.pendingPeers
       )
     storage.journal.close()
   }
-  await storage.db.close()
+  try {
+    await storage.db.close()
+  } finally {
+    await storage.release?.()
+  }
+}
+
+/** Closes storage whose store never started (its open failed after `openStorage`). */
+export async function abandonStorage(
+  storage: Pick<OpenedStorage, 'db' | 'journal' | 'release'>
+): Promise<void> {
+  storage.journal?.close()
+  try {
+    await storage.db.close()
+  } finally {
+    await storage.release?.()
+  }
 }

@@ -4,16 +4,29 @@
 // them is written. Dirty records are coalesced into one flush, so concurrent writers share batches and one change
 // is always atomic.
 //
+// With a journal, a write is encoded and appended first and only then marked dirty: an append that fails (disk
+// full, I/O error) rejects with a typed error, leaves nothing dirty, and tells the store (`onCommitFailed`), which
+// puts the entry back as it was. Nothing in memory changes for a call that rejects.
+//
 // A flush writes batches of at most `peersPerBatch` peers, so a large backlog is never encoded in one long block of
 // the event loop; all records of one peer stay in one batch. A batch that fails is reported at once
-// (`onBatchError`). With a journal, its records stay there and are marked dirty again: the next flush writes them
-// (and after a crash, the next open does, from the journal). Without one, the writes waiting on it reject. Past
-// `backlogLimit` journal bytes not yet in LevelDB, writes wait for LevelDB again: a writer that never yields to
-// the event loop would otherwise grow the journal without bound.
+// (`onBatchError`). With a journal, its records stay there and are marked dirty again, and the flush is retried
+// on a timer (1 s, doubling to 1 min) as well as by the next write. Without one, the writes waiting on it reject.
+//
+// After a failed LevelDB write the log LevelDB was appending to may hold a torn record, and LevelDB keeps
+// appending after it; on its next open it drops everything from the tear on. So from the first failure on the
+// journal is never emptied, until LevelDB has written its memtable (every batch it took) to a table file
+// (`forceFlush`, LevelDB's compaction of the memtable, which also starts a new log) or the store is reopened and the
+// journal replayed. Writes go on meanwhile, into the journal; past `backlogLimit` journal bytes while LevelDB keeps
+// failing they are refused before anything changes (`assertWritable`). Past the limit while LevelDB works, writes
+// wait for LevelDB again: a writer that never yields to the event loop would otherwise grow the journal without
+// bound.
 
+import { PeerStoreError } from '../errors.ts'
 import { type BatchFailure, type PeerEntry, RECORD_KINDS, type RecordKind } from '../types.ts'
 import { encodeRecord } from './codec.ts'
 import type { JournaledRecord } from './journal.ts'
+import { journalWriteError, levelWriteError } from './storage-errors.ts'
 
 /**
  * Past this many journal bytes not yet in LevelDB, writes wait for LevelDB again (a writer that never yields to
@@ -30,15 +43,22 @@ export type RecordOp<S> =
 export interface RecordDatabase<S = unknown> {
   readonly sublevels: Readonly<Record<RecordKind, S>>
   batch(ops: Array<RecordOp<S>>): Promise<void>
+  /**
+   * Makes every batch LevelDB took so far independent of its log: writes its memtable to a table file and starts
+   * a new log. A LevelDB opened by path has it; without it a successful batch is trusted again.
+   */
+  forceFlush?(): Promise<void>
 }
 
 /** What the write path needs of the write-ahead journal (`Journal`). */
 export interface WriteJournal {
-  /** Appends the new state of some records; crash-safe when it returns. */
+  /** Appends the new state of some records as one append; crash-safe when it returns, nothing of it if it throws. */
   append(records: readonly JournaledRecord[]): void
-  /** Bytes appended and not yet known to be in LevelDB. */
+  /** As `append`, for many records (an import): replayed all or nothing. */
+  appendGroup(records: readonly JournaledRecord[]): void
+  /** Bytes appended and not yet known to be durably in LevelDB. */
   readonly backlog: number
-  /** Switches appends to the other file; the returned function empties the file the current batch covers. */
+  /** Starts a new file for later appends; the returned function drops the files the current batch covers. */
   rotate(): () => void
 }
 
@@ -51,6 +71,10 @@ export interface WritePathInit<S> {
   onMarked?: ((key: string) => void) | undefined
   /** Called once per failed batch, when it fails. */
   onBatchError?: ((failure: BatchFailure) => void) | undefined
+  /** Called when a journal append for `key` failed, before the commit rejects: the store undoes the change. */
+  onCommitFailed?: ((key: string) => void) | undefined
+  /** The store's path, for error messages. */
+  location?: string
   /** Peers per LevelDB batch when a flush has more to write (default 500). */
   peersPerBatch?: number
   /** Journal bytes not yet in LevelDB past which writes wait for LevelDB (default `JOURNAL_BACKLOG_LIMIT`). */
@@ -81,6 +105,10 @@ interface DirtyRecords {
 
 const DEFAULT_PEERS_PER_BATCH = 500
 
+/** Retries of a failed flush: 1 s, doubling, at most a minute apart. */
+const RETRY_FIRST_MS = 1000
+const RETRY_MAX_MS = 60_000
+
 /** For a flush promise nobody may await: its failure is reported by the flush loop (`onBatchError`). */
 function reportedByFlushLoop(): void {}
 
@@ -92,6 +120,8 @@ export class WritePath<S = unknown> {
   readonly #index: { get(key: string): PeerEntry | undefined }
   readonly #onMarked: (key: string) => void
   readonly #onBatchError: ((failure: BatchFailure) => void) | undefined
+  readonly #onCommitFailed: ((key: string) => void) | undefined
+  readonly #location: string
   readonly #peersPerBatch: number
   readonly #backlogLimit: number
   /** Records changed and not yet in LevelDB, by peer key. */
@@ -100,6 +130,15 @@ export class WritePath<S = unknown> {
   #flushing = false
   /** The last flush loop started; settled once it ran out of work. */
   #flushLoopDone: Promise<void> | undefined
+  /** False from a failed LevelDB write until LevelDB's memtable is in a table file (see the top of this file). */
+  #logTrusted = true
+  /** The error of the last flush, until one succeeds. */
+  #lastFailure: PeerStoreError | undefined
+  #failures = 0
+  #retryTimer: ReturnType<typeof setTimeout> | undefined
+  #stopped = false
+  /** The next flush writes everything in one batch (an import without a journal). */
+  #oneBatch = false
 
   constructor(init: WritePathInit<S>) {
     this.#db = init.db
@@ -107,6 +146,8 @@ export class WritePath<S = unknown> {
     this.#index = init.index
     this.#onMarked = init.onMarked ?? noMarks
     this.#onBatchError = init.onBatchError
+    this.#onCommitFailed = init.onCommitFailed
+    this.#location = init.location ?? 'the given database'
     this.#peersPerBatch = init.peersPerBatch ?? DEFAULT_PEERS_PER_BATCH
     this.#backlogLimit = init.backlogLimit ?? JOURNAL_BACKLOG_LIMIT
   }
@@ -114,6 +155,39 @@ export class WritePath<S = unknown> {
   /** Peers with records not yet in LevelDB. */
   get pendingPeers(): number {
     return this.#dirty.size
+  }
+
+  /** Whether the journal is needed for what LevelDB took since its last failure (and is kept until it is not). */
+  get logTrusted(): boolean {
+    return this.#logTrusted
+  }
+
+  /** The error of the last flush that failed, until a flush succeeds. */
+  get lastFailure(): PeerStoreError | undefined {
+    return this.#lastFailure
+  }
+
+  /** Journal bytes not yet known to be durably in LevelDB. */
+  get journalBytes(): number {
+    return this.#journal?.backlog ?? 0
+  }
+
+  /**
+   * Refuses a write before it changes anything when LevelDB keeps failing and the journal already holds
+   * `backlogLimit` bytes it has not taken.
+   */
+  assertWritable(): void {
+    const failure = this.#lastFailure
+    const journal = this.#journal
+    if (failure === undefined || journal === undefined || journal.backlog <= this.#backlogLimit) return
+    const mib = (journal.backlog / 1048576).toFixed(1)
+    throw new PeerStoreError(
+      failure.code,
+      `the peer store at ${this.#location} refuses writes: LevelDB has failed since its last write ` +
+        `(${failure.message}) and the journal holds ${mib} MiB it has not taken; once the disk takes writes again ` +
+        `they are written and writes are accepted, or close and reopen the store (the journal is replayed on open)`,
+      { cause: failure }
+    )
   }
 
   /** Marks records of `key` changed; the next flush writes them. */
@@ -131,29 +205,74 @@ export class WritePath<S = unknown> {
     this.#onMarked(key)
   }
 
+  /** Marks journaled records dirty with the value the journal holds, so the flush does not encode them again. */
+  #markJournaled(records: readonly JournaledRecord[]): void {
+    let lastKey: string | undefined
+    for (const { kind, key, value } of records) {
+      let dirty = this.#dirty.get(key)
+      if (dirty == null) {
+        dirty = { mask: 0, encoded: {} }
+        this.#dirty.set(key, dirty)
+      }
+      dirty.mask |= KIND_BIT[kind]
+      dirty.encoded[kind] = value ?? null
+      if (key !== lastKey) this.#onMarked(key)
+      lastKey = key
+    }
+  }
+
   /**
-   * Marks records dirty and makes the change durable: in the journal at once when there is one (LevelDB follows
-   * in the background), else by awaiting the batch.
+   * Makes a change of `key`'s records `kinds` durable: in the journal at once when there is one (LevelDB follows
+   * in the background), else by awaiting the batch. With a journal, a failed append rejects (typed) after
+   * `onCommitFailed` and leaves nothing dirty.
    */
   commit(key: string, kinds: readonly RecordKind[]): Promise<void> {
-    this.markDirty(key, kinds)
     const journal = this.#journal
-    if (journal == null) return this.flush()
+    if (journal == null) {
+      this.markDirty(key, kinds)
+      return this.flush()
+    }
     const live = this.#index.get(key)
-    const dirty = this.#dirty.get(key) as DirtyRecords
-    const records = kinds.map((kind) => {
-      const value = live == null ? undefined : encodeRecord(kind, live)
-      dirty.encoded[kind] = value ?? null
-      return { kind, key, value }
-    })
-    journal.append(records)
+    const records: JournaledRecord[] = []
+    for (const kind of kinds) {
+      records.push({ kind, key, value: live == null ? undefined : encodeRecord(kind, live) })
+    }
+    try {
+      journal.append(records)
+    } catch (err) {
+      this.#onCommitFailed?.(key)
+      return Promise.reject(journalWriteError(err, this.#location))
+    }
+    this.#markJournaled(records)
     const flushed = this.flush()
-    if (journal.backlog > this.#backlogLimit) return flushed
-    // Durable already; a failed batch keeps its records in the journal and is retried by the next flush.
+    // Durable already: waiting for LevelDB only slows a writer down, its failure is not this write's.
+    if (journal.backlog > this.#backlogLimit) return flushed.catch(reportedByFlushLoop)
     return Promise.resolve()
   }
 
-  /** Resolves once everything marked so far is in LevelDB (one flush serves every caller until it starts). */
+  /**
+   * Makes many records durable as one: with a journal, one append replayed all or nothing (`apply` changes memory
+   * only once it is written, so a failed append changes nothing); without one, a single LevelDB batch.
+   */
+  commitGroup(records: readonly JournaledRecord[], apply: () => void): Promise<void> {
+    const journal = this.#journal
+    if (journal == null) {
+      apply()
+      for (const { kind, key } of records) this.markDirty(key, [kind])
+      this.#oneBatch = true
+      return this.flush()
+    }
+    try {
+      journal.appendGroup(records)
+    } catch (err) {
+      return Promise.reject(journalWriteError(err, this.#location))
+    }
+    apply()
+    this.#markJournaled(records)
+    return this.flush().catch(reportedByFlushLoop)
+  }
+
+  /** Resolves once everything marked so far is durably in LevelDB (one flush serves every caller until it starts). */
   flush(): Promise<void> {
     const pending = this.#nextFlush
     if (pending != null) return pending.promise
@@ -168,23 +287,28 @@ export class WritePath<S = unknown> {
   }
 
   /**
-   * Writes whatever is dirty and waits for the flush loop to stop. True when nothing is left unwritten (a failed
-   * batch has been reported by then; with a journal its records are still dirty, and the journal must be kept).
+   * Writes whatever is dirty, waits for the flush loop to stop, and stops retrying. True when nothing is left
+   * unwritten and LevelDB holds all of it durably; false means the journal must be kept for the next open.
    */
   async drain(): Promise<boolean> {
-    if (this.#dirty.size > 0) await this.flush().catch(reportedByFlushLoop)
+    this.#stopped = true
+    this.#cancelRetry()
+    if (this.#dirty.size > 0 || !this.#logTrusted) await this.flush().catch(reportedByFlushLoop)
     await this.#flushLoopDone
-    return this.#dirty.size === 0
+    this.#cancelRetry()
+    return this.#dirty.size === 0 && this.#logTrusted
   }
 
   async #flushLoop(): Promise<void> {
     while (this.#nextFlush != null) {
       const flush = this.#nextFlush
       this.#nextFlush = undefined
-      // Everything journaled so far is in `#dirty`: once it is all in LevelDB, its journal file can go.
+      // Everything journaled so far is in `#dirty` (or durably in LevelDB): once it all is, its files can go.
       const release = this.#journal?.rotate()
       const dirty = this.#dirty
       this.#dirty = new Map()
+      const perBatch = this.#oneBatch ? Number.POSITIVE_INFINITY : this.#peersPerBatch
+      this.#oneBatch = false
       const pending = dirty.entries()
       let batchPeers: string[] = []
       try {
@@ -203,23 +327,58 @@ export class WritePath<S = unknown> {
               ops.push(value == null ? { type: 'del', sublevel, key } : { type: 'put', sublevel, key, value })
             }
             batchPeers.push(key)
-            if (batchPeers.length === this.#peersPerBatch) break
+            if (batchPeers.length === perBatch) break
           }
           if (ops.length === 0) break
           await this.#db.batch(ops)
           for (const key of batchPeers) dirty.delete(key)
         }
+        if (!this.#logTrusted && this.#db.forceFlush != null) {
+          batchPeers = []
+          await this.#db.forceFlush()
+        }
+        this.#logTrusted = true
         release?.()
+        this.#succeeded()
         flush.resolve()
       } catch (err) {
-        const retried = this.#journal != null
-        // The journal still holds what did not land: write it again with the next batch (or on the next open).
-        if (retried) this.#markDirtyAgain(dirty)
-        this.#onBatchError?.({ error: err, peers: batchPeers.length, retried })
-        flush.reject(err)
+        const journaled = this.#journal != null
+        const error = err instanceof PeerStoreError ? err : levelWriteError(err, this.#location, journaled)
+        if (journaled) {
+          // The journal still holds what did not land: write it again (or the next open does, from the journal).
+          this.#logTrusted = false
+          this.#markDirtyAgain(dirty)
+        }
+        this.#lastFailure = error
+        this.#onBatchError?.({ error, peers: batchPeers.length, retried: journaled })
+        if (journaled) this.#scheduleRetry()
+        flush.reject(error)
       }
     }
     this.#flushing = false
+  }
+
+  #succeeded(): void {
+    this.#lastFailure = undefined
+    this.#failures = 0
+    this.#cancelRetry()
+  }
+
+  #scheduleRetry(): void {
+    if (this.#stopped || this.#retryTimer !== undefined) return
+    const delay = Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** this.#failures)
+    this.#failures++
+    this.#retryTimer = setTimeout(() => {
+      this.#retryTimer = undefined
+      if (!this.#stopped) this.flush().catch(reportedByFlushLoop)
+    }, delay)
+    // A number in browsers, with nothing to unref.
+    ;(this.#retryTimer as { unref?: () => void }).unref?.()
+  }
+
+  #cancelRetry(): void {
+    if (this.#retryTimer !== undefined) clearTimeout(this.#retryTimer)
+    this.#retryTimer = undefined
   }
 
   /** Puts back the dirty marks a failed flush did not write (`failed` loses each batch's peers once it landed). */

@@ -21,19 +21,15 @@ import { KeyBook, type LocalIdentity, localIdentity } from './books/key-book.ts'
 import { MetadataBook } from './books/metadata-book.ts'
 import { ProtoBook } from './books/proto-book.ts'
 import { TagBook } from './books/tag-book.ts'
-import {
-  DEFAULT_GC_INTERVAL,
-  DEFAULT_GC_SLICE_MS,
-  DEFAULT_MAX_ADDRS,
-  DEFAULT_MAX_ADDRS_PER_PEER,
-  DEFAULT_MAX_PROTOCOLS
-} from './constants.ts'
+import { DEFAULT_GC_INTERVAL, DEFAULT_GC_SLICE_MS } from './constants.ts'
 import { PeerStoreError } from './errors.ts'
 import { GarbageCollector } from './gc.ts'
+import { checkEntryLimits, resolveLimits, type StoreLimits } from './limits.ts'
 import type { OpenPeerStoreInit } from './options.ts'
 import { checkMaxPeerAge, PeerAgeing } from './peer-age.ts'
 import { type PeerIndex, peerKey, presentKinds } from './peer-index.ts'
 import type { Libp2pViewAccess } from './peer-index-access.ts'
+import { storedForm } from './persistence/codec.ts'
 import {
   closeStorage,
   type DirectoryStorage,
@@ -77,9 +73,10 @@ export async function openPeerStoreOn(
   }
   const self = localIdentity(init)
   checkMaxPeerAge(init.gc?.maxPeerAge ?? 0, 'gc.maxPeerAge')
+  const limits = resolveLimits(init.limits)
   const clock = init.clock ?? Date.now
   const storage = await openStorage({ path: init.path, db: init.db, directory, clock })
-  const store = new LevelPeerStore(storage, init, self, clock)
+  const store = new LevelPeerStore(storage, init, self, clock, limits)
   try {
     await store.start()
   } catch (err) {
@@ -105,12 +102,21 @@ export class LevelPeerStore extends TypedEventEmitter<LevelPeerStoreEvents> impl
   readonly #protoBook: ProtoBook
   readonly #metadataBook: MetadataBook
   readonly #tagBook: TagBook
+  /** The size limits every write path checks (limits.ts). */
+  readonly limits: StoreLimits
   #changedOnLoad: Map<string, RecordKind[]>
   #closed = false
 
   /** @internal Made by `openPeerStore`. */
-  constructor(storage: OpenedStorage, init: OpenPeerStoreInit, self: LocalIdentity, clock: () => number) {
+  constructor(
+    storage: OpenedStorage,
+    init: OpenPeerStoreInit,
+    self: LocalIdentity,
+    clock: () => number,
+    limits: StoreLimits
+  ) {
     super()
+    this.limits = limits
     this.#storage = storage
     this.#changedOnLoad = storage.changedOnLoad
     this.#clock = clock
@@ -143,14 +149,11 @@ export class LevelPeerStore extends TypedEventEmitter<LevelPeerStoreEvents> impl
       persist: (key, kinds) => ageing.commit(key, kinds, false),
       settleUnchanged: (key, entry) => ageing.settleUnchanged(key, entry)
     }
-    this.#addrBook = new AddrBook(ctx, {
-      maxAddrsPerPeer: init.limits?.maxAddrsPerPeer ?? DEFAULT_MAX_ADDRS_PER_PEER,
-      maxAddrs: init.limits?.maxAddrs ?? DEFAULT_MAX_ADDRS
-    })
+    this.#addrBook = new AddrBook(ctx, limits)
     this.#keyBook = new KeyBook(ctx, self)
-    this.#protoBook = new ProtoBook(ctx, init.limits?.maxProtocols ?? DEFAULT_MAX_PROTOCOLS)
-    this.#metadataBook = new MetadataBook(ctx)
-    this.#tagBook = new TagBook(ctx)
+    this.#protoBook = new ProtoBook(ctx, limits)
+    this.#metadataBook = new MetadataBook(ctx, limits)
+    this.#tagBook = new TagBook(ctx, limits)
     this.#gcInterval = init.gc?.interval ?? DEFAULT_GC_INTERVAL
     this.#gc = new GarbageCollector({
       index,
@@ -444,11 +447,21 @@ export class LevelPeerStore extends TypedEventEmitter<LevelPeerStoreEvents> impl
     return this.#ageing.commit(key, kinds)
   }
 
-  /** Replaces whole entries (import, migration) in one atomic batch; latency is kept. */
+  /**
+   * Replaces whole entries (import, migration) in one atomic batch; latency is kept. Each entry is checked against
+   * the limits and taken in as its stored form (encoded, then decoded), so memory holds exactly what a reopen
+   * reads; one that fails changes nothing.
+   */
   async replaceEntries(entries: PeerEntry[]): Promise<void> {
     this.#assertOpen()
-    for (const entry of entries) {
-      const key = entry.id.toString()
+    if (!Array.isArray(entries)) throw new PeerStoreError('ERR_INVALID_ARGUMENT', 'entries must be an array')
+    const stored = entries.map((given) => {
+      const key = peerKey(given?.id)
+      const entry = storedForm(key, given)
+      checkEntryLimits(entry, this.limits)
+      return { key, entry }
+    })
+    for (const { key, entry } of stored) {
       const old = this.#index.replace(key, entry)
       entry.latency = old?.latency
       // An export made before per-peer times were stored: imported now.

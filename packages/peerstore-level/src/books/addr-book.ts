@@ -131,20 +131,24 @@ export class AddrBook {
     return this.#addAddrs(key, peer, list, ttl, false)
   }
 
+  /** `ERR_TOO_MANY_ADDRS` when adding `list` at `ttl` could take the store past `maxAddrs`. */
+  #checkStoreCap(key: string, list: Multiaddr[], ttl: number): void {
+    if (neverExpires(ttl) || ttl <= 0) return
+    const existing = this.#index.get(key)
+    let fresh = 0
+    for (const ma of list) if (existing?.addrs.has(ma.toString()) !== true) fresh++
+    if (this.#index.unconnected + fresh > this.#limits.maxAddrs) {
+      throw new PeerStoreError(
+        'ERR_TOO_MANY_ADDRS',
+        `the store holds its limit of ${this.#limits.maxAddrs} addrs (limits.maxAddrs)`
+      )
+    }
+  }
+
   #addAddrs(key: string, peer: PeerId, list: Multiaddr[], ttl: number, certified: boolean): Promise<void> {
     const index = this.#index
     const now = this.#ctx.now()
-    const existing = index.get(key)
-    if (!neverExpires(ttl)) {
-      let fresh = 0
-      for (const ma of list) if (existing?.addrs.has(ma.toString()) !== true) fresh++
-      if (index.unconnected + fresh > this.#limits.maxAddrs) {
-        throw new PeerStoreError(
-          'ERR_TOO_MANY_ADDRS',
-          `the store holds its limit of ${this.#limits.maxAddrs} addrs`
-        )
-      }
-    }
+    this.#checkStoreCap(key, list, ttl)
     const entry = index.entry(key, peer)
     const expiry = expiryAfter(now, ttl)
     let changed = false
@@ -326,6 +330,8 @@ export class AddrBook {
     const stored = index.get(key)?.record
     if (stored != null && stored.seq > record.seqNumber) return false
     const list = record.multiaddrs.map((ma) => normalize(signer, ma)).filter((ma) => ma != null)
+    // Refused before anything changes (the addrs it replaces are only dropped below).
+    this.#checkStoreCap(key, list, ttl)
     const entry = index.entry(key, signer)
     if (stored != null) this.#dropReplacedRecordAddrs(entry, stored.envelope, record)
     entry.record = { seq: record.seqNumber, envelope: bytes }

@@ -118,7 +118,11 @@ export function tagEntry(key: unknown, tag: TagOptions, now: number): TagEntry {
   if (tag.ttl != null && (!Number.isInteger(tag.ttl) || tag.ttl < 0)) {
     throw new InvalidParametersError('Tag ttl must be a positive integer')
   }
-  return { value, expiresAt: tag.ttl == null ? Number.POSITIVE_INFINITY : now + tag.ttl }
+  // -0 passes the checks above, and is stored (as JSON) as 0.
+  return {
+    value: value === 0 ? 0 : value,
+    expiresAt: tag.ttl == null ? Number.POSITIVE_INFINITY : now + tag.ttl
+  }
 }
 
 export function parseEnvelope(bytes: Uint8Array): SignedRecord {

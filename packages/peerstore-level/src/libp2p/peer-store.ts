@@ -406,10 +406,18 @@ export class Libp2pPeerStore implements PeerStore {
     if (!(buf instanceof Uint8Array)) throw new InvalidParametersError('The envelope must be a Uint8Array')
     // What is verified is what is stored, whatever the caller does with its buffer meanwhile.
     const bytes = copyBytes(buf)
-    const envelope = await RecordEnvelope.openAndCertify(bytes, PeerRecord.DOMAIN, options)
+    let envelope: RecordEnvelope
+    let record: PeerRecord
+    try {
+      envelope = await RecordEnvelope.openAndCertify(bytes, PeerRecord.DOMAIN, options)
+      record = PeerRecord.createFromProtobuf(envelope.payload)
+    } catch (err) {
+      options?.signal?.throwIfAborted()
+      // Junk bytes surface from the protobuf reader as a RangeError: a typed error says what was wrong.
+      throw new InvalidParametersError(`Invalid peer record envelope: ${(err as Error)?.message}`)
+    }
     const signer = peerIdFromPublicKey(envelope.publicKey)
     if (expectedPeer != null && !expectedPeer.equals(signer)) return false
-    const record = PeerRecord.createFromProtobuf(envelope.payload)
     if (!record.peerId.equals(signer)) return false
     const wanted = await this.#wanted(
       signer,

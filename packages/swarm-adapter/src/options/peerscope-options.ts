@@ -65,7 +65,8 @@ const HTTP_LIMITS: Rule = {
     headersTimeout: ms(1),
     requestTimeout: ms(1),
     keepAliveTimeout: ms(1),
-    maxConnections: count(1)
+    maxConnections: count(1),
+    maxConnectionsPerClient: count(1)
   }
 }
 

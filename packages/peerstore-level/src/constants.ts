@@ -25,6 +25,8 @@ export const DEFAULT_MAX_ADDRS_PER_PEER = 64
 export const DEFAULT_MAX_ADDRS = 1_000_000
 export const DEFAULT_GC_INTERVAL = 10 * 60_000
 export const DEFAULT_GC_SLICE_MS = 4
+/** Expiring addresses gained since the last GC run that start another (gc.ts). */
+export const DEFAULT_GC_RUN_AFTER_ADDRS = 100_000
 
 export function neverExpires(ttl: number): boolean {
   return ttl >= ConnectedAddrTTL

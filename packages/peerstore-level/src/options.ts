@@ -29,6 +29,12 @@ export interface PeerStoreLimits {
 export interface GcOptions {
   /** Period of the background GC in ms (default 10 min, 0 = no background GC). */
   interval?: number
+  /**
+   * A run also starts once the store holds this many more expiring (not Connected or Permanent) addresses than
+   * after the last run, whatever the timer: memory between runs is bounded by the addresses live after a run
+   * plus this many, not by the arrival rate of new peers (default 100,000; 0 = by the timer and `gc()` only).
+   */
+  runAfterAddrs?: number
   /** Longest synchronous slice in ms before GC yields to the event loop (default 4). */
   sliceMs?: number
   /** Remove peers that have nothing left to keep them (default true); see README "GC rule". */

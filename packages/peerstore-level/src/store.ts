@@ -21,7 +21,7 @@ import { KeyBook, type LocalIdentity, localIdentity } from './books/key-book.ts'
 import { MetadataBook } from './books/metadata-book.ts'
 import { ProtoBook } from './books/proto-book.ts'
 import { TagBook } from './books/tag-book.ts'
-import { DEFAULT_GC_INTERVAL, DEFAULT_GC_SLICE_MS } from './constants.ts'
+import { DEFAULT_GC_INTERVAL, DEFAULT_GC_RUN_AFTER_ADDRS, DEFAULT_GC_SLICE_MS } from './constants.ts'
 import { PeerStoreError } from './errors.ts'
 import { GarbageCollector } from './gc.ts'
 import { checkEntryLimits, resolveLimits, type StoreLimits } from './limits.ts'
@@ -73,6 +73,13 @@ export async function openPeerStoreOn(
   }
   const self = localIdentity(init)
   checkMaxPeerAge(init.gc?.maxPeerAge ?? 0, 'gc.maxPeerAge')
+  const runAfterAddrs = init.gc?.runAfterAddrs
+  if (runAfterAddrs !== undefined && (!Number.isSafeInteger(runAfterAddrs) || runAfterAddrs < 0)) {
+    throw new PeerStoreError(
+      'ERR_INVALID_ARGUMENT',
+      `gc.runAfterAddrs must be an integer >= 0 (0 = off), got ${String(runAfterAddrs)}`
+    )
+  }
   const limits = resolveLimits(init.limits)
   const clock = init.clock ?? Date.now
   const storage = await openStorage({ path: init.path, db: init.db, directory, clock })
@@ -128,7 +135,11 @@ export class LevelPeerStore extends TypedEventEmitter<LevelPeerStoreEvents> impl
       db: storage.records,
       journal: storage.journal,
       index,
-      onMarked: (key) => index.changed(key),
+      onMarked: (key) => {
+        index.changed(key)
+        // Every persisted change passes here: GC counts the addresses it leaves (gc.ts).
+        this.#gc.afterWrite()
+      },
       onBatchError: (failure) => this.#batchFailed(failure)
     })
     this.#writes = writes
@@ -162,6 +173,7 @@ export class LevelPeerStore extends TypedEventEmitter<LevelPeerStoreEvents> impl
       ageing,
       sliceMs: init.gc?.sliceMs ?? DEFAULT_GC_SLICE_MS,
       removeBarePeers: init.gc?.removeBarePeers ?? true,
+      runAfterAddrs: init.gc?.runAfterAddrs ?? DEFAULT_GC_RUN_AFTER_ADDRS,
       isClosed: () => this.#closed,
       onTimerError: (err) => this.#log.error('background GC failed - %e', err)
     })

@@ -84,9 +84,10 @@ export function checkProtocolLengths(protocols: Iterable<string>, limits: StoreL
 /** A peer holding `count` distinct protocols; more than `maxProtocols` is `ERR_TOO_MANY_PROTOCOLS`. */
 export function checkProtocolCount(count: number, limits: StoreLimits): void {
   if (count > limits.maxProtocols) {
+    // The words go uses ("too many protocols"), then the limit and its option.
     throw new PeerStoreError(
       'ERR_TOO_MANY_PROTOCOLS',
-      `${count} protocols for one peer, more than limits.maxProtocols (${limits.maxProtocols})`
+      `too many protocols (limit ${limits.maxProtocols}, limits.maxProtocols)`
     )
   }
 }

@@ -22,7 +22,7 @@ export const DIFFERENCES = {
   goNeverCollectsDowngradedAddrs:
     "go's GC looks only at its expiry heap, which a connected addr lowered by UpdateAddrs never enters (a go bug, reference §9.1): such an addr, once expired, is never collected. peerscope collects every expired addr. The Go program reports the expired addrs its GC kept (keptExpired); the stores differ from there, so the trace is compared up to and including that gc op.",
   tooManyProtocolsMessage:
-    'go says "too many protocols"; peerscope says "too many protocols (limit N)" (code ERR_TOO_MANY_PROTOCOLS). Only that pair of messages is treated as equal.',
+    'go says "too many protocols"; peerscope says "too many protocols (limit N, limits.maxProtocols)" (code ERR_TOO_MANY_PROTOCOLS). Only that pair of messages is treated as equal.',
   privateKeyLocalOnly:
     "go stores any peer's private key (AddPrivKey); peerscope holds only the local peer's, given at open and never written. A trace names its local peer: go adds that key first, as its host does; peerscope opens with it."
 } as const
@@ -30,7 +30,7 @@ export const DIFFERENCES = {
 export type DifferenceId = keyof typeof DIFFERENCES
 
 const GO_TOO_MANY_PROTOCOLS = 'too many protocols'
-const OUR_TOO_MANY_PROTOCOLS = /^too many protocols \(limit \d+\)$/
+const OUR_TOO_MANY_PROTOCOLS = /^too many protocols \(limit \d+, limits\.maxProtocols\)$/
 
 /** Bound on the drift from go's per-sample nanosecond truncation, in ms per sample. */
 const NS_IN_MS = 1e-6

@@ -183,7 +183,7 @@ describe('each documented difference, demonstrated on both sides', { skip }, () 
       maxProtocols: 1
     })
     assert.equal(go[0]?.error, 'too many protocols')
-    assert.equal(ours[0]?.error, 'too many protocols (limit 1)')
+    assert.equal(ours[0]?.error, 'too many protocols (limit 1, limits.maxProtocols)')
     assert.deepEqual(compareTrace(go, ours), { compared: 1 })
     shown.add('tooManyProtocolsMessage')
   })

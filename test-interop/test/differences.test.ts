@@ -116,7 +116,8 @@ describe('comparator', () => {
   it('tooManyProtocolsMessage: only that pair of messages counts as the same error', () => {
     const go = [{ op: 'addProtocols', error: 'too many protocols' }]
     assert.equal(
-      compareTrace(go, [{ op: 'addProtocols', error: 'too many protocols (limit 10)' }]).mismatch,
+      compareTrace(go, [{ op: 'addProtocols', error: 'too many protocols (limit 10, limits.maxProtocols)' }])
+        .mismatch,
       undefined
     )
     assert.equal(compareTrace(go, [{ op: 'addProtocols', error: 'too many addrs' }]).mismatch?.index, 0)
@@ -124,7 +125,7 @@ describe('comparator', () => {
     assert.equal(
       compareTrace(
         [{ op: 'get', error: 'item not found' }],
-        [{ op: 'get', error: 'too many protocols (limit 10)' }]
+        [{ op: 'get', error: 'too many protocols (limit 10, limits.maxProtocols)' }]
       ).mismatch?.index,
       0
     )

@@ -4,6 +4,11 @@
 // the index in slices of at most `sliceMs` and yields to the event loop between them; each slice's changes are
 // written before the next slice starts, so a slow disk cannot let batches (and their encode time) pile up. The
 // collector owns the store's one GC timer and remembers the last run (`LastGc`) for status views.
+//
+// Time alone does not bound memory: between two runs every new peer's addresses stay in the index, expired or
+// not, so memory grew with the arrival rate (1 GiB at 1,000 new peers/s with a run every 10 minutes). A run
+// therefore also starts once the store holds `runAfterAddrs` more expiring addresses than it did after the last
+// run: memory between runs is bounded by the addresses live after a run, plus that many.
 
 import { forgetRecordWithoutAddrs } from './books/addr-book.ts'
 import { isLive } from './expiry.ts'
@@ -27,9 +32,11 @@ export interface GarbageCollectorInit {
   /** Longest synchronous slice in ms before a run yields to the event loop. */
   sliceMs: number
   removeBarePeers: boolean
+  /** Expiring addresses gained since the last run that start a run (0 = by the timer and on demand only). */
+  runAfterAddrs: number
   /** True once the store is closed: a run stops at its next slice. */
   isClosed: () => boolean
-  /** A run the timer started failed (a run someone called rejects to them instead). */
+  /** A run the timer or the address count started failed (a run someone called rejects to them instead). */
   onTimerError: (err: unknown) => void
 }
 
@@ -52,10 +59,18 @@ export class GarbageCollector {
   readonly #init: GarbageCollectorInit
   #run: Promise<GcStats> | undefined
   #timer: ReturnType<typeof setInterval> | undefined
+  /** A run the address count asked for, due at the next turn of the event loop. */
+  #soon: ReturnType<typeof setTimeout> | undefined
   #last: LastGc | undefined
+  /**
+   * Expiring addresses the last run left of those it found (at open: those loaded): the count a run by address
+   * count is measured from.
+   */
+  #baseline: number
 
   constructor(init: GarbageCollectorInit) {
     this.#init = init
+    this.#baseline = init.index.unconnected
   }
 
   /** The last run that completed, with its start time (the store's clock). */
@@ -83,6 +98,23 @@ export class GarbageCollector {
   stop(): void {
     if (this.#timer !== undefined) clearInterval(this.#timer)
     this.#timer = undefined
+    if (this.#soon !== undefined) clearTimeout(this.#soon)
+    this.#soon = undefined
+  }
+
+  /**
+   * Called after each write: once the store holds `runAfterAddrs` more expiring addresses than after the last run,
+   * a run starts at the next turn of the event loop (not inside the writer's call).
+   */
+  afterWrite(): void {
+    const { runAfterAddrs, index, isClosed } = this.#init
+    if (runAfterAddrs <= 0 || this.#soon !== undefined || this.#run !== undefined) return
+    if (index.unconnected - this.#baseline < runAfterAddrs || isClosed()) return
+    this.#soon = setTimeout(() => {
+      this.#soon = undefined
+      if (!isClosed()) this.run().catch(this.#init.onTimerError)
+    }, 0)
+    this.#soon.unref?.()
   }
 
   /** Resolves once no run is in progress. */
@@ -103,6 +135,7 @@ export class GarbageCollector {
       longestSliceMs: 0,
       durationMs: 0
     }
+    const held = index.unconnected
     const keys = [...index.keys()]
     let i = 0
     while (i < keys.length) {
@@ -132,6 +165,8 @@ export class GarbageCollector {
     }
     stats.durationMs = performance.now() - started
     this.#last = { ...stats, at }
+    // What the run left of what it found: addresses written while it ran count towards the next run.
+    this.#baseline = held - stats.addrsRemoved
     return stats
   }
 

@@ -17,6 +17,7 @@ export {
   type Libp2pPeerStoreInit,
   type PeerUpdateEvents
 } from './libp2p/peer-store.ts'
+export type { StoreLimits } from './limits.ts'
 export {
   type LegacyDatastore,
   type MigrateOptions,

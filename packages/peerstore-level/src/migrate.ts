@@ -8,7 +8,10 @@ import { CID } from 'multiformats/cid'
 import { reader } from 'protons-runtime'
 import { AddressTTL } from './constants.ts'
 import { PeerStoreError } from './errors.ts'
+import { checkEntryLimits } from './limits.ts'
+import { peerKey } from './peer-index.ts'
 import type { PeerIndexAccess } from './peer-index-access.ts'
+import { storableAddrText } from './persistence/stored-multiaddr.ts'
 import { editMetadata, editTags, keepAddrOrder, newEntry, type PeerEntry } from './types.ts'
 
 interface LegacyPair {
@@ -76,6 +79,11 @@ function decodePeer(entry: PeerEntry, buf: Uint8Array, now: number, ttl: number)
       case 1: {
         const a = decodeAddress(sub(r))
         const ma = multiaddr(a.bytes)
+        if (storableAddrText(ma) === undefined) {
+          throw new Error(
+            `the address ${JSON.stringify(ma.toString())} does not read back as itself from its text`
+          )
+        }
         const expiresAt = (a.observed ?? now) + ttl
         if (expiresAt > now) {
           entry.addrs.set(ma.toString(), { multiaddr: ma, ttl, expiresAt, certified: a.certified })
@@ -154,8 +162,12 @@ export async function migrateFromLibp2pDatastore(
     try {
       const cid = CID.parse(name.slice(name.lastIndexOf('/') + 1))
       const entry = newEntry(peerIdFromCID(cid))
-      report.addrs += decodePeer(entry, value, now, ttl)
+      peerKey(entry.id)
+      const addrs = decodePeer(entry, value, now, ttl)
       if (entry.addrs.size === 0) entry.record = undefined
+      // A peer past a limit is skipped and listed; raise the limit and migrate again to keep it.
+      checkEntryLimits(entry, store.limits)
+      report.addrs += addrs
       entries.push(entry)
     } catch (err) {
       report.skipped.push({ key: name, reason: (err as Error).message })

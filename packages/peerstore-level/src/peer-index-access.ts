@@ -4,11 +4,14 @@
 
 import type { PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
+import type { StoreLimits } from './limits.ts'
 import type { PeerEntry, RecordKind } from './types.ts'
 
 export interface PeerIndexAccess {
   /** The local peer, when the store was given it. */
   readonly selfId: PeerId | undefined
+  /** The size limits every write checks before it changes anything (limits.ts). */
+  readonly limits: StoreLimits
   /** The store's clock, epoch ms. */
   now(): number
   /** The live entry of one peer (not a copy). */
@@ -25,7 +28,10 @@ export interface PeerIndexAccess {
    * returns the record kinds it touched. Address counts, order and streams are taken care of afterwards.
    */
   mutate(peer: PeerId, mutate: (entry: PeerEntry, now: number) => RecordKind[]): Promise<void>
-  /** Replaces whole entries (an import) in one atomic batch; latency is kept. */
+  /**
+   * Replaces whole entries (an import) in one atomic batch; latency is kept. Entries past a limit, or that cannot
+   * be stored and read back, are refused (nothing is replaced then).
+   */
   replaceEntries(entries: PeerEntry[]): Promise<void>
 }
 

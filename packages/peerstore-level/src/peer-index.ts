@@ -6,12 +6,16 @@
 import { isPeerId, type PeerId } from '@libp2p/interface'
 import { neverExpires } from './constants.ts'
 import { PeerStoreError } from './errors.ts'
+import { storableKey } from './persistence/peer-key.ts'
 import { type AddrInfo, keepAddrOrder, newEntry, type PeerEntry, type RecordKind } from './types.ts'
 
-/** The index key of a peer (its id text); `ERR_INVALID_PEER_ID` for anything that is not a PeerId. */
+/**
+ * The index key of a peer (its id text); `ERR_INVALID_PEER_ID` for anything that is not a PeerId, or whose text
+ * a reopen could not read back (persistence/peer-key.ts).
+ */
 export function peerKey(peer: PeerId): string {
   if (!isPeerId(peer)) throw new PeerStoreError('ERR_INVALID_PEER_ID', 'expected a PeerId object')
-  return peer.toString()
+  return storableKey(peer)
 }
 
 /** True when the entry holds no record (a recent write time may still keep it: peer-age.ts). */

@@ -21,13 +21,7 @@ import { KeyBook, type LocalIdentity, localIdentity } from './books/key-book.ts'
 import { MetadataBook } from './books/metadata-book.ts'
 import { ProtoBook } from './books/proto-book.ts'
 import { TagBook } from './books/tag-book.ts'
-import {
-  DEFAULT_GC_INTERVAL,
-  DEFAULT_GC_SLICE_MS,
-  DEFAULT_MAX_ADDRS,
-  DEFAULT_MAX_ADDRS_PER_PEER,
-  DEFAULT_MAX_PROTOCOLS
-} from './constants.ts'
+import { DEFAULT_GC_INTERVAL, DEFAULT_GC_RUN_AFTER_ADDRS, DEFAULT_GC_SLICE_MS } from './constants.ts'
 import {
   type EntrySnapshot,
   restoreEntry,
@@ -39,11 +33,12 @@ import {
 } from './entry-undo.ts'
 import { PeerStoreError } from './errors.ts'
 import { GarbageCollector } from './gc.ts'
+import { checkEntryLimits, resolveLimits, type StoreLimits } from './limits.ts'
 import type { OpenPeerStoreInit } from './options.ts'
 import { checkMaxPeerAge, PeerAgeing } from './peer-age.ts'
 import { type PeerIndex, peerKey, presentKinds } from './peer-index.ts'
 import type { Libp2pViewAccess } from './peer-index-access.ts'
-import { encodeRecord } from './persistence/codec.ts'
+import { encodeRecord, storedForm } from './persistence/codec.ts'
 import type { JournaledRecord } from './persistence/journal.ts'
 import {
   abandonStorage,
@@ -90,9 +85,17 @@ export async function openPeerStoreOn(
   }
   const self = localIdentity(init)
   checkMaxPeerAge(init.gc?.maxPeerAge ?? 0, 'gc.maxPeerAge')
+  const runAfterAddrs = init.gc?.runAfterAddrs
+  if (runAfterAddrs !== undefined && (!Number.isSafeInteger(runAfterAddrs) || runAfterAddrs < 0)) {
+    throw new PeerStoreError(
+      'ERR_INVALID_ARGUMENT',
+      `gc.runAfterAddrs must be an integer >= 0 (0 = off), got ${String(runAfterAddrs)}`
+    )
+  }
+  const limits = resolveLimits(init.limits)
   const clock = init.clock ?? Date.now
   const storage = await openStorage({ path: init.path, db: init.db, directory, clock })
-  const store = new LevelPeerStore(storage, init, self, clock)
+  const store = new LevelPeerStore(storage, init, self, clock, limits)
   try {
     await store.start()
   } catch (err) {
@@ -117,14 +120,23 @@ export class LevelPeerStore extends TypedEventEmitter<LevelPeerStoreEvents> impl
   readonly #protoBook: ProtoBook
   readonly #metadataBook: MetadataBook
   readonly #tagBook: TagBook
+  /** The size limits every write path checks (limits.ts). */
+  readonly limits: StoreLimits
   #changedOnLoad: Map<string, RecordKind[]>
   #closed = false
   /** The entry as it was before the write in progress: put back if its journal append fails (entry-undo.ts). */
   #undo: EntrySnapshot | undefined
 
   /** @internal Made by `openPeerStore`. */
-  constructor(storage: OpenedStorage, init: OpenPeerStoreInit, self: LocalIdentity, clock: () => number) {
+  constructor(
+    storage: OpenedStorage,
+    init: OpenPeerStoreInit,
+    self: LocalIdentity,
+    clock: () => number,
+    limits: StoreLimits
+  ) {
     super()
+    this.limits = limits
     this.#storage = storage
     this.#changedOnLoad = storage.changedOnLoad
     this.#clock = clock
@@ -136,7 +148,11 @@ export class LevelPeerStore extends TypedEventEmitter<LevelPeerStoreEvents> impl
       db: storage.records,
       journal: storage.journal,
       index,
-      onMarked: (key) => index.changed(key),
+      onMarked: (key) => {
+        index.changed(key)
+        // Every persisted change passes here: GC counts the addresses it leaves (gc.ts).
+        this.#gc.afterWrite()
+      },
       onBatchError: (failure) => this.#batchFailed(failure),
       onCommitFailed: (key) => this.#commitFailed(key),
       location: storage.location
@@ -160,14 +176,11 @@ export class LevelPeerStore extends TypedEventEmitter<LevelPeerStoreEvents> impl
       persist: (key, kinds) => this.#committed(ageing.commit(key, kinds, false)),
       settleUnchanged: (key, entry) => this.#committed(ageing.settleUnchanged(key, entry))
     }
-    this.#addrBook = new AddrBook(ctx, {
-      maxAddrsPerPeer: init.limits?.maxAddrsPerPeer ?? DEFAULT_MAX_ADDRS_PER_PEER,
-      maxAddrs: init.limits?.maxAddrs ?? DEFAULT_MAX_ADDRS
-    })
+    this.#addrBook = new AddrBook(ctx, limits)
     this.#keyBook = new KeyBook(ctx, self)
-    this.#protoBook = new ProtoBook(ctx, init.limits?.maxProtocols ?? DEFAULT_MAX_PROTOCOLS)
-    this.#metadataBook = new MetadataBook(ctx)
-    this.#tagBook = new TagBook(ctx)
+    this.#protoBook = new ProtoBook(ctx, limits)
+    this.#metadataBook = new MetadataBook(ctx, limits)
+    this.#tagBook = new TagBook(ctx, limits)
     this.#gcInterval = init.gc?.interval ?? DEFAULT_GC_INTERVAL
     this.#gc = new GarbageCollector({
       index,
@@ -176,6 +189,7 @@ export class LevelPeerStore extends TypedEventEmitter<LevelPeerStoreEvents> impl
       ageing,
       sliceMs: init.gc?.sliceMs ?? DEFAULT_GC_SLICE_MS,
       removeBarePeers: init.gc?.removeBarePeers ?? true,
+      runAfterAddrs: init.gc?.runAfterAddrs ?? DEFAULT_GC_RUN_AFTER_ADDRS,
       isClosed: () => this.#closed,
       onTimerError: (err) => this.#log.error('background GC failed - %e', err)
     })
@@ -489,23 +503,30 @@ export class LevelPeerStore extends TypedEventEmitter<LevelPeerStoreEvents> impl
   }
 
   /**
-   * Replaces whole entries (import, migration), all or nothing, also across a crash: with a journal, every record
-   * is appended as one append (replayed all or nothing) before memory changes; without one, they are written in
-   * one LevelDB batch. Latency is kept.
+   * Replaces whole entries (import, migration), all or nothing, also across a crash. Each entry is checked against
+   * the limits and taken in as its stored form (encoded, then decoded), so memory holds exactly what a reopen
+   * reads; one that fails changes nothing. With a journal, every record is appended as one append (replayed all or
+   * nothing) before memory changes; without one, they are written in one LevelDB batch. Latency is kept.
    */
   async replaceEntries(entries: PeerEntry[]): Promise<void> {
     this.#assertWritable()
+    if (!Array.isArray(entries)) throw new PeerStoreError('ERR_INVALID_ARGUMENT', 'entries must be an array')
+    const stored = entries.map((given) => {
+      const key = peerKey(given?.id)
+      const entry = storedForm(key, given)
+      checkEntryLimits(entry, this.limits)
+      return { key, entry }
+    })
     const now = this.#clock()
     const records: JournaledRecord[] = []
-    for (const entry of entries) {
+    for (const { key, entry } of stored) {
       // An export made before per-peer times were stored: imported now.
       entry.updated ??= now
-      const key = entry.id.toString()
       for (const kind of RECORD_KINDS) records.push({ kind, key, value: encodeRecord(kind, entry) })
     }
     await this.#writes.commitGroup(records, () => {
-      for (const entry of entries) {
-        const old = this.#index.replace(entry.id.toString(), entry)
+      for (const { key, entry } of stored) {
+        const old = this.#index.replace(key, entry)
         entry.latency = old?.latency
       }
     })

@@ -5,6 +5,7 @@ import { PermanentAddrTTL } from './constants.ts'
 import { PeerStoreError } from './errors.ts'
 import type { AddAddrsAccess, PeerIndexAccess } from './peer-index-access.ts'
 import { decodeRecord, encodeRecord } from './persistence/codec.ts'
+import { storableAddrText } from './persistence/stored-multiaddr.ts'
 import { type JsonValue, newEntry, type PeerEntry, RECORD_KINDS, type RecordKind } from './types.ts'
 
 export const EXPORT_VERSION = 1
@@ -39,7 +40,17 @@ function invalid(message: string, cause?: unknown): PeerStoreError {
   return new PeerStoreError('ERR_INVALID_IMPORT', message, cause == null ? undefined : { cause })
 }
 
-/** Validates the whole document first, then replaces each listed peer in one atomic batch. */
+/** Each address is listed under its own text (`/ip6/0:0:0:0:0:0:0:1` would be a second key for `/ip6/::1`). */
+function checkAddrTexts(entry: PeerEntry): void {
+  for (const [key, a] of entry.addrs) {
+    if (storableAddrText(a.multiaddr) !== key) throw new Error(`addrs: ${key} is not a multiaddr's own text`)
+  }
+}
+
+/**
+ * Validates the whole document first (the store then checks its limits on every peer), then replaces each listed
+ * peer in one atomic batch.
+ */
 export async function importStore(store: PeerIndexAccess, data: unknown): Promise<number> {
   const doc = data as Partial<PeerStoreExport> | null
   if (doc == null || typeof doc !== 'object' || doc.version !== EXPORT_VERSION || !Array.isArray(doc.peers)) {
@@ -54,6 +65,7 @@ export async function importStore(store: PeerIndexAccess, data: unknown): Promis
         const value = peer[kind]
         if (value !== undefined) decodeRecord(kind, JSON.stringify(value), entry)
       }
+      checkAddrTexts(entry)
     } catch (err) {
       throw invalid(`bad peer ${String(peer?.id)} in import: ${(err as Error).message}`, err)
     }

@@ -43,7 +43,17 @@ function everyOption(): PeerscopeInit {
       path: '/tmp/unused',
       addressTtl: 60_000,
       gcInterval: 0,
-      limits: { maxProtocols: 16, maxAddrsPerPeer: 8, maxAddrs: 1000 },
+      gcRunAfterAddrs: 5000,
+      limits: {
+        maxProtocols: 16,
+        maxProtocolLength: 256,
+        maxAddrsPerPeer: 8,
+        maxAddrs: 1000,
+        maxMetadataKeys: 8,
+        maxMetadataValueBytes: 1024,
+        maxKeyLength: 64,
+        maxTags: 8
+      },
       maxPeerAge: 6 * 3600_000,
       addressFilter: () => true
     } as PeerscopeInit['peerStore'],
@@ -60,7 +70,8 @@ function everyOption(): PeerscopeInit {
         headersTimeout: 1000,
         requestTimeout: 2000,
         keepAliveTimeout: 1000,
-        maxConnections: 10
+        maxConnections: 10,
+        maxConnectionsPerClient: 5
       }
     },
     latencySampleInterval: 0,

@@ -8,26 +8,37 @@ import type { PeerId } from '@libp2p/interface'
 import { peerIdFromPublicKey } from '@libp2p/peer-id'
 import { PeerRecord, RecordEnvelope } from '@libp2p/peer-record'
 import { isMultiaddr, type Multiaddr } from '@multiformats/multiaddr'
+import { copyBytes } from '../bytes.ts'
 import { neverExpires } from '../constants.ts'
 import { PeerStoreError } from '../errors.ts'
 import { compareExpiry, type Expiring, expiryAfter, isLive } from '../expiry.ts'
 import { type PeerIndex, peerKey } from '../peer-index.ts'
+import { storableAddrText } from '../persistence/stored-multiaddr.ts'
 import { type AddrInfo, addrInfo, keepAddrOrder, type PeerEntry, type RecordKind } from '../types.ts'
 import { AddrStreams } from './addr-stream.ts'
 import type { BookContext } from './context.ts'
 
 const ADDRS: readonly RecordKind[] = ['addrs']
 
+/** The limits of `openPeerStore` the address book applies. */
 export interface AddrLimits {
   /** Unconnected addresses per peer; 0 = no limit. */
-  maxAddrsPerPeer: number
+  readonly maxAddrsPerPeer: number
   /** Unconnected addresses in the whole store. */
-  maxAddrs: number
+  readonly maxAddrs: number
 }
 
+/**
+ * A TTL is a finite number of ms: an infinite one cannot be stored (JSON has no Infinity), and the two
+ * never-expiring TTLs have names that survive a reopen.
+ */
 export function checkTtl(ttl: number): void {
-  if (typeof ttl !== 'number' || Number.isNaN(ttl)) {
-    throw new PeerStoreError('ERR_INVALID_TTL', `TTL must be a number of ms, got ${String(ttl)}`)
+  if (typeof ttl !== 'number' || !Number.isFinite(ttl)) {
+    throw new PeerStoreError(
+      'ERR_INVALID_TTL',
+      `TTL must be a finite number of ms, got ${String(ttl)}; for an address that never expires use ` +
+        'PermanentAddrTTL or ConnectedAddrTTL'
+    )
   }
 }
 
@@ -45,9 +56,20 @@ function normalize(peer: PeerId, ma: Multiaddr | null | undefined): Multiaddr | 
   if (!isMultiaddr(ma)) throw new PeerStoreError('ERR_INVALID_MULTIADDR', `not a multiaddr: ${String(ma)}`)
   const components = ma.getComponents()
   const last = components[components.length - 1]
-  if (last?.name !== 'p2p') return ma
+  if (last?.name !== 'p2p') return storable(ma)
   if (last.value !== peer.toString() || components.length === 1) return undefined
-  return ma.decapsulateCode(421)
+  return storable(ma.decapsulateCode(421))
+}
+
+/** `ma`, when its text reads back as the same multiaddr (the text is what is stored); else `ERR_INVALID_MULTIADDR`. */
+function storable(ma: Multiaddr): Multiaddr {
+  if (storableAddrText(ma) === undefined) {
+    throw new PeerStoreError(
+      'ERR_INVALID_MULTIADDR',
+      `the multiaddr ${JSON.stringify(ma.toString().slice(0, 200))} does not read back as itself from its text`
+    )
+  }
+  return ma
 }
 
 function normalizeAll(peer: PeerId, addrs: ReadonlyArray<Multiaddr | null | undefined>): Multiaddr[] {
@@ -109,20 +131,24 @@ export class AddrBook {
     return this.#addAddrs(key, peer, list, ttl, false)
   }
 
+  /** `ERR_TOO_MANY_ADDRS` when adding `list` at `ttl` could take the store past `maxAddrs`. */
+  #checkStoreCap(key: string, list: Multiaddr[], ttl: number): void {
+    if (neverExpires(ttl) || ttl <= 0) return
+    const existing = this.#index.get(key)
+    let fresh = 0
+    for (const ma of list) if (existing?.addrs.has(ma.toString()) !== true) fresh++
+    if (this.#index.unconnected + fresh > this.#limits.maxAddrs) {
+      throw new PeerStoreError(
+        'ERR_TOO_MANY_ADDRS',
+        `the store holds its limit of ${this.#limits.maxAddrs} addrs (limits.maxAddrs)`
+      )
+    }
+  }
+
   #addAddrs(key: string, peer: PeerId, list: Multiaddr[], ttl: number, certified: boolean): Promise<void> {
     const index = this.#index
     const now = this.#ctx.now()
-    const existing = index.get(key)
-    if (!neverExpires(ttl)) {
-      let fresh = 0
-      for (const ma of list) if (existing?.addrs.has(ma.toString()) !== true) fresh++
-      if (index.unconnected + fresh > this.#limits.maxAddrs) {
-        throw new PeerStoreError(
-          'ERR_TOO_MANY_ADDRS',
-          `the store holds its limit of ${this.#limits.maxAddrs} addrs`
-        )
-      }
-    }
+    this.#checkStoreCap(key, list, ttl)
     const entry = index.entry(key, peer)
     const expiry = expiryAfter(now, ttl)
     let changed = false
@@ -204,11 +230,7 @@ export class AddrBook {
       if (a.ttl !== oldTtl) continue
       changed = true
       if (newTtl === 0) index.deleteAddr(entry, k)
-      else {
-        // -Infinity would not survive JSON; any negative TTL means "expired now" all the same.
-        const ttl = Math.max(newTtl, -Number.MAX_VALUE)
-        index.setAddr(entry, k, addrInfo(a.multiaddr, ttl, expiryAfter(now, ttl), a.certified))
-      }
+      else index.setAddr(entry, k, addrInfo(a.multiaddr, newTtl, expiryAfter(now, newTtl), a.certified))
     }
     if (!changed) return Promise.resolve()
     forgetRecordWithoutAddrs(entry)
@@ -283,10 +305,15 @@ export class AddrBook {
   async consumePeerRecord(envelope: Uint8Array, ttl: number, expectedPeer?: PeerId): Promise<boolean> {
     this.#ctx.assertOpen()
     checkTtl(ttl)
+    if (!(envelope instanceof Uint8Array)) {
+      throw new PeerStoreError('ERR_INVALID_PEER_RECORD', 'the envelope must be a Uint8Array')
+    }
+    // What is verified is what is stored, whatever the caller does with its buffer meanwhile.
+    const bytes = copyBytes(envelope)
     let record: PeerRecord
     let signer: PeerId
     try {
-      const env = await RecordEnvelope.openAndCertify(envelope, PeerRecord.DOMAIN)
+      const env = await RecordEnvelope.openAndCertify(bytes, PeerRecord.DOMAIN)
       signer = peerIdFromPublicKey(env.publicKey)
       record = PeerRecord.createFromProtobuf(env.payload)
     } catch (err) {
@@ -302,12 +329,14 @@ export class AddrBook {
     const key = signer.toString()
     const stored = index.get(key)?.record
     if (stored != null && stored.seq > record.seqNumber) return false
+    const list = record.multiaddrs.map((ma) => normalize(signer, ma)).filter((ma) => ma != null)
+    // Refused before anything changes (the addrs it replaces are only dropped below).
+    this.#checkStoreCap(key, list, ttl)
     // Past the await above: a write that fails from here on puts the entry back as it is now.
     this.#ctx.undoPoint(key)
     const entry = index.entry(key, signer)
-    const list = record.multiaddrs.map((ma) => normalize(signer, ma)).filter((ma) => ma != null)
     if (stored != null) this.#dropReplacedRecordAddrs(entry, stored.envelope, record)
-    entry.record = { seq: record.seqNumber, envelope: envelope.slice() }
+    entry.record = { seq: record.seqNumber, envelope: bytes }
     if (ttl > 0) await this.#addAddrs(key, signer, list, ttl, true)
     this.#ctx.undoPoint(key)
     forgetRecordWithoutAddrs(entry)

@@ -2,8 +2,16 @@
 // latency from before a restart says nothing about the network now).
 
 import type { PeerId } from '@libp2p/interface'
+import { copyBytes } from '../bytes.ts'
 import { LatencyEWMASmoothing } from '../constants.ts'
 import { PeerStoreError } from '../errors.ts'
+import {
+  checkKeyLength,
+  checkMetadataBytes,
+  checkMetadataJson,
+  checkMetadataKeyCount,
+  type StoreLimits
+} from '../limits.ts'
 import { type PeerIndex, peerKey } from '../peer-index.ts'
 import {
   editMetadata,
@@ -19,9 +27,14 @@ const META: readonly RecordKind[] = ['meta']
 
 /**
  * Metadata values are bytes or JSON: anything else (functions, symbols, cycles, BigInt) is refused. The value
- * kept is the JSON round trip, which is exactly what a reopened store reads back (NaN and Infinity become null).
+ * kept is the JSON round trip, which is exactly what a reopened store reads back (NaN and Infinity become null),
+ * within the size limits.
  */
-function jsonCopy(value: unknown): JsonValue {
+function jsonCopy(key: string, value: unknown, limits: StoreLimits): JsonValue {
+  // A string's JSON text is at least as long: refused before it is copied.
+  if (typeof value === 'string' && value.length > limits.maxMetadataValueBytes) {
+    checkMetadataJson(key, value, limits)
+  }
   let text: string | undefined
   try {
     text = JSON.stringify(value)
@@ -32,16 +45,19 @@ function jsonCopy(value: unknown): JsonValue {
   }
   if (text === undefined)
     throw new PeerStoreError('ERR_INVALID_ARGUMENT', 'metadata value is not JSON-serialisable')
+  checkMetadataJson(key, text, limits)
   return JSON.parse(text) as JsonValue
 }
 
 export class MetadataBook {
   readonly #ctx: BookContext
   readonly #index: PeerIndex
+  readonly #limits: StoreLimits
 
-  constructor(ctx: BookContext) {
+  constructor(ctx: BookContext, limits: StoreLimits) {
     this.#ctx = ctx
     this.#index = ctx.index
+    this.#limits = limits
   }
 
   getMetadata(peer: PeerId, key: string): MetadataValue | undefined {
@@ -55,17 +71,20 @@ export class MetadataBook {
     return metadata == null ? [] : [...metadata.keys()].sort()
   }
 
-  /** Stores a value as given (bytes or any JSON value). */
+  /** Stores a value as given (bytes or any JSON value), within the size limits. */
   async putMetadata(peer: PeerId, key: string, value: MetadataValue): Promise<void> {
     this.#ctx.assertOpen()
     const k = peerKey(peer)
+    const limits = this.#limits
     if (typeof key !== 'string')
       throw new PeerStoreError('ERR_INVALID_ARGUMENT', 'metadata key must be a string')
+    checkKeyLength('a metadata key', key, limits)
     if (value === undefined) throw new PeerStoreError('ERR_INVALID_ARGUMENT', 'metadata value is undefined')
-    editMetadata(this.#index.entry(k, peer)).set(
-      key,
-      value instanceof Uint8Array ? value.slice() : jsonCopy(value)
-    )
+    if (value instanceof Uint8Array) checkMetadataBytes(key, value, limits)
+    const copy = value instanceof Uint8Array ? copyBytes(value) : jsonCopy(key, value, limits)
+    const metadata = this.#index.get(k)?.metadata
+    if (metadata?.has(key) !== true) checkMetadataKeyCount((metadata?.size ?? 0) + 1, limits)
+    editMetadata(this.#index.entry(k, peer)).set(key, copy)
     return this.#ctx.commit(k, META)
   }
 

@@ -1,9 +1,11 @@
 // The protocol book: the protocols each peer speaks, at most `maxProtocols` per peer (duplicates in a call count
-// towards the limit, as in go). Protocol names are interned: peers share one copy of each name.
+// towards the limit, as in go), each at most `maxProtocolLength` long. Protocol names are interned: peers share one
+// copy of each name.
 
 import type { PeerId } from '@libp2p/interface'
 import { PeerStoreError } from '../errors.ts'
 import { internNames } from '../intern.ts'
+import { checkProtocolCount, checkProtocolLengths, type StoreLimits } from '../limits.ts'
 import { type PeerIndex, peerKey } from '../peer-index.ts'
 import type { PeerEntry, RecordKind } from '../types.ts'
 import type { BookContext } from './context.ts'
@@ -23,12 +25,12 @@ function sameList(a: readonly string[], b: readonly string[]): boolean {
 export class ProtoBook {
   readonly #ctx: BookContext
   readonly #index: PeerIndex
-  readonly #maxProtocols: number
+  readonly #limits: StoreLimits
 
-  constructor(ctx: BookContext, maxProtocols: number) {
+  constructor(ctx: BookContext, limits: StoreLimits) {
     this.#ctx = ctx
     this.#index = ctx.index
-    this.#maxProtocols = maxProtocols
+    this.#limits = limits
   }
 
   getProtocols(peer: PeerId): string[] {
@@ -40,9 +42,8 @@ export class ProtoBook {
     this.#ctx.assertOpen()
     const key = peerKey(peer)
     checkProtocols(protocols)
-    if (protocols.length > this.#maxProtocols) {
-      throw new PeerStoreError('ERR_TOO_MANY_PROTOCOLS', `too many protocols (limit ${this.#maxProtocols})`)
-    }
+    checkProtocolCount(protocols.length, this.#limits)
+    checkProtocolLengths(protocols, this.#limits)
     const entry = this.#index.get(key)
     const next = [...new Set(protocols)]
     if (entry == null && next.length === 0) return Promise.resolve()
@@ -58,9 +59,8 @@ export class ProtoBook {
     const key = peerKey(peer)
     checkProtocols(protocols)
     const current = this.#index.get(key)?.protocols ?? []
-    if (current.length + protocols.length > this.#maxProtocols) {
-      throw new PeerStoreError('ERR_TOO_MANY_PROTOCOLS', `too many protocols (limit ${this.#maxProtocols})`)
-    }
+    checkProtocolCount(current.length + protocols.length, this.#limits)
+    checkProtocolLengths(protocols, this.#limits)
     const next = [...new Set([...current, ...protocols])]
     if (next.length === current.length) return Promise.resolve()
     this.#index.entry(key, peer).protocols = internNames(next)

@@ -4,6 +4,7 @@
 
 import type { PeerId } from '@libp2p/interface'
 import { PeerStoreError } from '../errors.ts'
+import { checkKeyLength, checkTagCount, type StoreLimits } from '../limits.ts'
 import { type PeerIndex, peerKey } from '../peer-index.ts'
 import { editPins, type RecordKind, type TagEntry } from '../types.ts'
 import type { BookContext } from './context.ts'
@@ -13,10 +14,12 @@ const PINS: readonly RecordKind[] = ['pins']
 export class TagBook {
   readonly #ctx: BookContext
   readonly #index: PeerIndex
+  readonly #limits: StoreLimits
 
-  constructor(ctx: BookContext) {
+  constructor(ctx: BookContext, limits: StoreLimits) {
     this.#ctx = ctx
     this.#index = ctx.index
+    this.#limits = limits
   }
 
   /** Live tags: expired ones are filtered at read. */
@@ -36,8 +39,11 @@ export class TagBook {
     if (typeof reason !== 'string' || reason === '') {
       throw new PeerStoreError('ERR_INVALID_ARGUMENT', 'a pin needs a non-empty reason')
     }
+    checkKeyLength('a pin reason', reason, this.#limits)
+    const pins = this.#index.get(key)?.pins
+    if (pins?.has(reason) === true) return Promise.resolve()
+    checkTagCount('pin reasons', (pins?.size ?? 0) + 1, this.#limits)
     const entry = this.#index.entry(key, peer)
-    if (entry.pins.has(reason)) return Promise.resolve()
     editPins(entry).add(reason)
     return this.#ctx.commit(key, PINS)
   }

@@ -6,7 +6,17 @@ import { InvalidParametersError } from '@libp2p/interface'
 import { PeerRecord, RecordEnvelope } from '@libp2p/peer-record'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import { equals } from 'uint8arrays'
+import { copyBytes } from '../bytes.ts'
 import { compareExpiry, expiryAfter, isLive } from '../expiry.ts'
+import {
+  checkKeyLength,
+  checkMetadataBytes,
+  checkMetadataKeyCount,
+  checkProtocolCount,
+  checkProtocolLengths,
+  checkTagCount,
+  type StoreLimits
+} from '../limits.ts'
 import {
   type AddrInfo,
   addrInfo,
@@ -30,6 +40,75 @@ export function checkMetadata(key: unknown, value: unknown): asserts value is Ui
   if (!(value instanceof Uint8Array)) throw new InvalidParametersError('Metadata value must be a Uint8Array')
 }
 
+/** The protocols of a write, distinct, in order; each a string within `maxProtocolLength`. */
+export function protocolList(protocols: unknown, limits: StoreLimits): string[] {
+  if (!Array.isArray(protocols) || !protocols.every((p) => typeof p === 'string')) {
+    throw new InvalidParametersError('Protocols must be an array of strings')
+  }
+  const list = [...new Set(protocols as string[])]
+  checkProtocolLengths(list, limits)
+  return list
+}
+
+/** Each field of a write checked alone (types, lengths, sizes), before anything is changed. */
+export function checkFields(
+  metadata: Array<[string, Uint8Array | undefined]> | undefined,
+  tags: Array<[string, TagOptions | undefined]> | undefined,
+  limits: StoreLimits
+): void {
+  for (const [k, v] of metadata ?? []) {
+    if (v == null) continue
+    checkMetadata(k, v)
+    checkKeyLength('a metadata key', k, limits)
+    checkMetadataBytes(k, v, limits)
+  }
+  for (const [k, t] of tags ?? []) {
+    if (t == null) continue
+    tagEntry(k, t, 0)
+    checkKeyLength('a tag name', k, limits)
+  }
+}
+
+/** How many names an entry holds after a write: replacing (`base` empty) or merged, `undefined` deleting. */
+function countAfter(base: Iterable<string>, given: Array<[string, unknown]>): number {
+  const names = new Set(base)
+  for (const [k, v] of given) {
+    if (v == null) names.delete(k)
+    else names.add(k)
+  }
+  return names.size
+}
+
+/**
+ * The per-peer counts a write leaves (protocols, metadata keys, tags), checked against the limits before the entry
+ * is changed. `existing` is the entry the write changes, undefined when it starts afresh.
+ */
+export function checkCounts(
+  existing: PeerEntry | undefined,
+  write: {
+    protocols: string[] | undefined
+    metadata: Array<[string, Uint8Array | undefined]> | undefined
+    tags: Array<[string, TagOptions | undefined]> | undefined
+  },
+  replace: boolean,
+  limits: StoreLimits
+): void {
+  const kept = replace ? undefined : existing
+  if (write.protocols != null) {
+    checkProtocolCount(
+      countAfter(
+        kept?.protocols ?? [],
+        write.protocols.map((p) => [p, p])
+      ),
+      limits
+    )
+  }
+  if (write.metadata != null) {
+    checkMetadataKeyCount(countAfter(kept?.metadata.keys() ?? [], write.metadata), limits)
+  }
+  if (write.tags != null) checkTagCount('tags', countAfter(kept?.tags.keys() ?? [], write.tags), limits)
+}
+
 export function tagEntry(key: unknown, tag: TagOptions, now: number): TagEntry {
   if (typeof key !== 'string') throw new InvalidParametersError('Tag name must be a string')
   const value = tag.value ?? 0
@@ -39,13 +118,17 @@ export function tagEntry(key: unknown, tag: TagOptions, now: number): TagEntry {
   if (tag.ttl != null && (!Number.isInteger(tag.ttl) || tag.ttl < 0)) {
     throw new InvalidParametersError('Tag ttl must be a positive integer')
   }
-  return { value, expiresAt: tag.ttl == null ? Number.POSITIVE_INFINITY : now + tag.ttl }
+  // -0 passes the checks above, and is stored (as JSON) as 0.
+  return {
+    value: value === 0 ? 0 : value,
+    expiresAt: tag.ttl == null ? Number.POSITIVE_INFINITY : now + tag.ttl
+  }
 }
 
 export function parseEnvelope(bytes: Uint8Array): SignedRecord {
   try {
     const env = RecordEnvelope.createFromProtobuf(bytes)
-    return { seq: PeerRecord.createFromProtobuf(env.payload).seqNumber, envelope: bytes.slice() }
+    return { seq: PeerRecord.createFromProtobuf(env.payload).seqNumber, envelope: copyBytes(bytes) }
   } catch (err) {
     throw new InvalidParametersError(`Invalid peerRecordEnvelope: ${(err as Error).message}`)
   }
@@ -148,7 +231,7 @@ export function writeMetadata(
 ): void {
   if (replace) {
     const next = new Map<string, MetadataValue>()
-    for (const [k, v] of given) if (v != null) next.set(k, v.slice())
+    for (const [k, v] of given) if (v != null) next.set(k, copyBytes(v))
     if (!sameMetadata(entry.metadata, next)) {
       entry.metadata = next.size === 0 ? noEntries() : next
       changes.add('meta')
@@ -163,7 +246,7 @@ export function writeMetadata(
         changes.add('meta')
       }
     } else if (!(old instanceof Uint8Array && equals(old, v))) {
-      editMetadata(entry).set(k, v.slice())
+      editMetadata(entry).set(k, copyBytes(v))
       changes.add('meta')
     }
   }

@@ -25,18 +25,22 @@ import { peerIdFromPublicKey } from '@libp2p/peer-id'
 import { PeerRecord, RecordEnvelope } from '@libp2p/peer-record'
 import { isMultiaddr, type Multiaddr, multiaddr } from '@multiformats/multiaddr'
 import { recordAddrsDroppedBy } from '../books/addr-book.ts'
+import { copyBytes } from '../bytes.ts'
 import { AddressTTL, PermanentAddrTTL } from '../constants.ts'
 import { PeerStoreError } from '../errors.ts'
 import { internNames } from '../intern.ts'
 import { agedOut, DEFAULT_MAX_PEER_AGE, isValidMaxPeerAge, stampMoves, stampStep } from '../peer-age.ts'
 import type { Libp2pViewAccess } from '../peer-index-access.ts'
+import { storableAddrText } from '../persistence/stored-multiaddr.ts'
 import type { PeerEntry } from '../types.ts'
 import {
   type Changes,
-  checkMetadata,
+  checkCounts,
+  checkFields,
   entriesOf,
   keepRsaKey,
   parseEnvelope,
+  protocolList,
   resetEntry,
   sameSet,
   type WantedAddrs,
@@ -260,6 +264,11 @@ export class Libp2pPeerStore implements PeerStore {
         key = ma.toString()
         if (key === '/') continue
       }
+      if (storableAddrText(ma) !== key) {
+        throw new InvalidParametersError(
+          `Multiaddr ${JSON.stringify(key.slice(0, 200))} does not read back as itself from its text`
+        )
+      }
       const seen = wanted.get(key)
       wanted.set(key, {
         multiaddr: seen?.multiaddr ?? ma,
@@ -296,9 +305,11 @@ export class Libp2pPeerStore implements PeerStore {
         given.push({ multiaddr: ma, certified: a.isCertified === true })
       }
     }
+    const limits = this.#store.limits
+    const protocols = data.protocols == null ? undefined : protocolList(data.protocols, limits)
     const metadata = data.metadata == null ? undefined : entriesOf<Uint8Array | undefined>(data.metadata)
-    for (const [k, v] of metadata ?? []) if (v != null) checkMetadata(k, v)
     const tagsGiven = data.tags == null ? undefined : entriesOf<TagOptions | undefined>(data.tags)
+    checkFields(metadata, tagsGiven, limits)
     const record = data.peerRecordEnvelope == null ? undefined : parseEnvelope(data.peerRecordEnvelope)
     const wanted = given == null ? undefined : await this.#wanted(id, given, options)
 
@@ -311,6 +322,7 @@ export class Libp2pPeerStore implements PeerStore {
     const ttl = self ? PermanentAddrTTL : this.#addressTtl
     const replace = strategy !== 'merge'
     const clearAbsent = strategy === 'save'
+    checkCounts(existing, { protocols, metadata, tags: tagsGiven }, replace, limits)
     let written: PeerEntry | undefined
 
     const done = this.#store.mutate(id, (entry, now) => {
@@ -323,8 +335,8 @@ export class Libp2pPeerStore implements PeerStore {
         changes.add('seen')
       }
       if (wanted != null || clearAbsent) writeAddrs(entry, wanted ?? new Map(), replace, ttl, now, changes)
-      if (data.protocols != null || clearAbsent) {
-        const list = [...new Set(data.protocols ?? [])]
+      if (protocols != null || clearAbsent) {
+        const list = protocols ?? []
         const next = replace ? list : [...new Set([...entry.protocols, ...list])]
         if (!sameSet(entry.protocols, next)) {
           entry.protocols = internNames(next)
@@ -391,10 +403,21 @@ export class Libp2pPeerStore implements PeerStore {
     const expectedPeer = isPeerId(arg1) ? arg1 : arg1?.expectedPeer
     const options = isPeerId(arg1) ? arg2 : (arg1 ?? arg2)
     options?.signal?.throwIfAborted()
-    const envelope = await RecordEnvelope.openAndCertify(buf, PeerRecord.DOMAIN, options)
+    if (!(buf instanceof Uint8Array)) throw new InvalidParametersError('The envelope must be a Uint8Array')
+    // What is verified is what is stored, whatever the caller does with its buffer meanwhile.
+    const bytes = copyBytes(buf)
+    let envelope: RecordEnvelope
+    let record: PeerRecord
+    try {
+      envelope = await RecordEnvelope.openAndCertify(bytes, PeerRecord.DOMAIN, options)
+      record = PeerRecord.createFromProtobuf(envelope.payload)
+    } catch (err) {
+      options?.signal?.throwIfAborted()
+      // Junk bytes surface from the protobuf reader as a RangeError: a typed error says what was wrong.
+      throw new InvalidParametersError(`Invalid peer record envelope: ${(err as Error)?.message}`)
+    }
     const signer = peerIdFromPublicKey(envelope.publicKey)
     if (expectedPeer != null && !expectedPeer.equals(signer)) return false
-    const record = PeerRecord.createFromProtobuf(envelope.payload)
     if (!record.peerId.equals(signer)) return false
     const wanted = await this.#wanted(
       signer,
@@ -424,7 +447,7 @@ export class Libp2pPeerStore implements PeerStore {
         }
       }
       writeAddrs(entry, wanted, false, ttl, now, changes)
-      entry.record = { seq: record.seqNumber, envelope: buf.slice() }
+      entry.record = { seq: record.seqNumber, envelope: bytes }
       changes.add('addrs')
       keepRsaKey(entry, signer, envelope.publicKey, changes)
       this.#stamp(entry, now, changes)

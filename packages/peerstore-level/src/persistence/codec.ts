@@ -5,6 +5,7 @@ import { peerIdFromPublicKey } from '@libp2p/peer-id'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import { toString as bytesToString, fromString } from 'uint8arrays'
 import { neverExpires } from '../constants.ts'
+import { PeerStoreError } from '../errors.ts'
 import { type Expiring, expiryFromMs } from '../expiry.ts'
 import { internNames } from '../intern.ts'
 import {
@@ -12,7 +13,9 @@ import {
   type JsonValue,
   keepAddrOrder,
   type MetadataValue,
+  newEntry,
   type PeerEntry,
+  RECORD_KINDS,
   type RecordKind,
   type SignedRecord,
   type TagEntry
@@ -33,6 +36,15 @@ class DecodeError extends Error {}
 
 function check(ok: boolean, what: string): asserts ok {
   if (!ok) throw new DecodeError(what)
+}
+
+/**
+ * An object to encode names as keys: without a prototype, so every string is an own key, `__proto__` included (on a
+ * plain object assigning it would set the prototype, and JSON.stringify would drop it). JSON.parse makes every
+ * key an own property, so decoding needs no such care.
+ */
+function keyedByName<V>(): Record<string, V> {
+  return Object.create(null) as Record<string, V>
 }
 
 const b64 = (bytes: Uint8Array): string => bytesToString(bytes, 'base64')
@@ -66,13 +78,13 @@ export function encodeRecord(kind: RecordKind, entry: PeerEntry): string | undef
       return entry.protocols.length === 0 ? undefined : JSON.stringify(entry.protocols)
     case 'meta': {
       if (entry.metadata.size === 0) return undefined
-      const value: EncodedMeta = {}
+      const value: EncodedMeta = keyedByName()
       for (const [k, v] of entry.metadata) value[k] = v instanceof Uint8Array ? { b: b64(v) } : { j: v }
       return JSON.stringify(value)
     }
     case 'tags': {
       if (entry.tags.size === 0) return undefined
-      const value: EncodedTags = {}
+      const value: EncodedTags = keyedByName()
       for (const [k, t] of entry.tags) value[k] = [t.value, Number.isFinite(t.expiresAt) ? t.expiresAt : null]
       return JSON.stringify(value)
     }
@@ -194,3 +206,24 @@ export function decodeRecord(kind: RecordKind, text: string, entry: PeerEntry): 
 }
 
 export { DecodeError }
+
+/**
+ * `entry` as a reopen would read it: every record kind encoded, then decoded into a new entry (latency, which is
+ * not stored, is left out). `ERR_INVALID_ARGUMENT` when the entry cannot be stored and read back.
+ */
+export function storedForm(key: string, entry: PeerEntry): PeerEntry {
+  const stored = newEntry(entry.id)
+  try {
+    for (const kind of RECORD_KINDS) {
+      const text = encodeRecord(kind, entry)
+      if (text !== undefined) decodeRecord(kind, text, stored)
+    }
+  } catch (err) {
+    throw new PeerStoreError(
+      'ERR_INVALID_ARGUMENT',
+      `the entry of ${key} cannot be stored and read back: ${(err as Error)?.message}`,
+      { cause: err }
+    )
+  }
+  return stored
+}

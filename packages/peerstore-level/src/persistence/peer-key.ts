@@ -5,6 +5,7 @@
 import type { PeerId } from '@libp2p/interface'
 import { peerIdFromMultihash, peerIdFromString } from '@libp2p/peer-id'
 import * as Digest from 'multiformats/hashes/digest'
+import { PeerStoreError } from '../errors.ts'
 import { BASE58_DIGITS, decodeBase58 } from './base58.ts'
 import { StoredEd25519PeerId, StoredRSAPeerId } from './lazy-peer-id.ts'
 
@@ -39,4 +40,34 @@ export function peerIdFromKey(key: string): PeerId {
     if (bytes != null) return peerIdFromMultihash(Digest.decode(bytes))
   }
   return peerIdFromString(key)
+}
+
+/** Ids outside the two common ranges whose text was found to read back as itself, with that text. */
+const checkedTexts = new WeakMap<object, string>()
+
+/**
+ * The key `peer` is stored under: its text, once it is known to read back (`peerIdFromKey`) as the same text. A
+ * forged PeerId whose text has control characters, or an id no reopen can read (a URL peer id), gets
+ * `ERR_INVALID_PEER_ID` instead of a record the next open would quarantine.
+ */
+export function storableKey(peer: PeerId): string {
+  const text = peer.toString()
+  if (typeof text !== 'string') {
+    throw new PeerStoreError('ERR_INVALID_PEER_ID', 'a PeerId whose toString() is not a string')
+  }
+  if (inRange(text, ED25519_FIRST, ED25519_LAST) || inRange(text, RSA_FIRST, RSA_LAST)) return text
+  if (checkedTexts.get(peer) === text) return text
+  let readBack: string | undefined
+  try {
+    readBack = peerIdFromKey(text).toString()
+  } catch {}
+  if (readBack !== text) {
+    throw new PeerStoreError(
+      'ERR_INVALID_PEER_ID',
+      `the peer id ${JSON.stringify(text.slice(0, 100))} does not read back as itself: only Ed25519, secp256k1 ` +
+        'and RSA peer ids in base58btc text can be stored'
+    )
+  }
+  checkedTexts.set(peer, text)
+  return text
 }

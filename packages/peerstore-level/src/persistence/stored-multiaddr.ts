@@ -2,6 +2,7 @@
 // when a caller needs more than that string: at 10k peers x 4 addresses, parsed multiaddrs (~450 B and
 // ~2 us each) were most of the heap and of the time to open.
 import { type Component, type Multiaddr, type MultiaddrInput, multiaddr } from '@multiformats/multiaddr'
+import { equals } from 'uint8arrays'
 
 // `isMultiaddr` looks for this symbol. It sits on the prototype (set below the class), not on each of
 // the tens of thousands of instances.
@@ -113,4 +114,21 @@ function isCanonicalIp6(text: string): boolean {
  */
 export function storedMultiaddr(text: string): Multiaddr {
   return isCommonMultiaddrText(text) ? new StoredMultiaddr(text) : multiaddr(text)
+}
+
+/**
+ * The text `ma` is stored under, when that text reads back as the same multiaddr; undefined when it does not (a
+ * DNS name holding a `/`, which a remote can send as bytes, prints as more components than it has).
+ */
+export function storableAddrText(ma: Multiaddr): string | undefined {
+  const text = ma.toString()
+  if (typeof text !== 'string') return undefined
+  if (ma instanceof StoredMultiaddr) return text
+  // IP hosts, ports and value-less protocols print canonically; a DNS name is free text, so it is read back.
+  if (isCommonMultiaddrText(text) && !text.startsWith('/dns')) return text
+  try {
+    return equals(multiaddr(text).bytes, ma.bytes) ? text : undefined
+  } catch {
+    return undefined
+  }
 }

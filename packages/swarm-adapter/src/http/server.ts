@@ -4,6 +4,7 @@ import { createRequire } from 'node:module'
 import type { AddressInfo, Socket } from 'node:net'
 import { logger as createLogger } from '@libp2p/logger'
 import { bearerToken, createTokenCheck } from './auth.ts'
+import { ConnectionSlots } from './connections.ts'
 import {
   errorBody,
   HttpError,
@@ -25,12 +26,17 @@ export interface HttpLimits {
   maxHeaderSize: number
   /** ms a client has to send all headers; slower gets 408 and the socket is closed. */
   headersTimeout: number
-  /** ms a client has to send the whole request. */
+  /** ms a client has to send the whole request; also how long a socket may go without traffic either way. */
   requestTimeout: number
   /** ms an idle keep-alive connection stays open. */
   keepAliveTimeout: number
-  /** Concurrent sockets; more are refused at accept. */
+  /**
+   * Concurrent sockets. Past it a new socket takes the slot of the oldest one not serving a request (idle,
+   * half-open or mid-headers); it is refused only when every socket is serving one (connections.ts).
+   */
   maxConnections: number
+  /** Concurrent sockets from one client address (an IPv6 client: its /64), with the same rule. */
+  maxConnectionsPerClient: number
 }
 
 // The longest valid target is a protocol id of 1024 characters, each percent-encoded from up to 4 UTF-8 bytes
@@ -41,7 +47,8 @@ export const DEFAULT_HTTP_LIMITS: Readonly<HttpLimits> = Object.freeze({
   headersTimeout: 10_000,
   requestTimeout: 15_000,
   keepAliveTimeout: 5_000,
-  maxConnections: 1024
+  maxConnections: 1024,
+  maxConnectionsPerClient: 64
 })
 
 export interface HttpLogger {
@@ -74,6 +81,8 @@ export interface HttpServer {
   /** Base URL, e.g. `http://127.0.0.1:41234/`. */
   url: string
   port: number
+  /** Sockets open now; sockets closed to make room for new ones; new ones refused (every slot serving). */
+  connections(): { open: number; evicted: number; refused: number }
   close(): Promise<void>
 }
 
@@ -106,7 +115,13 @@ export async function startHttpServer(
 ): Promise<HttpServer> {
   const { view, host = '127.0.0.1', port = 0 } = options
   const limits: HttpLimits = { ...DEFAULT_HTTP_LIMITS, ...options.limits }
+  for (const name of ['maxConnections', 'maxConnectionsPerClient'] as const) {
+    if (!Number.isSafeInteger(limits[name]) || limits[name] < 1) {
+      throw new InvalidHttpOptionsError(`limits.${name} must be an integer >= 1, got ${String(limits[name])}`)
+    }
+  }
   const log = options.logger ?? createLogger('peerscope:http')
+  const slots = new ConnectionSlots(limits)
   if (options.token !== undefined && (typeof options.token !== 'string' || options.token.length === 0)) {
     throw new InvalidHttpOptionsError('The HTTP token must be a non-empty string')
   }
@@ -180,18 +195,22 @@ export async function startHttpServer(
     send(req, res, 200, reply, match.route.path === '/' ? PAGE_HEADERS : {})
   }
 
+  const checkingInterval = Math.min(1000, limits.headersTimeout)
   const server = createServer(
     {
       maxHeaderSize: limits.maxHeaderSize,
       headersTimeout: limits.headersTimeout,
       requestTimeout: limits.requestTimeout,
       keepAliveTimeout: limits.keepAliveTimeout,
-      connectionsCheckingInterval: Math.min(1000, limits.headersTimeout),
+      connectionsCheckingInterval: checkingInterval,
       // Node would answer a missing Host with a bare 400 of its own; such a request cannot come from a browser,
       // so it is served (the Host check above handles the ones that name a host).
       requireHostHeader: false
     },
     (req, res) => {
+      const socket = req.socket
+      slots.requestStarted(socket)
+      res.once('close', () => slots.requestEnded(socket))
       handle(req, res).catch((err: unknown) => {
         if (err instanceof HttpError) {
           sendError(req, res, err)
@@ -202,7 +221,10 @@ export async function startHttpServer(
       })
     }
   )
-  server.maxConnections = limits.maxConnections
+  // Sockets without traffic either way (a client that stopped reading its response) are destroyed by Node; after
+  // the request timeouts have had their check, so a slow request still gets its 408.
+  server.timeout = Math.max(limits.headersTimeout, limits.requestTimeout) + checkingInterval
+  server.on('connection', (socket: Socket) => slots.accepted(socket))
   // Node's own answer to an unknown `Expect` is a bare 417; ours carries the usual JSON error.
   server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => {
     res.setHeader('Connection', 'close')
@@ -212,7 +234,11 @@ export async function startHttpServer(
       new HttpError(417, 'ERR_EXPECTATION_FAILED', 'Only "Expect: 100-continue" is understood')
     )
   })
-  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => answerClientError(err, socket))
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+    answerClientError(err, socket)
+    // Ended or destroyed: either way the slot is not held for a client that never closes its side.
+    slots.ended(socket)
+  })
 
   await new Promise<void>((resolve, reject) => {
     const failed = (err: Error): void => reject(new HttpListenError(host, port, err, names))
@@ -228,10 +254,12 @@ export async function startHttpServer(
   return {
     url: `http://${hostInUrl}:${address.port}/`,
     port: address.port,
+    connections: () => ({ open: slots.open, ...slots.counts }),
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve())
         server.closeAllConnections()
+        slots.closeAll()
       })
   }
 }

@@ -47,9 +47,19 @@ const PEER_STORE: Rule = {
     memory: bool,
     addressTtl: ms(1),
     gcInterval: ms(0),
+    gcRunAfterAddrs: count(0),
     limits: {
       kind: 'object',
-      keys: { maxProtocols: count(0), maxAddrsPerPeer: count(0), maxAddrs: count(0) }
+      keys: {
+        maxProtocols: count(0),
+        maxProtocolLength: count(0),
+        maxAddrsPerPeer: count(0),
+        maxAddrs: count(0),
+        maxMetadataKeys: count(0),
+        maxMetadataValueBytes: count(0),
+        maxKeyLength: count(0),
+        maxTags: count(0)
+      }
     },
     // Peer ageing and the address filter of @libp2p/peer-store's init (issue 17's port of the view).
     maxPeerAge: ms(0),
@@ -65,7 +75,8 @@ const HTTP_LIMITS: Rule = {
     headersTimeout: ms(1),
     requestTimeout: ms(1),
     keepAliveTimeout: ms(1),
-    maxConnections: count(1)
+    maxConnections: count(1),
+    maxConnectionsPerClient: count(1)
   }
 }
 

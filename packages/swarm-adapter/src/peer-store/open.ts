@@ -32,6 +32,11 @@ export interface PeerStoreOptions {
   addressFilter?: AddressFilter
   /** Period of the store's address GC in ms; default `DEFAULT_GC_INTERVAL` (10 minutes), 0 disables it. */
   gcInterval?: number
+  /**
+   * A GC run also starts once the store holds this many more expiring addresses than after the last run, so memory
+   * between runs does not grow with the arrival rate of new peers; default 100,000, 0 = by `gcInterval` only.
+   */
+  gcRunAfterAddrs?: number
   limits?: PeerStoreLimits
 }
 
@@ -55,7 +60,8 @@ export async function openConfiguredStore(
     privateKey: self.privateKey,
     gc: {
       maxPeerAge: options.maxPeerAge ?? DEFAULT_MAX_PEER_AGE,
-      ...(options.gcInterval === undefined ? {} : { interval: options.gcInterval })
+      ...(options.gcInterval === undefined ? {} : { interval: options.gcInterval }),
+      ...(options.gcRunAfterAddrs === undefined ? {} : { runAfterAddrs: options.gcRunAfterAddrs })
     },
     ...(logger === undefined ? {} : { logger })
   }

@@ -127,11 +127,13 @@ export function peerDetail(
 ): Omit<PeerDetail, 'bandwidth' | 'protocolBandwidth' | 'connections'> | undefined {
   if (!store.peers().some((id) => id.equals(peer))) return undefined
   const key = store.pubKey(peer)
-  const metadata: Record<string, string> = {}
-  for (const name of store.metadataKeys(peer)) {
-    const value = store.getMetadata(peer, name)
-    if (value !== undefined) metadata[name] = metadataText(value)
-  }
+  // Built as entries: any key the store accepts, `__proto__` included, is an own key of the JSON object.
+  const metadata: Record<string, string> = Object.fromEntries(
+    store.metadataKeys(peer).flatMap((name) => {
+      const value = store.getMetadata(peer, name)
+      return value === undefined ? [] : [[name, metadataText(value)]]
+    })
+  )
   return {
     peerId: peer.toString(),
     addresses: store.addrInfos(peer).map(addressView),

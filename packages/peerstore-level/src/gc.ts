@@ -6,16 +6,16 @@
 // collector owns the store's one GC timer and remembers the last run (`LastGc`) for status views.
 
 import { forgetRecordWithoutAddrs } from './books/addr-book.ts'
-import { isLive } from './expiry.ts'
 import type { PeerAgeing } from './peer-age.ts'
 import { type PeerIndex, presentKinds } from './peer-index.ts'
-import { editTags, type GcStats, type LastGc, type RecordKind } from './types.ts'
+import { editTags, type GcStats, type LastGc, type PeerEntry, type RecordKind } from './types.ts'
+import { yieldToLoop } from './yield.ts'
 
 /** What GC needs of the write path. */
 export interface GcWrites {
-  readonly pendingPeers: number
   markDirty(key: string, kinds: readonly RecordKind[]): void
-  flush(): Promise<void>
+  /** Starts writing what is marked; resolves at once with a journal, else once LevelDB has it (`WritePath`). */
+  settleMarked(): Promise<void>
 }
 
 export interface GarbageCollectorInit {
@@ -33,17 +33,12 @@ export interface GarbageCollectorInit {
   onTimerError: (err: unknown) => void
 }
 
-/** Dirty peers past which a slice ends early, bounding the batch it leaves to encode. */
-const GC_MAX_DIRTY = 256
+/** Changed peers past which a slice ends early, bounding what it leaves LevelDB at once. */
+const GC_MAX_CHANGED = 1024
 
 const ADDRS: readonly RecordKind[] = ['addrs']
 const TAGS: readonly RecordKind[] = ['tags']
-
-// setImmediate is Node's; a browser yields to its event loop with a timeout.
-const yieldToLoop = (): Promise<void> =>
-  new Promise((resolve) =>
-    typeof setImmediate === 'function' ? setImmediate(resolve) : setTimeout(resolve, 0)
-  )
+const ADDRS_AND_TAGS: readonly RecordKind[] = ['addrs', 'tags']
 
 /** Waits for a run without taking over its failure, which its caller (or the timer) reports. */
 function reportedByCaller(): void {}
@@ -103,75 +98,82 @@ export class GarbageCollector {
       longestSliceMs: 0,
       durationMs: 0
     }
-    const keys = [...index.keys()]
-    let i = 0
-    while (i < keys.length) {
+    // The index's own iterator, not a copy of its keys (a copy of a million keys was itself a long block). It
+    // outlives deletes, and peers added between slices come last. Each slice reads the clock once.
+    const entries = index.entries()
+    let done = false
+    while (!done) {
       const sliceStart = performance.now()
+      const now = this.#init.now()
       stats.slices++
-      while (i < keys.length) {
-        const key = keys[i++]!
-        this.#collectPeer(key, stats)
-        // Bound both the scan and the batch it produces, which is encoded synchronously on flush.
-        if (
-          (i & 31) === 0 &&
-          (writes.pendingPeers >= GC_MAX_DIRTY || performance.now() - sliceStart >= sliceMs)
-        ) {
+      let changed = 0
+      for (let n = 1; ; n++) {
+        const next = entries.next()
+        if (next.done === true) {
+          done = true
           break
         }
+        if (this.#collectPeer(next.value[0], next.value[1], now, stats)) changed++
+        // Bound both the scan and what it leaves LevelDB at once.
+        if ((n & 31) === 0 && (changed >= GC_MAX_CHANGED || performance.now() - sliceStart >= sliceMs)) break
       }
       stats.longestSliceMs = Math.max(stats.longestSliceMs, performance.now() - sliceStart)
+      // With a journal, LevelDB takes the slice's changes in the background, in batches of their own turns; a
+      // crash before they land leaves them for the next GC. Without one, the next slice waits for them.
+      await writes.settleMarked()
+      if (done) break
       await yieldToLoop()
       if (isClosed()) break
-      // One slice's batch at a time, so a slow disk cannot let batches (and their encode time) pile up.
-      if (writes.pendingPeers > 0) {
-        const flushStart = performance.now()
-        const written = writes.flush()
-        stats.longestSliceMs = Math.max(stats.longestSliceMs, performance.now() - flushStart)
-        await written
-      }
     }
     stats.durationMs = performance.now() - started
     this.#last = { ...stats, at }
     return stats
   }
 
-  #collectPeer(key: string, stats: GcStats): void {
+  /** Collects one peer; true when it changed. */
+  #collectPeer(key: string, entry: PeerEntry, now: number, stats: GcStats): boolean {
     const { index, writes, ageing, removeBarePeers } = this.#init
-    const entry = index.get(key)
-    if (entry == null) return
     stats.peersScanned++
-    if (entry.pins.size > 0) return
-    const now = this.#init.now()
-    let addrsChanged = false
-    for (const [k, a] of entry.addrs) {
-      if (!isLive(a, now)) {
-        index.deleteAddr(entry, k)
-        stats.addrsRemoved++
-        addrsChanged = true
+    if (entry.pins.size > 0) return false
+    const addrs = entry.addrs
+    const size = addrs.size
+    let live = 0
+    for (let i = 0; i < size; i++) if (addrs.liveAt(i, now)) live++
+    const addrsChanged = live < size
+    if (addrsChanged) {
+      stats.addrsRemoved += size - live
+      if (live === 0) index.clearAddrs(entry)
+      else {
+        // Backwards, so a delete does not move the addresses still to visit.
+        for (let i = size - 1; i >= 0; i--) if (!addrs.liveAt(i, now)) index.deleteAddrAt(entry, i)
+        addrs.trim()
       }
+      forgetRecordWithoutAddrs(entry)
     }
     let tagsChanged = false
-    for (const [name, t] of entry.tags) {
-      if (now >= t.expiresAt) {
-        editTags(entry).delete(name)
-        stats.tagsRemoved++
-        tagsChanged = true
+    if (entry.tags.size > 0) {
+      for (const [name, t] of entry.tags) {
+        if (now >= t.expiresAt) {
+          editTags(entry).delete(name)
+          stats.tagsRemoved++
+          tagsChanged = true
+        }
       }
     }
-    if (addrsChanged) {
-      forgetRecordWithoutAddrs(entry)
-      writes.markDirty(key, ADDRS)
-    }
-    if (tagsChanged) writes.markDirty(key, TAGS)
-    if (removeBarePeers && ageing.agedOut(key, entry, now)) {
-      writes.markDirty(key, presentKinds(entry))
-      index.delete(key)
-      stats.peersRemoved++
-    } else if (ageing.droppable(entry, now)) {
-      // Nothing left, not even a recent write time: its saved time (if any) goes with it.
+    const removed = removeBarePeers && ageing.agedOut(key, entry, now)
+    // Nothing left, not even a recent write time: its saved time (if any) goes with it.
+    if (removed || ageing.droppable(entry, now)) {
+      // Every record it holds goes, and those the scan just emptied.
       const kinds = presentKinds(entry)
+      if (addrsChanged && !kinds.includes('addrs')) kinds.push('addrs')
+      if (tagsChanged && !kinds.includes('tags')) kinds.push('tags')
       if (kinds.length > 0) writes.markDirty(key, kinds)
       index.delete(key)
+      if (removed) stats.peersRemoved++
+      return true
     }
+    if (!addrsChanged && !tagsChanged) return false
+    writes.markDirty(key, addrsChanged ? (tagsChanged ? ADDRS_AND_TAGS : ADDRS) : TAGS)
+    return true
   }
 }

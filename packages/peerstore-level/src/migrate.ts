@@ -9,7 +9,7 @@ import { reader } from 'protons-runtime'
 import { AddressTTL } from './constants.ts'
 import { PeerStoreError } from './errors.ts'
 import type { PeerIndexAccess } from './peer-index-access.ts'
-import { editMetadata, editTags, keepAddrOrder, newEntry, type PeerEntry } from './types.ts'
+import { editMetadata, editTags, newEntry, type PeerEntry } from './types.ts'
 
 interface LegacyPair {
   key: { toString(): string }
@@ -129,7 +129,7 @@ function decodePeer(entry: PeerEntry, buf: Uint8Array, now: number, ttl: number)
     }
   }
   entry.protocols = [...new Set(entry.protocols)]
-  keepAddrOrder(entry.addrs)
+  entry.addrs.trim()
   return addrs
 }
 

@@ -8,11 +8,12 @@ import type { PeerId } from '@libp2p/interface'
 import { peerIdFromPublicKey } from '@libp2p/peer-id'
 import { PeerRecord, RecordEnvelope } from '@libp2p/peer-record'
 import { isMultiaddr, type Multiaddr } from '@multiformats/multiaddr'
+import type { AddrList } from '../addr-list.ts'
 import { neverExpires } from '../constants.ts'
 import { PeerStoreError } from '../errors.ts'
-import { compareExpiry, type Expiring, expiryAfter, isLive } from '../expiry.ts'
+import { compareExpiry, type Expiring, expiryAfter } from '../expiry.ts'
 import { type PeerIndex, peerKey } from '../peer-index.ts'
-import { type AddrInfo, addrInfo, keepAddrOrder, type PeerEntry, type RecordKind } from '../types.ts'
+import type { AddrInfo, PeerEntry, RecordKind } from '../types.ts'
 import { AddrStreams } from './addr-stream.ts'
 import type { BookContext } from './context.ts'
 
@@ -43,6 +44,8 @@ export function forgetRecordWithoutAddrs(entry: PeerEntry): void {
 function normalize(peer: PeerId, ma: Multiaddr | null | undefined): Multiaddr | undefined {
   if (ma == null) return undefined
   if (!isMultiaddr(ma)) throw new PeerStoreError('ERR_INVALID_MULTIADDR', `not a multiaddr: ${String(ma)}`)
+  // Its text (needed anyway, as the key) names every p2p component as /p2p/: without one, nothing to strip.
+  if (!ma.toString().includes('/p2p/')) return ma
   const components = ma.getComponents()
   const last = components[components.length - 1]
   if (last?.name !== 'p2p') return ma
@@ -77,8 +80,8 @@ export function recordAddrsDroppedBy(entry: PeerEntry, previous: Uint8Array, nex
   const dropped: string[] = []
   for (const ma of old.multiaddrs) {
     const k = ma.toString()
-    const a = entry.addrs.get(k)
-    if (a != null && !kept.has(k) && !neverExpires(a.ttl)) dropped.push(k)
+    const i = entry.addrs.indexOf(k)
+    if (i >= 0 && !kept.has(k) && !neverExpires(entry.addrs.ttlAt(i))) dropped.push(k)
   }
   return dropped
 }
@@ -113,9 +116,10 @@ export class AddrBook {
     const index = this.#index
     const now = this.#ctx.now()
     const existing = index.get(key)
+    const texts = list.map((ma) => ma.toString())
     if (!neverExpires(ttl)) {
       let fresh = 0
-      for (const ma of list) if (existing?.addrs.has(ma.toString()) !== true) fresh++
+      for (const k of texts) if (existing?.addrs.has(k) !== true) fresh++
       if (index.unconnected + fresh > this.#limits.maxAddrs) {
         throw new PeerStoreError(
           'ERR_TOO_MANY_ADDRS',
@@ -124,30 +128,34 @@ export class AddrBook {
       }
     }
     const entry = index.entry(key, peer)
+    const addrs = entry.addrs
     const expiry = expiryAfter(now, ttl)
     let changed = false
-    for (const ma of list) {
-      const k = ma.toString()
-      const old = entry.addrs.get(k)
-      if (old != null && isLive(old, now)) {
-        const next = Math.max(old.ttl, ttl)
+    let added = false
+    for (let n = 0; n < list.length; n++) {
+      const k = texts[n]!
+      const i = addrs.indexOf(k)
+      if (i >= 0 && addrs.liveAt(i, now)) {
+        const oldTtl = addrs.ttlAt(i)
+        const next = Math.max(oldTtl, ttl)
+        const old = addrs.expiryAt(i)
         const later = compareExpiry(expiry, old) > 0
-        if (next !== old.ttl || later || (certified && !old.certified)) {
-          index.setAddr(
-            entry,
-            k,
-            addrInfo(old.multiaddr, next, later ? expiry : old, old.certified || certified)
-          )
+        const wasCertified = addrs.certifiedAt(i)
+        if (next !== oldTtl || later || (certified && !wasCertified)) {
+          index.updateAddrAt(entry, i, next, later ? expiry : old, wasCertified || certified)
           changed = true
         }
         continue
       }
-      if (old != null) index.deleteAddr(entry, k)
+      if (i >= 0) index.deleteAddrAt(entry, i)
       if (!neverExpires(ttl) && !this.#makeRoom(entry)) continue
-      index.setAddr(entry, k, addrInfo(ma, ttl, expiry, certified))
+      const ma = list[n]!
+      index.putAddr(entry, k, ma, ttl, expiry, certified)
       changed = true
+      added = true
       this.#streams.announce(key, ma)
     }
+    if (added) addrs.trim()
     if (!changed) return this.#ctx.settleUnchanged(key, entry)
     return this.#ctx.commit(key, ADDRS)
   }
@@ -166,21 +174,28 @@ export class AddrBook {
     const index = this.#index
     const now = this.#ctx.now()
     const entry = index.entry(key, peer)
+    const stored = entry.addrs
+    const expiry = expiryAfter(now, ttl)
+    let added = false
     for (const ma of list) {
       const k = ma.toString()
-      const old = entry.addrs.get(k)
+      const i = stored.indexOf(k)
       if (ttl <= 0) {
-        index.deleteAddr(entry, k)
+        if (i >= 0) index.deleteAddrAt(entry, i)
         continue
       }
-      if (old == null && !neverExpires(ttl) && !this.#makeRoom(entry)) continue
-      index.setAddr(
-        entry,
-        k,
-        addrInfo(old?.multiaddr ?? ma, ttl, expiryAfter(now, ttl), old?.certified ?? false)
-      )
-      if (old == null || !isLive(old, now)) this.#streams.announce(key, ma)
+      if (i >= 0) {
+        const wasLive = stored.liveAt(i, now)
+        index.updateAddrAt(entry, i, ttl, expiry, stored.certifiedAt(i))
+        if (!wasLive) this.#streams.announce(key, ma)
+        continue
+      }
+      if (!neverExpires(ttl) && !this.#makeRoom(entry)) continue
+      index.putAddr(entry, k, ma, ttl, expiry, false)
+      added = true
+      this.#streams.announce(key, ma)
     }
+    if (added) stored.trim()
     forgetRecordWithoutAddrs(entry)
     return this.#ctx.commit(key, ADDRS)
   }
@@ -199,16 +214,17 @@ export class AddrBook {
     const entry = index.get(key)
     if (entry == null) return Promise.resolve()
     const now = this.#ctx.now()
+    const addrs = entry.addrs
+    // -Infinity would not survive JSON; any negative TTL means "expired now" all the same.
+    const ttl = Math.max(newTtl, -Number.MAX_VALUE)
+    const expiry = expiryAfter(now, ttl)
     let changed = false
-    for (const [k, a] of [...entry.addrs]) {
-      if (a.ttl !== oldTtl) continue
+    // Backwards, so a delete does not move the addresses still to visit.
+    for (let i = addrs.size - 1; i >= 0; i--) {
+      if (addrs.ttlAt(i) !== oldTtl) continue
       changed = true
-      if (newTtl === 0) index.deleteAddr(entry, k)
-      else {
-        // -Infinity would not survive JSON; any negative TTL means "expired now" all the same.
-        const ttl = Math.max(newTtl, -Number.MAX_VALUE)
-        index.setAddr(entry, k, addrInfo(a.multiaddr, ttl, expiryAfter(now, ttl), a.certified))
-      }
+      if (newTtl === 0) index.deleteAddrAt(entry, i)
+      else index.updateAddrAt(entry, i, ttl, expiry, addrs.certifiedAt(i))
     }
     if (!changed) return Promise.resolve()
     forgetRecordWithoutAddrs(entry)
@@ -231,14 +247,21 @@ export class AddrBook {
     const entry = this.#index.get(peerKey(peer))
     if (entry == null) return []
     const now = this.#ctx.now()
+    const addrs = entry.addrs
     const out: AddrInfo[] = []
-    for (const a of entry.addrs.values()) if (isLive(a, now)) out.push({ ...a })
+    for (let i = 0; i < addrs.size; i++) if (addrs.liveAt(i, now)) out.push(addrs.infoAt(i))
     return out
   }
 
   /** Unexpired addresses, in insertion order. */
   addrs(peer: PeerId): Multiaddr[] {
-    return this.addrInfos(peer).map((a) => a.multiaddr)
+    const entry = this.#index.get(peerKey(peer))
+    if (entry == null) return []
+    const now = this.#ctx.now()
+    const addrs = entry.addrs
+    const out: Multiaddr[] = []
+    for (let i = 0; i < addrs.size; i++) if (addrs.liveAt(i, now)) out.push(addrs.multiaddrAt(i))
+    return out
   }
 
   /** Peers with at least one unexpired address. */
@@ -246,8 +269,9 @@ export class AddrBook {
     const now = this.#ctx.now()
     const out: PeerId[] = []
     for (const entry of this.#index.values()) {
-      for (const a of entry.addrs.values()) {
-        if (isLive(a, now)) {
+      const addrs = entry.addrs
+      for (let i = 0; i < addrs.size; i++) {
+        if (addrs.liveAt(i, now)) {
           out.push(entry.id)
           break
         }
@@ -331,17 +355,24 @@ export class AddrBook {
 
   /** Deletes every address of an entry (the signed record is the caller's to drop). */
   deleteAll(entry: PeerEntry): void {
-    for (const k of [...entry.addrs.keys()]) this.#index.deleteAddr(entry, k)
+    for (let i = entry.addrs.size - 1; i >= 0; i--) this.#index.deleteAddrAt(entry, i)
   }
 
   /**
    * Takes in an entry whose addresses a caller edited directly (`mutate`, the libp2p view): puts them back in
    * order, recounts them, announces the new ones, and drops the signed record if none is left.
    */
-  adoptEdited(key: string, entry: PeerEntry, before: ReadonlyMap<string, AddrInfo>): void {
-    keepAddrOrder(entry.addrs)
+  adoptEdited(key: string, entry: PeerEntry, before: AddrList, now: number): void {
+    const addrs = entry.addrs
+    if (addrs.size > before.size) addrs.trim()
     this.#index.adoptAddrs(entry, before)
-    for (const [k, a] of entry.addrs) if (before.get(k) !== a) this.#streams.announce(key, a.multiaddr)
+    for (let i = 0; i < addrs.size; i++) {
+      // New, or live again: what go announces.
+      const was = before.indexOf(addrs.keyAt(i))
+      if ((was < 0 || !before.liveAt(was, now)) && addrs.liveAt(i, now)) {
+        this.#streams.announce(key, addrs.multiaddrAt(i))
+      }
+    }
     forgetRecordWithoutAddrs(entry)
   }
 
@@ -353,20 +384,23 @@ export class AddrBook {
   #makeRoom(entry: PeerEntry): boolean {
     const max = this.#limits.maxAddrsPerPeer
     if (max <= 0) return true
+    const addrs = entry.addrs
     let count = 0
-    let victim: string | undefined
+    let victim = -1
     let victimExpiry: Expiring = { expiresAt: Number.POSITIVE_INFINITY }
-    for (const [key, a] of entry.addrs) {
-      if (neverExpires(a.ttl)) continue
+    for (let i = 0; i < addrs.size; i++) {
+      if (neverExpires(addrs.ttlAt(i))) continue
       count++
-      if (compareExpiry(a, victimExpiry) < 0) {
-        victimExpiry = a
-        victim = key
+      if (addrs.expiresAt(i) > victimExpiry.expiresAt) continue
+      const expiry = addrs.expiryAt(i)
+      if (compareExpiry(expiry, victimExpiry) < 0) {
+        victimExpiry = expiry
+        victim = i
       }
     }
     if (count < max) return true
-    if (victim == null) return false
-    this.#index.deleteAddr(entry, victim)
+    if (victim < 0) return false
+    this.#index.deleteAddrAt(entry, victim)
     return true
   }
 }

@@ -28,6 +28,7 @@ export class Journal {
   readonly #bytes: [number, number] = [0, 0]
   #current: 0 | 1 = 0
   #seq = 0
+  readonly #scratch = Buffer.allocUnsafe(16 * 1024)
 
   /** Opens (creating) both files in `dir`, which must be the LevelDB directory the caller holds the lock of. */
   constructor(dir: string) {
@@ -59,12 +60,15 @@ export class Journal {
       const seq = this.#seq++
       text += value == null ? `${seq}\t${kind}\t${key}\n` : `${seq}\t${kind}\t${key}\t${value}\n`
     }
-    const buffer = Buffer.from(text, 'utf8')
+    // Most appends are a few hundred bytes: encoded into one buffer kept for them, not a new one each.
+    const length = Buffer.byteLength(text, 'utf8')
+    const buffer = length <= this.#scratch.length ? this.#scratch : Buffer.allocUnsafe(length)
+    buffer.write(text, 0, length, 'utf8')
     let written = 0
-    while (written < buffer.length) {
-      written += writeSync(this.#fds[this.#current], buffer, written)
+    while (written < length) {
+      written += writeSync(this.#fds[this.#current], buffer, written, length - written)
     }
-    this.#bytes[this.#current] += buffer.length
+    this.#bytes[this.#current] += length
   }
 
   /** Bytes appended and not yet known to be in LevelDB. */

@@ -9,9 +9,13 @@
 // (`onBatchError`). With a journal, its records stay there and are marked dirty again: the next flush writes them
 // (and after a crash, the next open does, from the journal). Without one, the writes waiting on it reject. Past
 // `backlogLimit` journal bytes not yet in LevelDB, writes wait for LevelDB again: a writer that never yields to
-// the event loop would otherwise grow the journal without bound.
+// the event loop would otherwise grow the journal without bound. Before that, past `paceAbove` bytes, each write
+// resolves one turn of the event loop later, so LevelDB keeps up with a writer that awaits one write after another
+// (such a writer never lets LevelDB's callbacks run otherwise): a burst then costs LevelDB's share as it goes,
+// instead of one stall of seconds at the limit.
 
 import { type BatchFailure, type PeerEntry, RECORD_KINDS, type RecordKind } from '../types.ts'
+import { yieldToLoop } from '../yield.ts'
 import { encodeRecord } from './codec.ts'
 import type { JournaledRecord } from './journal.ts'
 
@@ -20,6 +24,9 @@ import type { JournaledRecord } from './journal.ts'
  * the event loop would otherwise grow the journal without bound).
  */
 export const JOURNAL_BACKLOG_LIMIT = 32 * 1024 * 1024
+
+/** Past this many journal bytes not yet in LevelDB, each write gives the event loop a turn before it resolves. */
+export const JOURNAL_PACE_ABOVE = 8 * 1024 * 1024
 
 /** One put or delete of a LevelDB batch; `sublevel` is where the record kind lives (opaque here). */
 export type RecordOp<S> =
@@ -55,6 +62,8 @@ export interface WritePathInit<S> {
   peersPerBatch?: number
   /** Journal bytes not yet in LevelDB past which writes wait for LevelDB (default `JOURNAL_BACKLOG_LIMIT`). */
   backlogLimit?: number
+  /** Journal bytes not yet in LevelDB past which writes resolve a turn later (default `JOURNAL_PACE_ABOVE`). */
+  paceAbove?: number
 }
 
 /** Bit of each record kind in a dirty mask. */
@@ -66,17 +75,6 @@ const KIND_BIT: Record<RecordKind, number> = {
   tags: 16,
   pins: 32,
   seen: 64
-}
-
-/** The records of one peer that changed and are not in LevelDB yet. */
-interface DirtyRecords {
-  /** `KIND_BIT`s of the changed kinds. */
-  mask: number
-  /**
-   * By kind: the value the journal was given for the current state (`null` = delete), so the flush does not
-   * encode it again; `undefined` when it changed since (the flush encodes it then).
-   */
-  encoded: Partial<Record<RecordKind, string | null>>
 }
 
 const DEFAULT_PEERS_PER_BATCH = 500
@@ -94,8 +92,13 @@ export class WritePath<S = unknown> {
   readonly #onBatchError: ((failure: BatchFailure) => void) | undefined
   readonly #peersPerBatch: number
   readonly #backlogLimit: number
-  /** Records changed and not yet in LevelDB, by peer key. */
-  #dirty = new Map<string, DirtyRecords>()
+  readonly #paceAbove: number
+  /**
+   * Records changed and not yet in LevelDB: by peer key, the `KIND_BIT`s of the changed kinds. A flush encodes them
+   * from the live entry; the text given to the journal is not kept, so a burst that outruns LevelDB holds a number
+   * per peer, not its encoded records (~0.5 KB per peer, all of it promoted by the garbage collector).
+   */
+  #dirty = new Map<string, number>()
   #nextFlush: PromiseWithResolvers<void> | undefined
   #flushing = false
   /** The last flush loop started; settled once it ran out of work. */
@@ -109,6 +112,7 @@ export class WritePath<S = unknown> {
     this.#onBatchError = init.onBatchError
     this.#peersPerBatch = init.peersPerBatch ?? DEFAULT_PEERS_PER_BATCH
     this.#backlogLimit = init.backlogLimit ?? JOURNAL_BACKLOG_LIMIT
+    this.#paceAbove = init.paceAbove ?? JOURNAL_PACE_ABOVE
   }
 
   /** Peers with records not yet in LevelDB. */
@@ -118,15 +122,9 @@ export class WritePath<S = unknown> {
 
   /** Marks records of `key` changed; the next flush writes them. */
   markDirty(key: string, kinds: readonly RecordKind[]): void {
-    let dirty = this.#dirty.get(key)
-    if (dirty == null) {
-      dirty = { mask: 0, encoded: {} }
-      this.#dirty.set(key, dirty)
-    }
-    for (const kind of kinds) {
-      dirty.mask |= KIND_BIT[kind]
-      dirty.encoded[kind] = undefined
-    }
+    let mask = this.#dirty.get(key) ?? 0
+    for (const kind of kinds) mask |= KIND_BIT[kind]
+    this.#dirty.set(key, mask)
     // Every persisted change passes here, so it is the one place read caches learn of it.
     this.#onMarked(key)
   }
@@ -140,16 +138,33 @@ export class WritePath<S = unknown> {
     const journal = this.#journal
     if (journal == null) return this.flush()
     const live = this.#index.get(key)
-    const dirty = this.#dirty.get(key) as DirtyRecords
-    const records = kinds.map((kind) => {
-      const value = live == null ? undefined : encodeRecord(kind, live)
-      dirty.encoded[kind] = value ?? null
-      return { kind, key, value }
-    })
+    const records = kinds.map((kind) => ({
+      kind,
+      key,
+      value: live == null ? undefined : encodeRecord(kind, live)
+    }))
     journal.append(records)
+    return this.#afterAppend(journal)
+  }
+
+  /**
+   * For changes marked dirty that need no journal: starts a flush and resolves at once when the store has a journal
+   * (LevelDB follows in the background; GC's changes are so, since a crash before they land only leaves them for
+   * the next GC to make again), else once LevelDB has them (so batches cannot pile up).
+   */
+  settleMarked(): Promise<void> {
+    if (this.#dirty.size === 0) return Promise.resolve()
     const flushed = this.flush()
-    if (journal.backlog > this.#backlogLimit) return flushed
+    return this.#journal == null ? flushed : Promise.resolve()
+  }
+
+  /** After a journal append: LevelDB follows in the background, unless the journal holds too much already. */
+  #afterAppend(journal: WriteJournal): Promise<void> {
+    const flushed = this.flush()
     // Durable already; a failed batch keeps its records in the journal and is retried by the next flush.
+    const backlog = journal.backlog
+    if (backlog > this.#backlogLimit) return flushed
+    if (backlog > this.#paceAbove) return yieldToLoop()
     return Promise.resolve()
   }
 
@@ -178,6 +193,9 @@ export class WritePath<S = unknown> {
   }
 
   async #flushLoop(): Promise<void> {
+    // Not in the task of the write that asked for it: each batch is encoded and handed to LevelDB in its own turn of
+    // the event loop, so no caller's turn grows by a batch.
+    await yieldToLoop()
     while (this.#nextFlush != null) {
       const flush = this.#nextFlush
       this.#nextFlush = undefined
@@ -192,13 +210,11 @@ export class WritePath<S = unknown> {
           const ops: Array<RecordOp<S>> = []
           batchPeers = []
           for (let next = pending.next(); !next.done; next = pending.next()) {
-            const [key, { mask, encoded }] = next.value
+            const [key, mask] = next.value
             const entry = this.#index.get(key)
             for (const kind of RECORD_KINDS) {
               if ((mask & KIND_BIT[kind]) === 0) continue
-              const journaled = encoded[kind]
-              const value =
-                journaled !== undefined ? journaled : entry == null ? undefined : encodeRecord(kind, entry)
+              const value = entry == null ? undefined : encodeRecord(kind, entry)
               const sublevel = this.#db.sublevels[kind]
               ops.push(value == null ? { type: 'del', sublevel, key } : { type: 'put', sublevel, key, value })
             }
@@ -223,9 +239,8 @@ export class WritePath<S = unknown> {
   }
 
   /** Puts back the dirty marks a failed flush did not write (`failed` loses each batch's peers once it landed). */
-  #markDirtyAgain(failed: Map<string, DirtyRecords>): void {
-    for (const [key, { mask }] of failed) {
-      // Encoded again by the next flush: simpler than deciding which of two encodings is the newer.
+  #markDirtyAgain(failed: Map<string, number>): void {
+    for (const [key, mask] of failed) {
       const kinds = RECORD_KINDS.filter((kind) => (mask & KIND_BIT[kind]) !== 0)
       this.markDirty(key, kinds)
     }

@@ -206,6 +206,25 @@ export class AddrList {
     return true
   }
 
+  /** Inserts an absent address at `at`, its place (`-indexOf(key) - 1`), found by the caller already. */
+  insertAt(
+    at: number,
+    key: string,
+    multiaddr: Multiaddr | string | undefined,
+    ttl: number,
+    expiry: Expiring,
+    certified: boolean
+  ): void {
+    this.#slots.splice(
+      at * STRIDE,
+      0,
+      addrSlot(key, multiaddr),
+      ttl,
+      expiry.expiresAt,
+      flags(certified, expiry.expiresAtNs)
+    )
+  }
+
   /** Moves the address at `i` to another TTL, expiry and flag. */
   updateAt(i: number, ttl: number, expiry: Expiring, certified: boolean): void {
     const at = i * STRIDE

@@ -1,7 +1,7 @@
 // The peer index: one entry per peer, keyed by the text of its id, shared by every book. Every read is served from
 // here; books edit entries in place and hand the write path the keys they touched. The index also keeps the
 // store-wide count of addresses that can expire (what `maxAddrs` limits) exact, whoever edits an entry's addresses:
-// every address change goes through `putAddr`/`updateAddrAt`/`deleteAddrAt`, or is recounted (`adoptAddrs`,
+// every address change goes through `insertAddrAt`/`updateAddrAt`/`deleteAddrAt`, or is recounted (`adoptAddrs`,
 // `replace`). An entry made here keeps its id as text (persistence/lazy-peer-id.ts), not the caller's PeerId with
 // its digest and key: what an open makes, so a store that took its writes live holds what a reopened one holds.
 
@@ -111,24 +111,18 @@ export class PeerIndex {
     this.#count(entry.addrs)
   }
 
-  /** Stores an address of `entry` (see `AddrList.put`); true when it is new. */
-  putAddr(
+  /** Inserts an absent address of `entry` at its place `at` (see `AddrList.insertAt`). */
+  insertAddrAt(
     entry: PeerEntry,
+    at: number,
     key: string,
     multiaddr: Multiaddr | undefined,
     ttl: number,
     expiry: Expiring,
     certified: boolean
-  ): boolean {
-    const addrs = entry.addrs
-    const i = addrs.indexOf(key)
-    if (i >= 0) {
-      this.updateAddrAt(entry, i, ttl, expiry, certified)
-      return false
-    }
+  ): void {
     if (!neverExpires(ttl)) this.#unconnected++
-    addrs.put(key, multiaddr, ttl, expiry, certified)
-    return true
+    entry.addrs.insertAt(at, key, multiaddr, ttl, expiry, certified)
   }
 
   /** Moves the address at `i` of `entry` to another TTL, expiry and flag. */

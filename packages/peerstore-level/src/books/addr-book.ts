@@ -13,11 +13,16 @@ import { neverExpires } from '../constants.ts'
 import { PeerStoreError } from '../errors.ts'
 import { compareExpiry, type Expiring, expiryAfter } from '../expiry.ts'
 import { type PeerIndex, peerKey } from '../peer-index.ts'
+import { hasCommonShape, StoredMultiaddr } from '../persistence/stored-multiaddr.ts'
 import type { AddrInfo, PeerEntry, RecordKind } from '../types.ts'
 import { AddrStreams } from './addr-stream.ts'
 import type { BookContext } from './context.ts'
 
 const ADDRS: readonly RecordKind[] = ['addrs']
+
+/** What `#makeRoom` says when nothing had to go, and when the new address cannot be stored. */
+const ROOM = -1
+const NO_ROOM = -2
 
 export interface AddrLimits {
   /** Unconnected addresses per peer; 0 = no limit. */
@@ -44,8 +49,17 @@ export function forgetRecordWithoutAddrs(entry: PeerEntry): void {
 function normalize(peer: PeerId, ma: Multiaddr | null | undefined): Multiaddr | undefined {
   if (ma == null) return undefined
   if (!isMultiaddr(ma)) throw new PeerStoreError('ERR_INVALID_MULTIADDR', `not a multiaddr: ${String(ma)}`)
-  // Its text (needed anyway, as the key) names every p2p component as /p2p/: without one, nothing to strip.
-  if (!ma.toString().includes('/p2p/')) return ma
+  // Its text (needed anyway, as the key) names every p2p component as /p2p/: without one, nothing to strip;
+  // with one followed by more components (a relay address), the last component is not p2p.
+  const text = ma.toString()
+  const at = text.lastIndexOf('/p2p/')
+  if (at < 0 || text.indexOf('/', at + 5) >= 0) return ma
+  // Our own id at the end of a common shape: what is left is stored as text (parsing a copy cost ~5 us).
+  const peerText = peer.toString()
+  if (at > 0 && text.length - at - 5 === peerText.length && text.endsWith(peerText)) {
+    const stripped = text.slice(0, at)
+    if (hasCommonShape(stripped)) return new StoredMultiaddr(stripped)
+  }
   const components = ma.getComponents()
   const last = components[components.length - 1]
   if (last?.name !== 'p2p') return ma
@@ -117,7 +131,8 @@ export class AddrBook {
     const now = this.#ctx.now()
     const existing = index.get(key)
     const texts = list.map((ma) => ma.toString())
-    if (!neverExpires(ttl)) {
+    // Counting the new ones costs a lookup each: only near the limit.
+    if (!neverExpires(ttl) && index.unconnected + list.length > this.#limits.maxAddrs) {
       let fresh = 0
       for (const k of texts) if (existing?.addrs.has(k) !== true) fresh++
       if (index.unconnected + fresh > this.#limits.maxAddrs) {
@@ -127,7 +142,7 @@ export class AddrBook {
         )
       }
     }
-    const entry = index.entry(key, peer)
+    const entry = existing ?? index.entry(key, peer)
     const addrs = entry.addrs
     const expiry = expiryAfter(now, ttl)
     let changed = false
@@ -147,10 +162,15 @@ export class AddrBook {
         }
         continue
       }
+      let at = i >= 0 ? i : -i - 1
       if (i >= 0) index.deleteAddrAt(entry, i)
-      if (!neverExpires(ttl) && !this.#makeRoom(entry)) continue
+      if (!neverExpires(ttl)) {
+        const freed = this.#makeRoom(entry)
+        if (freed === NO_ROOM) continue
+        if (freed >= 0 && freed < at) at--
+      }
       const ma = list[n]!
-      index.putAddr(entry, k, ma, ttl, expiry, certified)
+      index.insertAddrAt(entry, at, k, ma, ttl, expiry, certified)
       changed = true
       added = true
       this.#streams.announce(key, ma)
@@ -190,8 +210,13 @@ export class AddrBook {
         if (!wasLive) this.#streams.announce(key, ma)
         continue
       }
-      if (!neverExpires(ttl) && !this.#makeRoom(entry)) continue
-      index.putAddr(entry, k, ma, ttl, expiry, false)
+      let at = -i - 1
+      if (!neverExpires(ttl)) {
+        const freed = this.#makeRoom(entry)
+        if (freed === NO_ROOM) continue
+        if (freed >= 0 && freed < at) at--
+      }
+      index.insertAddrAt(entry, at, k, ma, ttl, expiry, false)
       added = true
       this.#streams.announce(key, ma)
     }
@@ -377,13 +402,14 @@ export class AddrBook {
   }
 
   /**
-   * Makes room under the per-peer cap; false when the new address must be dropped. As go v0.52.0: expired,
+   * Makes room under the per-peer cap: the position of the address it evicted, `ROOM` when there was room, or
+   * `NO_ROOM` when the new address must be dropped. As go v0.52.0: expired,
    * not yet collected addrs count too and go first (theirs is the nearest expiry); they are not all dropped,
    * since go's `UpdateAddrs` can still bring them back. Ties go to the first in key order (go's is map order).
    */
-  #makeRoom(entry: PeerEntry): boolean {
+  #makeRoom(entry: PeerEntry): number {
     const max = this.#limits.maxAddrsPerPeer
-    if (max <= 0) return true
+    if (max <= 0) return ROOM
     const addrs = entry.addrs
     let count = 0
     let victim = -1
@@ -398,9 +424,9 @@ export class AddrBook {
         victim = i
       }
     }
-    if (count < max) return true
-    if (victim < 0) return false
+    if (count < max) return ROOM
+    if (victim < 0) return NO_ROOM
     this.#index.deleteAddrAt(entry, victim)
-    return true
+    return victim
   }
 }

@@ -14,8 +14,13 @@ import { yieldToLoop } from './yield.ts'
 /** What GC needs of the write path. */
 export interface GcWrites {
   markDirty(key: string, kinds: readonly RecordKind[]): void
-  /** Starts writing what is marked; resolves at once with a journal, else once LevelDB has it (`WritePath`). */
-  settleMarked(): Promise<void>
+  /** Marks and journals the deletion of peers GC removed (`WritePath.journalRemoved`). */
+  journalRemoved(removed: ReadonlyArray<readonly [string, readonly RecordKind[]]>): void
+  /**
+   * Starts writing what is marked (with a journal, only past `startAbove` peers); resolves at once with a journal,
+   * else once LevelDB has it (`WritePath.settleMarked`).
+   */
+  settleMarked(startAbove?: number): Promise<void>
 }
 
 export interface GarbageCollectorInit {
@@ -35,6 +40,9 @@ export interface GarbageCollectorInit {
 
 /** Changed peers past which a slice ends early, bounding what it leaves LevelDB at once. */
 const GC_MAX_CHANGED = 1024
+
+/** Peers GC marks changed before LevelDB starts taking them during a run (with a journal). */
+const GC_WRITE_BEHIND = 65_536
 
 const ADDRS: readonly RecordKind[] = ['addrs']
 const TAGS: readonly RecordKind[] = ['tags']
@@ -107,20 +115,25 @@ export class GarbageCollector {
       const now = this.#init.now()
       stats.slices++
       let changed = 0
+      const removed: Array<readonly [string, readonly RecordKind[]]> = []
       for (let n = 1; ; n++) {
         const next = entries.next()
         if (next.done === true) {
           done = true
           break
         }
-        if (this.#collectPeer(next.value[0], next.value[1], now, stats)) changed++
+        if (this.#collectPeer(next.value[0], next.value[1], now, stats, removed)) changed++
         // Bound both the scan and what it leaves LevelDB at once.
         if ((n & 31) === 0 && (changed >= GC_MAX_CHANGED || performance.now() - sliceStart >= sliceMs)) break
       }
+      writes.journalRemoved(removed)
       stats.longestSliceMs = Math.max(stats.longestSliceMs, performance.now() - sliceStart)
-      // With a journal, LevelDB takes the slice's changes in the background, in batches of their own turns; a
-      // crash before they land leaves them for the next GC. Without one, the next slice waits for them.
-      await writes.settleMarked()
+      // With a journal, LevelDB takes the run's changes in the background, in batches of their own turns, from the
+      // end of the run (or once many are marked), not between its slices. The peers it removed are journaled (see
+      // `journalRemoved`); the rest (expired addresses and tags of peers it keeps) need not be: a crash before they
+      // land leaves them for the next GC, and a later write of such a peer journals its whole record. Without a
+      // journal, the next slice waits for LevelDB.
+      await writes.settleMarked(done ? 0 : GC_WRITE_BEHIND)
       if (done) break
       await yieldToLoop()
       if (isClosed()) break
@@ -130,8 +143,14 @@ export class GarbageCollector {
     return stats
   }
 
-  /** Collects one peer; true when it changed. */
-  #collectPeer(key: string, entry: PeerEntry, now: number, stats: GcStats): boolean {
+  /** Collects one peer; true when it changed. A peer it removes goes on `removed` with the records to delete. */
+  #collectPeer(
+    key: string,
+    entry: PeerEntry,
+    now: number,
+    stats: GcStats,
+    removed: Array<readonly [string, readonly RecordKind[]]>
+  ): boolean {
     const { index, writes, ageing, removeBarePeers } = this.#init
     stats.peersScanned++
     if (entry.pins.size > 0) return false
@@ -160,16 +179,16 @@ export class GarbageCollector {
         }
       }
     }
-    const removed = removeBarePeers && ageing.agedOut(key, entry, now)
+    const agedOut = removeBarePeers && ageing.agedOut(key, entry, now)
     // Nothing left, not even a recent write time: its saved time (if any) goes with it.
-    if (removed || ageing.droppable(entry, now)) {
+    if (agedOut || ageing.droppable(entry, now)) {
       // Every record it holds goes, and those the scan just emptied.
       const kinds = presentKinds(entry)
       if (addrsChanged && !kinds.includes('addrs')) kinds.push('addrs')
       if (tagsChanged && !kinds.includes('tags')) kinds.push('tags')
-      if (kinds.length > 0) writes.markDirty(key, kinds)
+      if (kinds.length > 0) removed.push([key, kinds])
       index.delete(key)
-      if (removed) stats.peersRemoved++
+      if (agedOut) stats.peersRemoved++
       return true
     }
     if (!addrsChanged && !tagsChanged) return false

@@ -148,14 +148,32 @@ export class WritePath<S = unknown> {
   }
 
   /**
-   * For changes marked dirty that need no journal: starts a flush and resolves at once when the store has a journal
-   * (LevelDB follows in the background; GC's changes are so, since a crash before they land only leaves them for
-   * the next GC to make again), else once LevelDB has them (so batches cannot pile up).
+   * Journals the deletion of peers gone from the index (GC's), all in one append, and marks their records dirty.
+   * Not for a crash's sake alone (the next GC would delete them again) but for a peer written again afterwards: its
+   * new records are journaled, and without these lines a crash would bring back beside them the records GC deleted.
    */
-  settleMarked(): Promise<void> {
+  journalRemoved(removed: ReadonlyArray<readonly [string, readonly RecordKind[]]>): void {
+    if (removed.length === 0) return
+    const records: JournaledRecord[] = []
+    for (const [key, kinds] of removed) {
+      this.markDirty(key, kinds)
+      for (const kind of kinds) records.push({ kind, key, value: undefined })
+    }
+    this.#journal?.append(records)
+  }
+
+  /**
+   * For changes marked dirty that need no journal: starts a flush (with a journal, only past `startAbove` peers
+   * marked) and resolves at once when the store has a journal (LevelDB follows in the background; GC's changes are
+   * so, since a crash before they land only leaves them for the next GC to make again), else once LevelDB has them
+   * (so batches cannot pile up).
+   */
+  settleMarked(startAbove = 0): Promise<void> {
     if (this.#dirty.size === 0) return Promise.resolve()
-    const flushed = this.flush()
-    return this.#journal == null ? flushed : Promise.resolve()
+    if (this.#journal == null) return this.flush()
+    // With a journal, LevelDB need not start yet: a caller marking many peers in turns (GC) starts it past a bound.
+    if (this.#dirty.size > startAbove) void this.flush()
+    return Promise.resolve()
   }
 
   /** After a journal append: LevelDB follows in the background, unless the journal holds too much already. */

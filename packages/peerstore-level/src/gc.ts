@@ -42,7 +42,7 @@ export interface GarbageCollectorInit {
 const GC_MAX_CHANGED = 1024
 
 /** Peers GC marks changed before LevelDB starts taking them during a run (with a journal). */
-const GC_WRITE_BEHIND = 65_536
+const GC_WRITE_BEHIND = 262_144
 
 const ADDRS: readonly RecordKind[] = ['addrs']
 const TAGS: readonly RecordKind[] = ['tags']

@@ -211,9 +211,10 @@ export class WritePath<S = unknown> {
   }
 
   async #flushLoop(): Promise<void> {
-    // Not in the task of the write that asked for it: each batch is encoded and handed to LevelDB in its own turn of
-    // the event loop, so no caller's turn grows by a batch.
-    await yieldToLoop()
+    // With a journal the writes have resolved already: the flush starts in a turn of its own (each batch is encoded
+    // and handed to LevelDB in a turn of its own), so no caller's turn grows by a batch. Without one, the caller
+    // waits for this flush: it starts at once.
+    if (this.#journal != null) await yieldToLoop()
     while (this.#nextFlush != null) {
       const flush = this.#nextFlush
       this.#nextFlush = undefined

@@ -25,7 +25,9 @@ let failed = 0
 for (const suite of suites) {
   if (only.length > 0 && !only.includes(suite.name)) continue
   console.log(`\n== ${suite.name}`)
-  const run = spawnSync(process.execPath, ['--conditions=@peerscope/source', suite.entry], {
+  // --expose-gc: the benchmarks that report heap figures collect garbage before they read the heap (without it the
+  // peer store's heap figure was silently skipped).
+  const run = spawnSync(process.execPath, ['--conditions=@peerscope/source', '--expose-gc', suite.entry], {
     cwd: suite.cwd,
     stdio: ['ignore', 'pipe', 'inherit'],
     encoding: 'utf8',

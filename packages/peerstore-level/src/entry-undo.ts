@@ -2,10 +2,11 @@
 // nothing in memory. The books change an entry in place and then commit; the store takes a snapshot of the entry
 // just before (`snapshotEntry`) and puts it back when the commit's append fails (`restoreEntry`), in the same
 // synchronous step, so no reader ever sees the change. A snapshot copies only the collections the write may change
-// in place (the address map; metadata, tags, pins): every other field is replaced, never edited, so keeping the
+// in place (the address list; metadata, tags, pins): every other field is replaced, never edited, so keeping the
 // reference is enough.
+import type { AddrList } from './addr-list.ts'
 import type { PeerIndex } from './peer-index.ts'
-import type { AddrInfo, MetadataValue, PeerEntry, TagEntry } from './types.ts'
+import type { MetadataValue, PeerEntry, TagEntry } from './types.ts'
 
 /** The collections a write may edit in place (so a snapshot copies them): a bit each. */
 export const UNDO_ADDRS = 1
@@ -20,7 +21,7 @@ export class EntrySnapshot {
   /** The entry object, or undefined when the peer had none (the write made it). */
   readonly entry: PeerEntry | undefined
   readonly fields: Omit<PeerEntry, 'id'> | undefined
-  readonly addrs: Map<string, AddrInfo> | undefined
+  readonly addrs: AddrList | undefined
   readonly metadata: Map<string, MetadataValue> | undefined
   readonly tags: Map<string, TagEntry> | undefined
   readonly pins: Set<string> | undefined
@@ -45,7 +46,7 @@ export class EntrySnapshot {
       latency: entry.latency,
       updated: entry.updated
     }
-    this.addrs = (parts & UNDO_ADDRS) !== 0 && entry.addrs.size > 0 ? new Map(entry.addrs) : undefined
+    this.addrs = (parts & UNDO_ADDRS) !== 0 && entry.addrs.size > 0 ? entry.addrs.copy() : undefined
     this.metadata =
       (parts & UNDO_METADATA) !== 0 && entry.metadata.size > 0 ? new Map(entry.metadata) : undefined
     this.tags = (parts & UNDO_TAGS) !== 0 && entry.tags.size > 0 ? new Map(entry.tags) : undefined
@@ -69,6 +70,12 @@ function refill<K, V>(target: Map<K, V>, saved: Map<K, V> | undefined, taken: bo
   if (!taken || (target.size === 0 && saved === undefined)) return
   target.clear()
   if (saved !== undefined) for (const [k, v] of saved) target.set(k, v)
+}
+
+function refillAddrs(target: AddrList, saved: AddrList | undefined, taken: boolean): void {
+  if (!taken) return
+  if (saved !== undefined) target.assign(saved)
+  else if (target.size > 0) target.clear()
 }
 
 function refillSet<T>(target: Set<T>, saved: Set<T> | undefined, taken: boolean): void {
@@ -96,7 +103,7 @@ export function restoreEntry(index: PeerIndex, snapshot: EntrySnapshot): void {
 function restoreFields(entry: PeerEntry, snapshot: EntrySnapshot): void {
   Object.assign(entry, snapshot.fields)
   const parts = snapshot.parts
-  refill(entry.addrs, snapshot.addrs, (parts & UNDO_ADDRS) !== 0)
+  refillAddrs(entry.addrs, snapshot.addrs, (parts & UNDO_ADDRS) !== 0)
   refill(entry.metadata as Map<string, MetadataValue>, snapshot.metadata, (parts & UNDO_METADATA) !== 0)
   refill(entry.tags as Map<string, TagEntry>, snapshot.tags, (parts & UNDO_TAGS) !== 0)
   refillSet(entry.pins as Set<string>, snapshot.pins, (parts & UNDO_PINS) !== 0)

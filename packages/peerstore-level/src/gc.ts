@@ -11,16 +11,21 @@
 // run: memory between runs is bounded by the addresses live after a run, plus that many.
 
 import { forgetRecordWithoutAddrs } from './books/addr-book.ts'
-import { isLive } from './expiry.ts'
 import type { PeerAgeing } from './peer-age.ts'
 import { type PeerIndex, presentKinds } from './peer-index.ts'
-import { editTags, type GcStats, type LastGc, type RecordKind } from './types.ts'
+import { editTags, type GcStats, type LastGc, type PeerEntry, type RecordKind } from './types.ts'
+import { yieldToLoop } from './yield.ts'
 
 /** What GC needs of the write path. */
 export interface GcWrites {
-  readonly pendingPeers: number
   markDirty(key: string, kinds: readonly RecordKind[]): void
-  flush(): Promise<void>
+  /** Marks and journals the deletion of peers GC removed (`WritePath.journalRemoved`). */
+  journalRemoved(removed: ReadonlyArray<readonly [string, readonly RecordKind[]]>): void
+  /**
+   * Starts writing what is marked (with a journal, only past `startAbove` peers); resolves at once with a journal,
+   * else once LevelDB has it (`WritePath.settleMarked`).
+   */
+  settleMarked(startAbove?: number): Promise<void>
 }
 
 export interface GarbageCollectorInit {
@@ -40,17 +45,15 @@ export interface GarbageCollectorInit {
   onTimerError: (err: unknown) => void
 }
 
-/** Dirty peers past which a slice ends early, bounding the batch it leaves to encode. */
-const GC_MAX_DIRTY = 256
+/** Changed peers past which a slice ends early, bounding what it leaves LevelDB at once. */
+const GC_MAX_CHANGED = 1024
+
+/** Peers GC marks changed before LevelDB starts taking them during a run (with a journal). */
+const GC_WRITE_BEHIND = 262_144
 
 const ADDRS: readonly RecordKind[] = ['addrs']
 const TAGS: readonly RecordKind[] = ['tags']
-
-// setImmediate is Node's; a browser yields to its event loop with a timeout.
-const yieldToLoop = (): Promise<void> =>
-  new Promise((resolve) =>
-    typeof setImmediate === 'function' ? setImmediate(resolve) : setTimeout(resolve, 0)
-  )
+const ADDRS_AND_TAGS: readonly RecordKind[] = ['addrs', 'tags']
 
 /** Waits for a run without taking over its failure, which its caller (or the timer) reports. */
 function reportedByCaller(): void {}
@@ -136,32 +139,37 @@ export class GarbageCollector {
       durationMs: 0
     }
     const held = index.unconnected
-    const keys = [...index.keys()]
-    let i = 0
-    while (i < keys.length) {
+    // The index's own iterator, not a copy of its keys (a copy of a million keys was itself a long block). It
+    // outlives deletes, and peers added between slices come last. Each slice reads the clock once.
+    const entries = index.entries()
+    let done = false
+    while (!done) {
       const sliceStart = performance.now()
+      const now = this.#init.now()
       stats.slices++
-      while (i < keys.length) {
-        const key = keys[i++]!
-        this.#collectPeer(key, stats)
-        // Bound both the scan and the batch it produces, which is encoded synchronously on flush.
-        if (
-          (i & 31) === 0 &&
-          (writes.pendingPeers >= GC_MAX_DIRTY || performance.now() - sliceStart >= sliceMs)
-        ) {
+      let changed = 0
+      const removed: Array<readonly [string, readonly RecordKind[]]> = []
+      for (let n = 1; ; n++) {
+        const next = entries.next()
+        if (next.done === true) {
+          done = true
           break
         }
+        if (this.#collectPeer(next.value[0], next.value[1], now, stats, removed)) changed++
+        // Bound both the scan and what it leaves LevelDB at once.
+        if ((n & 31) === 0 && (changed >= GC_MAX_CHANGED || performance.now() - sliceStart >= sliceMs)) break
       }
+      writes.journalRemoved(removed)
       stats.longestSliceMs = Math.max(stats.longestSliceMs, performance.now() - sliceStart)
+      // With a journal, LevelDB takes the run's changes in the background, in batches of their own turns, from the
+      // end of the run (or once many are marked), not between its slices. The peers it removed are journaled (see
+      // `journalRemoved`); the rest (expired addresses and tags of peers it keeps) need not be: a crash before they
+      // land leaves them for the next GC, and a later write of such a peer journals its whole record. Without a
+      // journal, the next slice waits for LevelDB.
+      await writes.settleMarked(done ? 0 : GC_WRITE_BEHIND)
+      if (done) break
       await yieldToLoop()
       if (isClosed()) break
-      // One slice's batch at a time, so a slow disk cannot let batches (and their encode time) pile up.
-      if (writes.pendingPeers > 0) {
-        const flushStart = performance.now()
-        const written = writes.flush()
-        stats.longestSliceMs = Math.max(stats.longestSliceMs, performance.now() - flushStart)
-        await written
-      }
     }
     stats.durationMs = performance.now() - started
     this.#last = { ...stats, at }
@@ -170,43 +178,56 @@ export class GarbageCollector {
     return stats
   }
 
-  #collectPeer(key: string, stats: GcStats): void {
+  /** Collects one peer; true when it changed. A peer it removes goes on `removed` with the records to delete. */
+  #collectPeer(
+    key: string,
+    entry: PeerEntry,
+    now: number,
+    stats: GcStats,
+    removed: Array<readonly [string, readonly RecordKind[]]>
+  ): boolean {
     const { index, writes, ageing, removeBarePeers } = this.#init
-    const entry = index.get(key)
-    if (entry == null) return
     stats.peersScanned++
-    if (entry.pins.size > 0) return
-    const now = this.#init.now()
-    let addrsChanged = false
-    for (const [k, a] of entry.addrs) {
-      if (!isLive(a, now)) {
-        index.deleteAddr(entry, k)
-        stats.addrsRemoved++
-        addrsChanged = true
+    if (entry.pins.size > 0) return false
+    const addrs = entry.addrs
+    const size = addrs.size
+    let live = 0
+    for (let i = 0; i < size; i++) if (addrs.liveAt(i, now)) live++
+    const addrsChanged = live < size
+    if (addrsChanged) {
+      stats.addrsRemoved += size - live
+      if (live === 0) index.clearAddrs(entry)
+      else {
+        // Backwards, so a delete does not move the addresses still to visit.
+        for (let i = size - 1; i >= 0; i--) if (!addrs.liveAt(i, now)) index.deleteAddrAt(entry, i)
+        addrs.trim()
       }
+      forgetRecordWithoutAddrs(entry)
     }
     let tagsChanged = false
-    for (const [name, t] of entry.tags) {
-      if (now >= t.expiresAt) {
-        editTags(entry).delete(name)
-        stats.tagsRemoved++
-        tagsChanged = true
+    if (entry.tags.size > 0) {
+      for (const [name, t] of entry.tags) {
+        if (now >= t.expiresAt) {
+          editTags(entry).delete(name)
+          stats.tagsRemoved++
+          tagsChanged = true
+        }
       }
     }
-    if (addrsChanged) {
-      forgetRecordWithoutAddrs(entry)
-      writes.markDirty(key, ADDRS)
-    }
-    if (tagsChanged) writes.markDirty(key, TAGS)
-    if (removeBarePeers && ageing.agedOut(key, entry, now)) {
-      writes.markDirty(key, presentKinds(entry))
-      index.delete(key)
-      stats.peersRemoved++
-    } else if (ageing.droppable(entry, now)) {
-      // Nothing left, not even a recent write time: its saved time (if any) goes with it.
+    const agedOut = removeBarePeers && ageing.agedOut(key, entry, now)
+    // Nothing left, not even a recent write time: its saved time (if any) goes with it.
+    if (agedOut || ageing.droppable(entry, now)) {
+      // Every record it holds goes, and those the scan just emptied.
       const kinds = presentKinds(entry)
-      if (kinds.length > 0) writes.markDirty(key, kinds)
+      if (addrsChanged && !kinds.includes('addrs')) kinds.push('addrs')
+      if (tagsChanged && !kinds.includes('tags')) kinds.push('tags')
+      if (kinds.length > 0) removed.push([key, kinds])
       index.delete(key)
+      if (agedOut) stats.peersRemoved++
+      return true
     }
+    if (!addrsChanged && !tagsChanged) return false
+    writes.markDirty(key, addrsChanged ? (tagsChanged ? ADDRS_AND_TAGS : ADDRS) : TAGS)
+    return true
   }
 }

@@ -1,6 +1,8 @@
 // The platform-neutral entry (browsers, any runtime): a peer store on any abstract-level database (`db`); no
 // `node:` module, `level` or @peerscope/leveldb-mend is reachable from here. The Node entry (node.ts) opens LevelDB
 // directories (`path`) and verifies and repairs them.
+
+export type { AddrList, AddrState } from './addr-list.ts'
 export {
   AddressTTL,
   ConnectedAddrTTL,

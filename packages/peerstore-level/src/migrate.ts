@@ -12,7 +12,7 @@ import { checkEntryLimits } from './limits.ts'
 import { peerKey } from './peer-index.ts'
 import type { PeerIndexAccess } from './peer-index-access.ts'
 import { storableAddrText } from './persistence/stored-multiaddr.ts'
-import { editMetadata, editTags, keepAddrOrder, newEntry, type PeerEntry } from './types.ts'
+import { editMetadata, editTags, newEntry, type PeerEntry } from './types.ts'
 
 interface LegacyPair {
   key: { toString(): string }
@@ -137,7 +137,7 @@ function decodePeer(entry: PeerEntry, buf: Uint8Array, now: number, ttl: number)
     }
   }
   entry.protocols = [...new Set(entry.protocols)]
-  keepAddrOrder(entry.addrs)
+  entry.addrs.trim()
   return addrs
 }
 

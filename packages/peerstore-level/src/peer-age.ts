@@ -13,7 +13,6 @@
 // decides whether an entry holding nothing leaves the index (a peer saved with no data exists until it ages out).
 import type { PeerId } from '@libp2p/interface'
 import { PeerStoreError } from './errors.ts'
-import { isLive } from './expiry.ts'
 import { isBare, type PeerIndex } from './peer-index.ts'
 import type { PeerEntry, RecordKind } from './types.ts'
 
@@ -27,7 +26,8 @@ export function keptByAge(entry: PeerEntry, now: number, maxPeerAge: number): bo
 
 /** Exact to the ns (src/expiry.ts), as every read of the address book. */
 export function hasLiveAddr(entry: PeerEntry, now: number): boolean {
-  for (const a of entry.addrs.values()) if (isLive(a, now)) return true
+  const addrs = entry.addrs
+  for (let i = 0; i < addrs.size; i++) if (addrs.liveAt(i, now)) return true
   return false
 }
 

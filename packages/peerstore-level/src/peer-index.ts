@@ -1,13 +1,18 @@
 // The peer index: one entry per peer, keyed by the text of its id, shared by every book. Every read is served from
 // here; books edit entries in place and hand the write path the keys they touched. The index also keeps the
 // store-wide count of addresses that can expire (what `maxAddrs` limits) exact, whoever edits an entry's addresses:
-// every address change goes through `setAddr`/`deleteAddr`, or is recounted (`adoptAddrs`, `replace`).
+// every address change goes through `insertAddrAt`/`updateAddrAt`/`deleteAddrAt`, or is recounted (`adoptAddrs`,
+// `replace`). An entry made here keeps its id as text (persistence/lazy-peer-id.ts), not the caller's PeerId with
+// its digest and key: what an open makes, so a store that took its writes live holds what a reopened one holds.
 
 import { isPeerId, type PeerId } from '@libp2p/interface'
+import type { Multiaddr } from '@multiformats/multiaddr'
+import type { AddrList } from './addr-list.ts'
 import { neverExpires } from './constants.ts'
 import { PeerStoreError } from './errors.ts'
-import { storableKey } from './persistence/peer-key.ts'
-import { type AddrInfo, keepAddrOrder, newEntry, type PeerEntry, type RecordKind } from './types.ts'
+import type { Expiring } from './expiry.ts'
+import { compactPeerIdOf, storableKey } from './persistence/peer-key.ts'
+import { newEntry, type PeerEntry, type RecordKind } from './types.ts'
 
 /**
  * The index key of a peer (its id text); `ERR_INVALID_PEER_ID` for anything that is not a PeerId, or whose text
@@ -67,13 +72,13 @@ export class PeerIndex {
   entry(key: string, peer: PeerId): PeerEntry {
     let entry = this.#entries.get(key)
     if (entry == null) {
-      entry = newEntry(peer)
+      entry = newEntry(compactPeerIdOf(peer, key) ?? peer)
       this.#entries.set(key, entry)
     }
     return entry
   }
 
-  /** Adds an entry read from disk; `countLoaded` counts the addresses once all are in. */
+  /** Adds an entry read from disk; `countAddrsOf` counts its addresses once all its records are in. */
   add(key: string, entry: PeerEntry): void {
     this.#entries.set(key, entry)
   }
@@ -119,31 +124,53 @@ export class PeerIndex {
     return this.#entries.entries()
   }
 
-  /** Counts every expiring address of the loaded index; called once when the store opens. */
-  countLoaded(): void {
-    this.#unconnected = 0
-    for (const entry of this.#entries.values()) this.#count(entry.addrs)
+  /** Counts the expiring addresses of an entry `add`ed (a load adds entries, then counts each once). */
+  countAddrsOf(entry: PeerEntry): void {
+    this.#count(entry.addrs)
   }
 
-  setAddr(entry: PeerEntry, key: string, a: AddrInfo): void {
-    const old = entry.addrs.get(key)
-    if (old != null && !neverExpires(old.ttl)) this.#unconnected--
-    if (!neverExpires(a.ttl)) this.#unconnected++
-    entry.addrs.set(key, a)
-    if (old == null) keepAddrOrder(entry.addrs)
+  /** Inserts an absent address of `entry` at its place `at` (see `AddrList.insertAt`). */
+  insertAddrAt(
+    entry: PeerEntry,
+    at: number,
+    key: string,
+    multiaddr: Multiaddr | undefined,
+    ttl: number,
+    expiry: Expiring,
+    certified: boolean
+  ): void {
+    if (!neverExpires(ttl)) this.#unconnected++
+    entry.addrs.insertAt(at, key, multiaddr, ttl, expiry, certified)
+  }
+
+  /** Moves the address at `i` of `entry` to another TTL, expiry and flag. */
+  updateAddrAt(entry: PeerEntry, i: number, ttl: number, expiry: Expiring, certified: boolean): void {
+    const addrs = entry.addrs
+    if (!neverExpires(addrs.ttlAt(i))) this.#unconnected--
+    if (!neverExpires(ttl)) this.#unconnected++
+    addrs.updateAt(i, ttl, expiry, certified)
+  }
+
+  deleteAddrAt(entry: PeerEntry, i: number): void {
+    if (!neverExpires(entry.addrs.ttlAt(i))) this.#unconnected--
+    entry.addrs.deleteAt(i)
+  }
+
+  /** Deletes every address of `entry`. */
+  clearAddrs(entry: PeerEntry): void {
+    this.#uncount(entry.addrs)
+    entry.addrs.clear()
   }
 
   deleteAddr(entry: PeerEntry, key: string): void {
-    const a = entry.addrs.get(key)
-    if (a == null) return
-    if (!neverExpires(a.ttl)) this.#unconnected--
-    entry.addrs.delete(key)
+    const i = entry.addrs.indexOf(key)
+    if (i >= 0) this.deleteAddrAt(entry, i)
   }
 
-  /** Recounts after an entry's addresses were edited directly (`mutate`): `before` is a copy of the old map. */
-  adoptAddrs(entry: PeerEntry, before: ReadonlyMap<string, AddrInfo>): void {
-    for (const [k, a] of before) if (entry.addrs.get(k) !== a && !neverExpires(a.ttl)) this.#unconnected--
-    for (const [k, a] of entry.addrs) if (before.get(k) !== a && !neverExpires(a.ttl)) this.#unconnected++
+  /** Recounts after an entry's addresses were edited directly (`mutate`): `before` is a copy of the old list. */
+  adoptAddrs(entry: PeerEntry, before: AddrList): void {
+    this.#uncount(before)
+    this.#count(entry.addrs)
   }
 
   /**
@@ -162,11 +189,11 @@ export class PeerIndex {
     if (entry != null) for (const fn of this.#changeListeners) fn(entry)
   }
 
-  #count(addrs: ReadonlyMap<string, AddrInfo>): void {
-    for (const a of addrs.values()) if (!neverExpires(a.ttl)) this.#unconnected++
+  #count(addrs: AddrList): void {
+    for (let i = 0; i < addrs.size; i++) if (!neverExpires(addrs.ttlAt(i))) this.#unconnected++
   }
 
-  #uncount(addrs: ReadonlyMap<string, AddrInfo>): void {
-    for (const a of addrs.values()) if (!neverExpires(a.ttl)) this.#unconnected--
+  #uncount(addrs: AddrList): void {
+    for (let i = 0; i < addrs.size; i++) if (!neverExpires(addrs.ttlAt(i))) this.#unconnected--
   }
 }

@@ -495,9 +495,10 @@ export class LevelPeerStore extends TypedEventEmitter<LevelPeerStoreEvents> impl
     this.#assertWritable()
     const key = peerKey(peer)
     const entry = this.#index.entry(key, peer)
-    const before = new Map(entry.addrs)
-    const kinds = mutate(entry, this.#clock())
-    this.#addrBook.adoptEdited(key, entry, before)
+    const before = entry.addrs.copy()
+    const now = this.#clock()
+    const kinds = mutate(entry, now)
+    this.#addrBook.adoptEdited(key, entry, before, now)
     if (kinds.length === 0) return this.#ageing.settleUnchanged(key, entry)
     return this.#ageing.commit(key, kinds)
   }

@@ -1,26 +1,12 @@
 import type { PeerId, PublicKey } from '@libp2p/interface'
-import type { Multiaddr } from '@multiformats/multiaddr'
-import type { Expiring } from './expiry.ts'
+import { type AddrInfo, AddrList } from './addr-list.ts'
+
+export type { AddrInfo }
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue }
 
 /** Metadata values are stored as given: bytes or any JSON value. */
 export type MetadataValue = Uint8Array | JsonValue
-
-export interface AddrInfo {
-  multiaddr: Multiaddr
-  /** The TTL the address is held at, in ms (`>= ConnectedAddrTTL` never expires). */
-  ttl: number
-  /**
-   * Absolute expiry in whole epoch ms; `Infinity` for never-expiring addresses. The address is live while the
-   * clock reads less than `expiresAt` + `expiresAtNs` ns.
-   */
-  expiresAt: number
-  /** Nanoseconds past `expiresAt` (0-999,999), present only when the expiry has a sub-ms part (a fractional TTL). */
-  expiresAtNs?: number
-  /** True when the address came from a signed peer record. */
-  certified: boolean
-}
 
 export interface TagEntry {
   value: number
@@ -36,8 +22,8 @@ export interface SignedRecord {
 /** The in-memory index entry for one peer. Never handed out: reads return copies. */
 export interface PeerEntry {
   id: PeerId
-  /** Keyed by multiaddr text, kept in code-unit order of the keys (`keepAddrOrder`). */
-  addrs: Map<string, AddrInfo>
+  /** Keyed by multiaddr text, in code-unit order of the keys (addr-list.ts). */
+  addrs: AddrList
   record: SignedRecord | undefined
   publicKey: PublicKey | undefined
   protocols: string[]
@@ -81,41 +67,11 @@ export function editPins(entry: PeerEntry): Set<string> {
   return entry.pins as Set<string>
 }
 
-/**
- * Puts an address map back in code-unit order of its keys (the multiaddr texts), in place, after a write that
- * added a key. The libp2p view lists addresses in that order; holding it at write time spares every read
- * (`all()` lists 10k peers) a check that touched each address's text.
- */
-export function keepAddrOrder(addrs: Map<string, AddrInfo>): void {
-  let last = ''
-  let sorted = true
-  for (const key of addrs.keys()) {
-    if (key < last) {
-      sorted = false
-      break
-    }
-    last = key
-  }
-  if (sorted) return
-  // The default sort compares strings by code unit, the order wanted; no comparator call per comparison.
-  const keys = [...addrs.keys()].sort()
-  const infos = keys.map((key) => addrs.get(key) as AddrInfo)
-  addrs.clear()
-  for (let i = 0; i < keys.length; i++) addrs.set(keys[i] as string, infos[i] as AddrInfo)
-}
-
-/** An address entry; `expiresAtNs` only when the expiry has a sub-ms part (the shape most entries keep). */
-export function addrInfo(multiaddr: Multiaddr, ttl: number, expiry: Expiring, certified: boolean): AddrInfo {
-  return expiry.expiresAtNs === undefined
-    ? { multiaddr, ttl, expiresAt: expiry.expiresAt, certified }
-    : { multiaddr, ttl, expiresAt: expiry.expiresAt, expiresAtNs: expiry.expiresAtNs, certified }
-}
-
 /** A peer with nothing stored yet: the one place an entry is built from scratch. */
 export function newEntry(id: PeerId): PeerEntry {
   return {
     id,
-    addrs: new Map(),
+    addrs: new AddrList(),
     record: undefined,
     publicKey: undefined,
     protocols: [],

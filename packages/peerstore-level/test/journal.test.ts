@@ -63,6 +63,35 @@ test('writes acknowledged before any LevelDB batch could land come back from the
   }
 })
 
+test('GC’s removals are journaled: a peer written again after GC, then a crash, does not get back what GC removed', async () => {
+  const path = await tempPath()
+  const [again, gone] = await Promise.all(
+    [0, 1].map(async () => peerIdFromPrivateKey(await generateKeyPair('Ed25519')))
+  )
+  const child = spawn(
+    process.execPath,
+    [
+      '--conditions=@peerscope/source',
+      new URL('./fixtures/gc-writer.ts', import.meta.url).pathname,
+      path,
+      again!.toString(),
+      gone!.toString()
+    ],
+    { stdio: ['ignore', 'inherit', 'inherit'] }
+  )
+  const [, signal] = (await once(child, 'exit')) as [number | null, string | null]
+  assert.equal(signal, 'SIGKILL', 'the writer killed itself after its last write resolved')
+  const now = 1_700_000_000_000 + 2000
+  const store = await openPeerStore({ path, clock: () => now, gc: { interval: 0 } })
+  try {
+    assert.deepEqual(store.peers().map(String), [again!.toString()])
+    assert.deepEqual(store.addrs(again!).map(String), ['/ip4/10.0.0.2/tcp/2'])
+    assert.equal(store.getMetadata(again!, 'agent'), undefined, 'the metadata GC removed stays removed')
+  } finally {
+    await store.close()
+  }
+})
+
 test('a line cut short by a crash is ignored; the complete lines before it are replayed', async () => {
   const path = await tempPath()
   const id = peerIdFromPrivateKey(await generateKeyPair('Ed25519'))

@@ -64,6 +64,7 @@ class FakeDatabase implements RecordDatabase<string> {
 /** A journal that records what it is given; `backlog` is set by the test. */
 class FakeJournal implements WriteJournal {
   readonly appended: JournaledRecord[] = []
+  appends = 0
   backlog = 0
   rotations = 0
   released = 0
@@ -75,6 +76,7 @@ class FakeJournal implements WriteJournal {
       this.failNext = false
       throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' })
     }
+    this.appends++
     this.appended.push(...records)
   }
 
@@ -165,7 +167,7 @@ describe('write path (fake database)', () => {
     for (const ops of db.batches) assert.equal(ops.length, 2 * keysOf(ops).length)
   })
 
-  it('with a journal a write resolves at once, the journal gets the new values, and the flush reuses them', async () => {
+  it('with a journal a write resolves at once, the journal gets the new values, and LevelDB follows in a later turn', async () => {
     const index = await entries(1)
     const [key] = [...index.keys()] as [string]
     const db = new FakeDatabase()
@@ -174,14 +176,33 @@ describe('write path (fake database)', () => {
     db.hold()
     await writes.commit(key, PROTOS)
     assert.deepEqual(journal.appended, [{ kind: 'protos', key, value: '["/a"]' }])
+    assert.equal(db.batches.length, 0, 'no batch is encoded in the turn of the write')
+    await new Promise((resolve) => setImmediate(resolve))
     assert.equal(db.batches.length, 1, 'the batch is under way')
-    // Changed without a write: the batch carries what the journal was given, not this.
-    index.get(key)!.protocols = ['/b']
     db.release()
     assert.equal(await writes.drain(), true)
     assert.deepEqual(db.batches[0], [{ type: 'put', sublevel: 'protos', key, value: '["/a"]' }])
     assert.equal(journal.rotations, 1)
     assert.equal(journal.released, 1, 'the journal file the batch covered is emptied once it landed')
+  })
+
+  it('settleMarked lets LevelDB follow in the background with a journal, and waits for it without one', async () => {
+    const index = await entries(2)
+    const [a, b] = [...index.keys()] as [string, string]
+    const db = new FakeDatabase()
+    const journaled = new WritePath({ db, journal: new FakeJournal(), index })
+    db.hold()
+    journaled.markDirty(a, PROTOS)
+    await journaled.settleMarked()
+    assert.equal(journaled.pendingPeers, 1, 'resolved before LevelDB has it')
+    db.release()
+    assert.equal(await journaled.drain(), true)
+    const plainDb = new FakeDatabase()
+    const plain = new WritePath({ db: plainDb, index })
+    plain.markDirty(b, PROTOS)
+    await plain.settleMarked()
+    assert.equal(plain.pendingPeers, 0, 'resolved once LevelDB has it')
+    assert.deepEqual(plainDb.batches, [[{ type: 'put', sublevel: 'protos', key: b, value: '["/a"]' }]])
   })
 
   it('past the backlog limit a journaled write waits for LevelDB again', async () => {

@@ -8,17 +8,22 @@ import type { PeerId } from '@libp2p/interface'
 import { peerIdFromPublicKey } from '@libp2p/peer-id'
 import { PeerRecord, RecordEnvelope } from '@libp2p/peer-record'
 import { isMultiaddr, type Multiaddr } from '@multiformats/multiaddr'
+import type { AddrList } from '../addr-list.ts'
 import { copyBytes } from '../bytes.ts'
 import { neverExpires } from '../constants.ts'
 import { PeerStoreError } from '../errors.ts'
-import { compareExpiry, type Expiring, expiryAfter, isLive } from '../expiry.ts'
+import { compareExpiry, type Expiring, expiryAfter } from '../expiry.ts'
 import { type PeerIndex, peerKey } from '../peer-index.ts'
-import { storableAddrText } from '../persistence/stored-multiaddr.ts'
-import { type AddrInfo, addrInfo, keepAddrOrder, type PeerEntry, type RecordKind } from '../types.ts'
+import { hasCommonShape, StoredMultiaddr, storableAddrText } from '../persistence/stored-multiaddr.ts'
+import type { AddrInfo, PeerEntry, RecordKind } from '../types.ts'
 import { AddrStreams } from './addr-stream.ts'
 import type { BookContext } from './context.ts'
 
 const ADDRS: readonly RecordKind[] = ['addrs']
+
+/** What `#makeRoom` says when nothing had to go, and when the new address cannot be stored. */
+const ROOM = -1
+const NO_ROOM = -2
 
 /** The limits of `openPeerStore` the address book applies. */
 export interface AddrLimits {
@@ -54,6 +59,17 @@ export function forgetRecordWithoutAddrs(entry: PeerEntry): void {
 function normalize(peer: PeerId, ma: Multiaddr | null | undefined): Multiaddr | undefined {
   if (ma == null) return undefined
   if (!isMultiaddr(ma)) throw new PeerStoreError('ERR_INVALID_MULTIADDR', `not a multiaddr: ${String(ma)}`)
+  // Its text (needed anyway, as the key) names every p2p component as /p2p/: without one, nothing to strip;
+  // with one followed by more components (a relay address), the last component is not p2p.
+  const text = ma.toString()
+  const at = text.lastIndexOf('/p2p/')
+  if (at < 0 || text.indexOf('/', at + 5) >= 0) return storable(ma)
+  // Our own id at the end of a common shape: what is left is stored as text (parsing a copy cost ~5 us).
+  const peerText = peer.toString()
+  if (at > 0 && text.length - at - 5 === peerText.length && text.endsWith(peerText)) {
+    const stripped = text.slice(0, at)
+    if (hasCommonShape(stripped)) return new StoredMultiaddr(stripped)
+  }
   const components = ma.getComponents()
   const last = components[components.length - 1]
   if (last?.name !== 'p2p') return storable(ma)
@@ -99,8 +115,8 @@ export function recordAddrsDroppedBy(entry: PeerEntry, previous: Uint8Array, nex
   const dropped: string[] = []
   for (const ma of old.multiaddrs) {
     const k = ma.toString()
-    const a = entry.addrs.get(k)
-    if (a != null && !kept.has(k) && !neverExpires(a.ttl)) dropped.push(k)
+    const i = entry.addrs.indexOf(k)
+    if (i >= 0 && !kept.has(k) && !neverExpires(entry.addrs.ttlAt(i))) dropped.push(k)
   }
   return dropped
 }
@@ -134,10 +150,13 @@ export class AddrBook {
   /** `ERR_TOO_MANY_ADDRS` when adding `list` at `ttl` could take the store past `maxAddrs`. */
   #checkStoreCap(key: string, list: Multiaddr[], ttl: number): void {
     if (neverExpires(ttl) || ttl <= 0) return
-    const existing = this.#index.get(key)
+    const index = this.#index
+    // Counting the new ones costs a lookup each: only near the limit.
+    if (index.unconnected + list.length <= this.#limits.maxAddrs) return
+    const existing = index.get(key)
     let fresh = 0
     for (const ma of list) if (existing?.addrs.has(ma.toString()) !== true) fresh++
-    if (this.#index.unconnected + fresh > this.#limits.maxAddrs) {
+    if (index.unconnected + fresh > this.#limits.maxAddrs) {
       throw new PeerStoreError(
         'ERR_TOO_MANY_ADDRS',
         `the store holds its limit of ${this.#limits.maxAddrs} addrs (limits.maxAddrs)`
@@ -149,31 +168,41 @@ export class AddrBook {
     const index = this.#index
     const now = this.#ctx.now()
     this.#checkStoreCap(key, list, ttl)
-    const entry = index.entry(key, peer)
+    const entry = index.get(key) ?? index.entry(key, peer)
+    const addrs = entry.addrs
+    const texts = list.map((ma) => ma.toString())
     const expiry = expiryAfter(now, ttl)
     let changed = false
-    for (const ma of list) {
-      const k = ma.toString()
-      const old = entry.addrs.get(k)
-      if (old != null && isLive(old, now)) {
-        const next = Math.max(old.ttl, ttl)
+    let added = false
+    for (let n = 0; n < list.length; n++) {
+      const k = texts[n]!
+      const i = addrs.indexOf(k)
+      if (i >= 0 && addrs.liveAt(i, now)) {
+        const oldTtl = addrs.ttlAt(i)
+        const next = Math.max(oldTtl, ttl)
+        const old = addrs.expiryAt(i)
         const later = compareExpiry(expiry, old) > 0
-        if (next !== old.ttl || later || (certified && !old.certified)) {
-          index.setAddr(
-            entry,
-            k,
-            addrInfo(old.multiaddr, next, later ? expiry : old, old.certified || certified)
-          )
+        const wasCertified = addrs.certifiedAt(i)
+        if (next !== oldTtl || later || (certified && !wasCertified)) {
+          index.updateAddrAt(entry, i, next, later ? expiry : old, wasCertified || certified)
           changed = true
         }
         continue
       }
-      if (old != null) index.deleteAddr(entry, k)
-      if (!neverExpires(ttl) && !this.#makeRoom(entry)) continue
-      index.setAddr(entry, k, addrInfo(ma, ttl, expiry, certified))
+      let at = i >= 0 ? i : -i - 1
+      if (i >= 0) index.deleteAddrAt(entry, i)
+      if (!neverExpires(ttl)) {
+        const freed = this.#makeRoom(entry)
+        if (freed === NO_ROOM) continue
+        if (freed >= 0 && freed < at) at--
+      }
+      const ma = list[n]!
+      index.insertAddrAt(entry, at, k, ma, ttl, expiry, certified)
       changed = true
+      added = true
       this.#streams.announce(key, ma)
     }
+    if (added) addrs.trim()
     if (!changed) return this.#ctx.settleUnchanged(key, entry)
     return this.#ctx.commit(key, ADDRS)
   }
@@ -192,21 +221,33 @@ export class AddrBook {
     const index = this.#index
     const now = this.#ctx.now()
     const entry = index.entry(key, peer)
+    const stored = entry.addrs
+    const expiry = expiryAfter(now, ttl)
+    let added = false
     for (const ma of list) {
       const k = ma.toString()
-      const old = entry.addrs.get(k)
+      const i = stored.indexOf(k)
       if (ttl <= 0) {
-        index.deleteAddr(entry, k)
+        if (i >= 0) index.deleteAddrAt(entry, i)
         continue
       }
-      if (old == null && !neverExpires(ttl) && !this.#makeRoom(entry)) continue
-      index.setAddr(
-        entry,
-        k,
-        addrInfo(old?.multiaddr ?? ma, ttl, expiryAfter(now, ttl), old?.certified ?? false)
-      )
-      if (old == null || !isLive(old, now)) this.#streams.announce(key, ma)
+      if (i >= 0) {
+        const wasLive = stored.liveAt(i, now)
+        index.updateAddrAt(entry, i, ttl, expiry, stored.certifiedAt(i))
+        if (!wasLive) this.#streams.announce(key, ma)
+        continue
+      }
+      let at = -i - 1
+      if (!neverExpires(ttl)) {
+        const freed = this.#makeRoom(entry)
+        if (freed === NO_ROOM) continue
+        if (freed >= 0 && freed < at) at--
+      }
+      index.insertAddrAt(entry, at, k, ma, ttl, expiry, false)
+      added = true
+      this.#streams.announce(key, ma)
     }
+    if (added) stored.trim()
     forgetRecordWithoutAddrs(entry)
     return this.#ctx.commit(key, ADDRS)
   }
@@ -225,12 +266,17 @@ export class AddrBook {
     const entry = index.get(key)
     if (entry == null) return Promise.resolve()
     const now = this.#ctx.now()
+    const addrs = entry.addrs
+    // -Infinity would not survive JSON; any negative TTL means "expired now" all the same.
+    const ttl = Math.max(newTtl, -Number.MAX_VALUE)
+    const expiry = expiryAfter(now, ttl)
     let changed = false
-    for (const [k, a] of [...entry.addrs]) {
-      if (a.ttl !== oldTtl) continue
+    // Backwards, so a delete does not move the addresses still to visit.
+    for (let i = addrs.size - 1; i >= 0; i--) {
+      if (addrs.ttlAt(i) !== oldTtl) continue
       changed = true
-      if (newTtl === 0) index.deleteAddr(entry, k)
-      else index.setAddr(entry, k, addrInfo(a.multiaddr, newTtl, expiryAfter(now, newTtl), a.certified))
+      if (newTtl === 0) index.deleteAddrAt(entry, i)
+      else index.updateAddrAt(entry, i, ttl, expiry, addrs.certifiedAt(i))
     }
     if (!changed) return Promise.resolve()
     forgetRecordWithoutAddrs(entry)
@@ -253,14 +299,21 @@ export class AddrBook {
     const entry = this.#index.get(peerKey(peer))
     if (entry == null) return []
     const now = this.#ctx.now()
+    const addrs = entry.addrs
     const out: AddrInfo[] = []
-    for (const a of entry.addrs.values()) if (isLive(a, now)) out.push({ ...a })
+    for (let i = 0; i < addrs.size; i++) if (addrs.liveAt(i, now)) out.push(addrs.infoAt(i))
     return out
   }
 
   /** Unexpired addresses, in insertion order. */
   addrs(peer: PeerId): Multiaddr[] {
-    return this.addrInfos(peer).map((a) => a.multiaddr)
+    const entry = this.#index.get(peerKey(peer))
+    if (entry == null) return []
+    const now = this.#ctx.now()
+    const addrs = entry.addrs
+    const out: Multiaddr[] = []
+    for (let i = 0; i < addrs.size; i++) if (addrs.liveAt(i, now)) out.push(addrs.multiaddrAt(i))
+    return out
   }
 
   /** Peers with at least one unexpired address. */
@@ -268,8 +321,9 @@ export class AddrBook {
     const now = this.#ctx.now()
     const out: PeerId[] = []
     for (const entry of this.#index.values()) {
-      for (const a of entry.addrs.values()) {
-        if (isLive(a, now)) {
+      const addrs = entry.addrs
+      for (let i = 0; i < addrs.size; i++) {
+        if (addrs.liveAt(i, now)) {
           out.push(entry.id)
           break
         }
@@ -363,42 +417,53 @@ export class AddrBook {
 
   /** Deletes every address of an entry (the signed record is the caller's to drop). */
   deleteAll(entry: PeerEntry): void {
-    for (const k of [...entry.addrs.keys()]) this.#index.deleteAddr(entry, k)
+    for (let i = entry.addrs.size - 1; i >= 0; i--) this.#index.deleteAddrAt(entry, i)
   }
 
   /**
    * Takes in an entry whose addresses a caller edited directly (`mutate`, the libp2p view): puts them back in
    * order, recounts them, announces the new ones, and drops the signed record if none is left.
    */
-  adoptEdited(key: string, entry: PeerEntry, before: ReadonlyMap<string, AddrInfo>): void {
-    keepAddrOrder(entry.addrs)
+  adoptEdited(key: string, entry: PeerEntry, before: AddrList, now: number): void {
+    const addrs = entry.addrs
+    if (addrs.size > before.size) addrs.trim()
     this.#index.adoptAddrs(entry, before)
-    for (const [k, a] of entry.addrs) if (before.get(k) !== a) this.#streams.announce(key, a.multiaddr)
+    for (let i = 0; i < addrs.size; i++) {
+      // New, or live again: what go announces.
+      const was = before.indexOf(addrs.keyAt(i))
+      if ((was < 0 || !before.liveAt(was, now)) && addrs.liveAt(i, now)) {
+        this.#streams.announce(key, addrs.multiaddrAt(i))
+      }
+    }
     forgetRecordWithoutAddrs(entry)
   }
 
   /**
-   * Makes room under the per-peer cap; false when the new address must be dropped. As go v0.52.0: expired,
+   * Makes room under the per-peer cap: the position of the address it evicted, `ROOM` when there was room, or
+   * `NO_ROOM` when the new address must be dropped. As go v0.52.0: expired,
    * not yet collected addrs count too and go first (theirs is the nearest expiry); they are not all dropped,
    * since go's `UpdateAddrs` can still bring them back. Ties go to the first in key order (go's is map order).
    */
-  #makeRoom(entry: PeerEntry): boolean {
+  #makeRoom(entry: PeerEntry): number {
     const max = this.#limits.maxAddrsPerPeer
-    if (max <= 0) return true
+    if (max <= 0) return ROOM
+    const addrs = entry.addrs
     let count = 0
-    let victim: string | undefined
+    let victim = -1
     let victimExpiry: Expiring = { expiresAt: Number.POSITIVE_INFINITY }
-    for (const [key, a] of entry.addrs) {
-      if (neverExpires(a.ttl)) continue
+    for (let i = 0; i < addrs.size; i++) {
+      if (neverExpires(addrs.ttlAt(i))) continue
       count++
-      if (compareExpiry(a, victimExpiry) < 0) {
-        victimExpiry = a
-        victim = key
+      if (addrs.expiresAt(i) > victimExpiry.expiresAt) continue
+      const expiry = addrs.expiryAt(i)
+      if (compareExpiry(expiry, victimExpiry) < 0) {
+        victimExpiry = expiry
+        victim = i
       }
     }
-    if (count < max) return true
-    if (victim == null) return false
-    this.#index.deleteAddr(entry, victim)
-    return true
+    if (count < max) return ROOM
+    if (victim < 0) return NO_ROOM
+    this.#index.deleteAddrAt(entry, victim)
+    return victim
   }
 }

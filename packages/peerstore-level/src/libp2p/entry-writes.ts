@@ -7,7 +7,7 @@ import { PeerRecord, RecordEnvelope } from '@libp2p/peer-record'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import { equals } from 'uint8arrays'
 import { copyBytes } from '../bytes.ts'
-import { compareExpiry, expiryAfter, isLive } from '../expiry.ts'
+import { compareExpiry, expiryAfter } from '../expiry.ts'
 import {
   checkKeyLength,
   checkMetadataBytes,
@@ -18,8 +18,6 @@ import {
   type StoreLimits
 } from '../limits.ts'
 import {
-  type AddrInfo,
-  addrInfo,
   editMetadata,
   editTags,
   type MetadataValue,
@@ -188,35 +186,34 @@ export function writeAddrs(
   now: number,
   changes: Changes
 ): void {
+  const addrs = entry.addrs
   if (replace) {
-    for (const key of [...entry.addrs.keys()]) {
-      if (!wanted.has(key)) {
-        entry.addrs.delete(key)
+    // Backwards, so a delete does not move the addresses still to visit.
+    for (let i = addrs.size - 1; i >= 0; i--) {
+      if (!wanted.has(addrs.keyAt(i))) {
+        addrs.deleteAt(i)
         changes.add('addrs')
       }
     }
   }
   const expiry = expiryAfter(now, ttl)
   for (const [key, a] of wanted) {
-    const old = entry.addrs.get(key)
-    const alive = old != null && isLive(old, now)
+    const i = addrs.indexOf(key)
+    if (i < 0) {
+      addrs.put(key, a.multiaddr, ttl, expiry, a.certified)
+      changes.add('addrs')
+      continue
+    }
+    const alive = addrs.liveAt(i, now)
+    const old = addrs.expiryAt(i)
+    const oldTtl = addrs.ttlAt(i)
+    const wasCertified = addrs.certifiedAt(i)
     // save/patch set the flag as given; merge keeps a certified flag (upstream's intent).
-    const certified = a.certified || (alive && !replace && old.certified)
-    const next: AddrInfo = alive
-      ? addrInfo(
-          old.multiaddr,
-          Math.max(old.ttl, ttl),
-          compareExpiry(expiry, old) > 0 ? expiry : old,
-          certified
-        )
-      : addrInfo(a.multiaddr, ttl, expiry, certified)
-    if (
-      old == null ||
-      old.ttl !== next.ttl ||
-      compareExpiry(old, next) !== 0 ||
-      old.certified !== certified
-    ) {
-      entry.addrs.set(key, next)
+    const certified = a.certified || (alive && !replace && wasCertified)
+    const nextTtl = alive ? Math.max(oldTtl, ttl) : ttl
+    const nextExpiry = alive && compareExpiry(expiry, old) <= 0 ? old : expiry
+    if (oldTtl !== nextTtl || compareExpiry(old, nextExpiry) !== 0 || wasCertified !== certified) {
+      addrs.updateAt(i, nextTtl, nextExpiry, certified)
       changes.add('addrs')
     }
   }

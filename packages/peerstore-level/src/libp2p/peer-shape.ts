@@ -1,10 +1,9 @@
 // libp2p's `Peer` as the view hands it out: built from a peer index entry (live addresses and tags only, each list
-// in code-unit order), copied so callers cannot edit the view's cache, compared as libp2p sees peers (to fire
-// `peer:update` once per real change), and the instant until which a built one stays right.
+// in code-unit order) on every read, copied for event listeners, and compared as libp2p sees peers (to fire
+// `peer:update` once per real change). Nothing built is kept: a cached `Peer` per peer read cost ~1 KB each.
 import type { Address, Peer, PeerId, Tag } from '@libp2p/interface'
 import { peerIdFromPublicKey } from '@libp2p/peer-id'
 import { equals } from 'uint8arrays'
-import { compareExpiry, type Expiring, isLive } from '../expiry.ts'
 import type { PeerEntry, TagEntry } from '../types.ts'
 
 function isSorted(list: readonly string[]): boolean {
@@ -59,27 +58,7 @@ export function peersEqual(a: Peer, b: Peer): boolean {
   )
 }
 
-/** Until when a view built at `now` holds: the nearest expiry of a live address (exact) and of a live tag. */
-export interface ValidUntil {
-  addr: Expiring
-  tag: number
-}
-
-const NEVER: Expiring = { expiresAt: Number.POSITIVE_INFINITY }
-
-export function nearestExpiry(entry: PeerEntry, now: number): ValidUntil {
-  let addr = NEVER
-  for (const a of entry.addrs.values()) if (isLive(a, now) && compareExpiry(a, addr) < 0) addr = a
-  let tag = Number.POSITIVE_INFINITY
-  for (const t of entry.tags.values()) if (t.expiresAt > now && t.expiresAt < tag) tag = t.expiresAt
-  return { addr, tag }
-}
-
-export function stillValid(until: ValidUntil, now: number): boolean {
-  return now < until.tag && isLive(until.addr, now)
-}
-
-/** A fresh copy of the containers, so a caller that edits what it got cannot corrupt the cache. */
+/** A fresh copy of the containers, so one listener that edits what it got cannot change what others get. */
 export function copyPeer(peer: Peer): Peer {
   const copy: Peer = {
     id: peer.id,
@@ -98,10 +77,12 @@ export function emptyPeer(id: PeerId): Peer {
 
 /** libp2p's view of one entry at `now`: live addresses and tags only, in code-unit order. */
 export function toPeer(entry: PeerEntry, now: number): Peer {
-  // In text order already: the store keeps every entry's addresses sorted (keepAddrOrder).
+  // In text order already: the store keeps every entry's addresses sorted (addr-list.ts).
+  const addrs = entry.addrs
   const addresses: Address[] = []
-  for (const a of entry.addrs.values()) {
-    if (isLive(a, now)) addresses.push({ multiaddr: a.multiaddr, isCertified: a.certified })
+  for (let i = 0; i < addrs.size; i++) {
+    if (addrs.liveAt(i, now))
+      addresses.push({ multiaddr: addrs.multiaddrAt(i), isCertified: addrs.certifiedAt(i) })
   }
   let metadata: Map<string, Uint8Array> = new Map()
   if (entry.metadata.size > 0) {

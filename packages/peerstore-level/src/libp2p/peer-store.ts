@@ -33,6 +33,7 @@ import { agedOut, DEFAULT_MAX_PEER_AGE, isValidMaxPeerAge, stampMoves, stampStep
 import type { Libp2pViewAccess } from '../peer-index-access.ts'
 import { storableAddrText } from '../persistence/stored-multiaddr.ts'
 import type { PeerEntry } from '../types.ts'
+import { yieldToLoop } from '../yield.ts'
 import {
   type Changes,
   checkCounts,
@@ -53,13 +54,10 @@ import {
   emptyPeer,
   liveTags,
   NO_TAGS,
-  nearestExpiry,
   peersEqual,
   sameBytes,
   sameTags,
-  stillValid,
-  toPeer,
-  type ValidUntil
+  toPeer
 } from './peer-shape.ts'
 
 /** The part of libp2p's `events` component this adapter uses. */
@@ -106,9 +104,6 @@ export class Libp2pPeerStore implements PeerStore {
   readonly #maxPeerAge: number
   readonly #stampStep: number
   readonly #addressFilter: AddressFilter | undefined
-  // Built views keyed by the live entry: a replaced entry misses, a changed one is dropped by the
-  // store's change hook, and `validUntil` (the nearest address or tag expiry) retires it on time.
-  readonly #views = new WeakMap<PeerEntry, { peer: Peer; validUntil: ValidUntil }>()
 
   constructor(store: Libp2pViewAccess, init: Libp2pPeerStoreInit = {}) {
     this.#store = store
@@ -132,7 +127,6 @@ export class Libp2pPeerStore implements PeerStore {
     this.#stampStep = stampStep(this.#maxPeerAge)
     this.#addressFilter = init.addressFilter
     store.retainPeersFor(this.#maxPeerAge, this.#self)
-    store.onEntryChange((entry) => this.#views.delete(entry))
   }
 
   readonly [Symbol.toStringTag] = '@peerscope/peerstore-level'
@@ -150,35 +144,38 @@ export class Libp2pPeerStore implements PeerStore {
     return entry
   }
 
-  /** The entry's view, from the cache when still valid (shared: copy it before handing it out). */
-  #view(entry: PeerEntry, now: number): Peer {
-    const cached = this.#views.get(entry)
-    if (cached != null && stillValid(cached.validUntil, now)) return cached.peer
-    const peer = toPeer(entry, now)
-    this.#views.set(entry, { peer, validUntil: nearestExpiry(entry, now) })
-    return peer
-  }
-
   /** The peer as `get` returns it, or undefined when it does not exist. */
   #load(peerId: PeerId): Peer | undefined {
     const now = this.#store.now()
     const entry = this.#live(peerId, now)
     if (entry == null) return this.#isSelf(peerId) && this.#self != null ? emptyPeer(this.#self) : undefined
-    return copyPeer(this.#view(entry, now))
+    return toPeer(entry, now)
   }
 
   async forEach(fn: (peer: Peer) => void, query?: PeerQuery): Promise<void> {
     for (const peer of await this.all(query)) fn(peer)
   }
 
-  /** Every peer but the local one, filtered, ordered, then cut by `offset` and `limit`. */
+  /**
+   * Every peer but the local one, filtered, ordered, then cut by `offset` and `limit`. Peers are read in slices of
+   * at most `ALL_SLICE_MS` with a turn of the event loop between them (a million peers took seconds in one block),
+   * all as of the call's start; a peer written meanwhile may be listed as it was or as it is. An order given in
+   * `query.orders` is one sort of the whole list at the end.
+   */
   async all(query: PeerQuery = {}): Promise<Peer[]> {
     query.signal?.throwIfAborted()
     const now = this.#store.now()
     let peers: Peer[] = []
     // One lookup, then identity: a toString() per entry cost ~170 ns on library PeerIds.
     const self = this.#self === undefined ? undefined : this.#store.entryFor(this.#self)
+    let sliceStart = performance.now()
+    let n = 0
     for (const entry of this.#store.entries()) {
+      if ((++n & 63) === 0 && performance.now() - sliceStart >= ALL_SLICE_MS) {
+        await yieldToLoop()
+        query.signal?.throwIfAborted()
+        sliceStart = performance.now()
+      }
       if (entry === self || agedOut(entry, now, this.#maxPeerAge, false)) continue
       const peer = toPeer(entry, now)
       if (query.filters?.every((f) => f(peer)) === false) continue
@@ -317,7 +314,7 @@ export class Libp2pPeerStore implements PeerStore {
     const before = this.#store.now()
     const self = this.#isSelf(id)
     const existing = this.#live(id, before)
-    const previous = existing == null ? undefined : this.#view(existing, before)
+    const previous = existing == null ? undefined : toPeer(existing, before)
     const tagsBefore = existing == null ? NO_TAGS : liveTags(existing.tags, before)
     const ttl = self ? PermanentAddrTTL : this.#addressTtl
     const replace = strategy !== 'merge'
@@ -359,14 +356,14 @@ export class Libp2pPeerStore implements PeerStore {
       return [...changes]
     })
     const after = this.#store.now()
-    // The store's change hook dropped the cached view during mutate: this builds and caches the new one.
-    const peer = written == null ? emptyPeer(id) : this.#view(written, after)
+    const peer = written == null ? emptyPeer(id) : toPeer(written, after)
     const tagsAfter = written == null ? NO_TAGS : liveTags(written.tags, after)
     await done
     if (previous == null || !peersEqual(peer, previous) || !sameTags(tagsBefore, tagsAfter)) {
       this.#emit(id, peer, previous)
     }
-    return copyPeer(peer)
+    // Built for this call alone: listeners got copies.
+    return peer
   }
 
   /**
@@ -429,7 +426,7 @@ export class Libp2pPeerStore implements PeerStore {
     const existing = this.#live(signer, before)
     const stored = existing?.record?.seq
     if (stored != null && stored >= record.seqNumber) return false
-    const previous = existing == null ? undefined : this.#view(existing, before)
+    const previous = existing == null ? undefined : toPeer(existing, before)
     const tagsBefore = existing == null ? NO_TAGS : liveTags(existing.tags, before)
     const ttl = this.#isSelf(signer) ? PermanentAddrTTL : this.#addressTtl
     let written: PeerEntry | undefined
@@ -454,7 +451,7 @@ export class Libp2pPeerStore implements PeerStore {
       return [...changes]
     })
     const after = this.#store.now()
-    const peer = written == null ? emptyPeer(signer) : this.#view(written, after)
+    const peer = written == null ? emptyPeer(signer) : toPeer(written, after)
     const tagsAfter = written == null ? NO_TAGS : liveTags(written.tags, after)
     await done
     if (previous == null || !peersEqual(peer, previous) || !sameTags(tagsBefore, tagsAfter)) {
@@ -465,3 +462,6 @@ export class Libp2pPeerStore implements PeerStore {
 }
 
 const CODE_P2P = 421
+
+/** The longest `all()` reads peers before it gives the event loop a turn, in ms. */
+const ALL_SLICE_MS = 4

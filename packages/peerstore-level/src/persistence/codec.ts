@@ -2,16 +2,15 @@
 // every field so a damaged value is detected (and quarantined by the caller) instead of poisoning the index.
 import { publicKeyFromProtobuf, publicKeyToProtobuf } from '@libp2p/crypto/keys'
 import { peerIdFromPublicKey } from '@libp2p/peer-id'
-import type { Multiaddr } from '@multiformats/multiaddr'
+import { type Multiaddr, multiaddr } from '@multiformats/multiaddr'
 import { toString as bytesToString, fromString } from 'uint8arrays'
+import { AddrList } from '../addr-list.ts'
 import { neverExpires } from '../constants.ts'
 import { PeerStoreError } from '../errors.ts'
 import { type Expiring, expiryFromMs } from '../expiry.ts'
 import { internNames } from '../intern.ts'
 import {
-  type AddrInfo,
   type JsonValue,
-  keepAddrOrder,
   type MetadataValue,
   newEntry,
   type PeerEntry,
@@ -20,7 +19,7 @@ import {
   type SignedRecord,
   type TagEntry
 } from '../types.ts'
-import { storedMultiaddr } from './stored-multiaddr.ts'
+import { isCommonMultiaddrText } from './stored-multiaddr.ts'
 
 /** [addr, ttl ms, expiry whole epoch ms (null: never), certified, ns past the expiry (only when not 0)]. */
 type EncodedAddr = [string, number, number | null, 0 | 1] | [string, number, number, 0 | 1, number]
@@ -33,6 +32,8 @@ type EncodedMeta = Record<string, { b: string } | { j: JsonValue }>
 type EncodedTags = Record<string, [number, number | null]>
 
 class DecodeError extends Error {}
+
+const NEVER: Expiring = { expiresAt: Number.POSITIVE_INFINITY }
 
 function check(ok: boolean, what: string): asserts ok {
   if (!ok) throw new DecodeError(what)
@@ -58,19 +59,19 @@ export function encodeRecord(kind: RecordKind, entry: PeerEntry): string | undef
   switch (kind) {
     case 'addrs': {
       if (entry.addrs.size === 0 && entry.record == null) return undefined
-      const value: EncodedAddrs = { a: [] }
-      for (const [key, a] of entry.addrs) {
-        const certified = a.certified ? 1 : 0
-        if (neverExpires(a.ttl)) value.a.push([key, a.ttl, null, certified])
-        else if (a.expiresAtNs === undefined || a.expiresAtNs === 0)
-          value.a.push([key, a.ttl, a.expiresAt, certified])
-        else value.a.push([key, a.ttl, a.expiresAt, certified, a.expiresAtNs])
+      // The text JSON.stringify makes of an EncodedAddrs, built directly: this runs once per address write.
+      const addrs = entry.addrs
+      let text = '{"a":['
+      for (let i = 0; i < addrs.size; i++) {
+        const ttl = addrs.ttlAt(i)
+        const ns = addrs.expiresAtNs(i)
+        text += `${i === 0 ? '' : ','}[${JSON.stringify(addrs.keyAt(i))},${ttl},${neverExpires(ttl) ? 'null' : addrs.expiresAt(i)},${addrs.certifiedAt(i) ? 1 : 0}${ns === undefined || neverExpires(ttl) ? '' : `,${ns}`}]`
       }
+      text += ']'
       if (entry.record != null) {
-        value.r = b64(entry.record.envelope)
-        value.s = entry.record.seq.toString()
+        text += `,"r":${JSON.stringify(b64(entry.record.envelope))},"s":${JSON.stringify(entry.record.seq.toString())}`
       }
-      return JSON.stringify(value)
+      return `${text}}`
     }
     case 'keys':
       return entry.publicKey == null ? undefined : JSON.stringify(b64(publicKeyToProtobuf(entry.publicKey)))
@@ -107,7 +108,7 @@ export function decodeRecord(kind: RecordKind, text: string, entry: PeerEntry): 
     case 'addrs': {
       const v = value as EncodedAddrs
       check(typeof v === 'object' && v !== null && Array.isArray(v.a), 'addrs: no list')
-      const addrs = new Map<string, AddrInfo>()
+      const addrs = new AddrList()
       for (const item of v.a) {
         check(Array.isArray(item) && (item.length === 4 || item.length === 5), 'addrs: bad entry')
         const [key, ttl, expiresAt, certified, ns] = item
@@ -124,33 +125,36 @@ export function decodeRecord(kind: RecordKind, text: string, entry: PeerEntry): 
             (expiresAt !== null && Number.isInteger(expiresAt) && Number.isInteger(ns) && ns > 0 && ns < 1e6),
           'addrs: expiry ns'
         )
-        let ma: Multiaddr
-        try {
-          ma = storedMultiaddr(key)
-        } catch {
-          throw new DecodeError('addrs: bad multiaddr')
+        // Kept as text when its shape is checked cheaply (most are), else parsed now, so damage is found here.
+        let addr: string | Multiaddr = key
+        if (!isCommonMultiaddrText(key)) {
+          try {
+            addr = multiaddr(key)
+          } catch {
+            throw new DecodeError('addrs: bad multiaddr')
+          }
         }
         // A store written before expiries were split holds a float epoch ms: read it as the same instant.
         const expiry: Expiring =
           expiresAt === null
-            ? { expiresAt: Number.POSITIVE_INFINITY }
-            : ns === undefined
-              ? expiryFromMs(expiresAt)
-              : { expiresAt, expiresAtNs: ns }
-        addrs.set(
-          key,
-          expiry.expiresAtNs === undefined
-            ? { multiaddr: ma, ttl, expiresAt: expiry.expiresAt, certified: certified === 1 }
-            : { multiaddr: ma, ttl, ...expiry, certified: certified === 1 }
-        )
+            ? NEVER
+            : ns !== undefined
+              ? { expiresAt, expiresAtNs: ns }
+              : Number.isInteger(expiresAt)
+                ? { expiresAt }
+                : expiryFromMs(expiresAt)
+        // Listed by the text the multiaddr has (a parsed one's may be the canonical form of what was stored).
+        const text = typeof addr === 'string' ? key : addr.toString()
+        // Written in order; a record from an older version, or edited by hand, may not be.
+        if (!addrs.append(text, addr, ttl, expiry, certified === 1))
+          addrs.put(text, addr, ttl, expiry, certified === 1)
       }
+      if (addrs.size < 4) addrs.trim()
       let record: SignedRecord | undefined
       if (v.r != null) {
         check(typeof v.s === 'string' && /^\d+$/.test(v.s), 'addrs: bad seq')
         record = { seq: BigInt(v.s), envelope: unb64(v.r, 'addrs: bad envelope') }
       }
-      // Written in order; a record from an older version, or edited by hand, may not be.
-      keepAddrOrder(addrs)
       entry.addrs = addrs
       entry.record = record
       return

@@ -19,9 +19,11 @@ import {
   type MendedTable,
   newEntry,
   type OpenReport,
+  type PeerEntry,
   RECORD_KINDS,
   type RecordKind
 } from '../types.ts'
+import { yieldToLoop } from '../yield.ts'
 import { decodeRecord } from './codec.ts'
 import type { Journal } from './journal.ts'
 import { peerIdFromKey } from './peer-key.ts'
@@ -87,6 +89,9 @@ export interface OpenedStorage {
   report: OpenReport
 }
 
+/** The longest the pass over the loaded entries runs before it gives the event loop a turn, in ms. */
+const LOAD_SLICE_MS = 4
+
 /** The typed error for a LevelDB open failure that means damage (missing table, bad MANIFEST or CURRENT). */
 function corruptOnOpen(err: unknown, where: string): PeerStoreError | undefined {
   const e = err as { code?: string; message?: string; cause?: { code?: string; message?: string } }
@@ -136,6 +141,29 @@ async function openLevel(db: AnyLevel, where: string): Promise<void> {
   }
 }
 
+/**
+ * Atomic batches on `db`. On a database whose keys and values are utf8 text (LevelDB as the store opens it,
+ * memory-level), each op carries its sublevel's prefix itself (the bytes the sublevel would write) and goes to the
+ * database as is: a sublevel op is checked, copied and prefixed by abstract-level first, which cost about as much
+ * main-thread time as LevelDB's own share of the write.
+ */
+function recordBatch(db: AnyLevel): RecordDatabase<Sub>['batch'] {
+  if (db.keyEncoding().commonName !== 'utf8' || db.valueEncoding().commonName !== 'utf8') {
+    return (ops) => db.batch(ops)
+  }
+  return (ops) => {
+    const prefixed: Array<{ type: 'put'; key: string; value: string } | { type: 'del'; key: string }> = []
+    for (const op of ops) {
+      prefixed.push(
+        op.type === 'put'
+          ? { type: 'put', key: op.sublevel.prefix + op.key, value: op.value }
+          : { type: 'del', key: op.sublevel.prefix + op.key }
+      )
+    }
+    return db.batch(prefixed)
+  }
+}
+
 function sublevel(db: AnyLevel, name: string): Sub {
   return db.sublevel<string, string>(name, { keyEncoding: 'utf8', valueEncoding: 'utf8' }) as Sub
 }
@@ -179,10 +207,9 @@ export async function openStorage(init: OpenStorageInit): Promise<OpenedStorage>
   }
   const sublevels = {} as Record<RecordKind, Sub>
   for (const kind of RECORD_KINDS) sublevels[kind] = sublevel(db, kind)
-  const opened = db
   const records: RecordDatabase<Sub> = {
     sublevels,
-    batch: (ops) => opened.batch(ops),
+    batch: recordBatch(db),
     ...(prepared == null ? {} : { forceFlush: prepared.forceFlush })
   }
   const quarantine = sublevel(db, 'quarantine')
@@ -270,15 +297,31 @@ async function loadIndex(
   const quarantined: OpenReport['quarantined'] = []
   const bad: Array<{ kind: RecordKind; key: string; value: string }> = []
   const unreadable: OpenReport['unreadable'] = []
+  // The entries the first kind read made, in key order. Every kind is read in key order too, so a later kind finds
+  // its peer's entry by walking this list alongside: no hash lookup of each key, which cost more than decoding.
+  const sortedKeys: string[] = []
+  const sortedEntries: PeerEntry[] = []
   for (const kind of RECORD_KINDS) {
+    const first = index.size === 0
+    let cursor = 0
     // Read in chunks of 1000; a damaged table file costs only the records LevelDB cannot read.
     const damage = await readAll<string, string>(kind, records.sublevels[kind], (chunk) => {
       for (const [key, value] of chunk) {
-        let entry = index.get(key)
+        let entry: PeerEntry | undefined
+        if (!first) {
+          while (cursor < sortedKeys.length && sortedKeys[cursor]! < key) cursor++
+          entry = sortedKeys[cursor] === key ? sortedEntries[cursor] : index.get(key)
+        }
         try {
-          if (entry == null) entry = newEntry(peerIdFromKey(key))
-          decodeRecord(kind, value, entry)
-          index.add(key, entry)
+          if (entry === undefined) {
+            const made = newEntry(peerIdFromKey(key))
+            decodeRecord(kind, value, made)
+            index.add(key, made)
+            if (first) {
+              sortedKeys.push(key)
+              sortedEntries.push(made)
+            }
+          } else decodeRecord(kind, value, entry)
         } catch (err) {
           quarantined.push({ kind, key, reason: (err as Error).message })
           bad.push({ kind, key, value })
@@ -287,9 +330,19 @@ async function loadIndex(
     })
     if (damage != null) unreadable.push(damage)
   }
+  sortedKeys.length = 0
+  sortedEntries.length = 0
   let downgraded = 0
+  const recentlyConnected = expiryAfter(now, RecentlyConnectedAddrTTL)
   const changedOnLoad = new Map<string, RecordKind[]>()
+  let sliceStart = performance.now()
+  let n = 0
   for (const [key, entry] of index.entries()) {
+    // A million peers take a while: the event loop gets a turn between slices.
+    if ((++n & 1023) === 0 && performance.now() - sliceStart >= LOAD_SLICE_MS) {
+      await yieldToLoop()
+      sliceStart = performance.now()
+    }
     const kinds: RecordKind[] = []
     // Written before per-peer times were stored: it counts as written at this open, once (the time is saved).
     if (entry.updated === undefined) {
@@ -297,22 +350,19 @@ async function loadIndex(
       kinds.push('seen')
     }
     let changed = false
-    for (const a of entry.addrs.values()) {
+    const addrs = entry.addrs
+    for (let i = 0; i < addrs.size; i++) {
       // The connections died with the process that held them.
-      if (a.ttl === ConnectedAddrTTL) {
-        a.ttl = RecentlyConnectedAddrTTL
-        const expiry = expiryAfter(now, RecentlyConnectedAddrTTL)
-        a.expiresAt = expiry.expiresAt
-        if (expiry.expiresAtNs === undefined) delete a.expiresAtNs
-        else a.expiresAtNs = expiry.expiresAtNs
+      if (addrs.ttlAt(i) === ConnectedAddrTTL) {
+        addrs.updateAt(i, RecentlyConnectedAddrTTL, recentlyConnected, addrs.certifiedAt(i))
         downgraded++
         changed = true
       }
     }
+    index.countAddrsOf(entry)
     if (changed) kinds.push('addrs')
     if (kinds.length > 0) changedOnLoad.set(key, kinds)
   }
-  index.countLoaded()
   if (bad.length > 0) {
     const ops = bad.flatMap(({ kind, key, value }) => [
       { type: 'put' as const, sublevel: quarantine, key: `${kind}/${key}`, value },

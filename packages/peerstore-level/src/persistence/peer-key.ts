@@ -27,11 +27,29 @@ function inRange(text: string, first: string, last: string): boolean {
   return true
 }
 
-/** The PeerId a stored key names; throws as `peerIdFromString` does when the key is not a peer id. */
-export function peerIdFromKey(key: string): PeerId {
+/** The text-only PeerId of `key` when it is an Ed25519 identity id or an RSA id, else undefined. */
+export function compactPeerId(key: string): PeerId | undefined {
   // These never throw in the library either: every 32-byte key or hash is a valid id.
   if (inRange(key, ED25519_FIRST, ED25519_LAST)) return new StoredEd25519PeerId(key)
   if (inRange(key, RSA_FIRST, RSA_LAST)) return new StoredRSAPeerId(key)
+  return undefined
+}
+
+/**
+ * The text-only PeerId for `peer`, whose text is `key`: a PeerId's own text is canonical, so an Ed25519 or RSA
+ * one needs no check. Undefined for the other kinds (their objects are kept as given).
+ */
+export function compactPeerIdOf(peer: PeerId, key: string): PeerId | undefined {
+  if (peer instanceof StoredEd25519PeerId || peer instanceof StoredRSAPeerId) return peer
+  if (peer.type === 'Ed25519' && key.length === ED25519_FIRST.length) return new StoredEd25519PeerId(key)
+  if (peer.type === 'RSA' && key.length === RSA_FIRST.length) return new StoredRSAPeerId(key)
+  return undefined
+}
+
+/** The PeerId a stored key names; throws as `peerIdFromString` does when the key is not a peer id. */
+export function peerIdFromKey(key: string): PeerId {
+  const compact = compactPeerId(key)
+  if (compact !== undefined) return compact
   const first = key.charCodeAt(0)
   // Other base58btc multihashes ('1...' identity, 'Q...' sha2-256), secp256k1 ids among them: the library
   // builds (and for secp256k1 validates) the key now. Anything else takes the library's own path.

@@ -20,10 +20,13 @@
 // journal replayed. Writes go on meanwhile, into the journal; past `backlogLimit` journal bytes while LevelDB keeps
 // failing they are refused before anything changes (`assertWritable`). Past the limit while LevelDB works, writes
 // wait for LevelDB again: a writer that never yields to the event loop would otherwise grow the journal without
-// bound.
+// bound. Before that, past `paceAbove` bytes, each write resolves one turn of the event loop later, so LevelDB keeps
+// up with a writer that awaits one write after another (such a writer never lets LevelDB's callbacks run
+// otherwise): a burst then costs LevelDB's share as it goes, instead of one stall of seconds at the limit.
 
 import { PeerStoreError } from '../errors.ts'
 import { type BatchFailure, type PeerEntry, RECORD_KINDS, type RecordKind } from '../types.ts'
+import { yieldToLoop } from '../yield.ts'
 import { encodeRecord } from './codec.ts'
 import type { JournaledRecord } from './journal.ts'
 import { journalWriteError, levelWriteError } from './storage-errors.ts'
@@ -33,6 +36,9 @@ import { journalWriteError, levelWriteError } from './storage-errors.ts'
  * the event loop would otherwise grow the journal without bound).
  */
 export const JOURNAL_BACKLOG_LIMIT = 32 * 1024 * 1024
+
+/** Past this many journal bytes not yet in LevelDB, each write gives the event loop a turn before it resolves. */
+export const JOURNAL_PACE_ABOVE = 8 * 1024 * 1024
 
 /** One put or delete of a LevelDB batch; `sublevel` is where the record kind lives (opaque here). */
 export type RecordOp<S> =
@@ -79,6 +85,8 @@ export interface WritePathInit<S> {
   peersPerBatch?: number
   /** Journal bytes not yet in LevelDB past which writes wait for LevelDB (default `JOURNAL_BACKLOG_LIMIT`). */
   backlogLimit?: number
+  /** Journal bytes not yet in LevelDB past which writes resolve a turn later (default `JOURNAL_PACE_ABOVE`). */
+  paceAbove?: number
 }
 
 /** Bit of each record kind in a dirty mask. */
@@ -90,17 +98,6 @@ const KIND_BIT: Record<RecordKind, number> = {
   tags: 16,
   pins: 32,
   seen: 64
-}
-
-/** The records of one peer that changed and are not in LevelDB yet. */
-interface DirtyRecords {
-  /** `KIND_BIT`s of the changed kinds. */
-  mask: number
-  /**
-   * By kind: the value the journal was given for the current state (`null` = delete), so the flush does not
-   * encode it again; `undefined` when it changed since (the flush encodes it then).
-   */
-  encoded: Partial<Record<RecordKind, string | null>>
 }
 
 const DEFAULT_PEERS_PER_BATCH = 500
@@ -124,8 +121,13 @@ export class WritePath<S = unknown> {
   readonly #location: string
   readonly #peersPerBatch: number
   readonly #backlogLimit: number
-  /** Records changed and not yet in LevelDB, by peer key. */
-  #dirty = new Map<string, DirtyRecords>()
+  readonly #paceAbove: number
+  /**
+   * Records changed and not yet in LevelDB: by peer key, the `KIND_BIT`s of the changed kinds. A flush encodes them
+   * from the live entry; the text given to the journal is not kept, so a burst that outruns LevelDB holds a number
+   * per peer, not its encoded records (~0.5 KB per peer, all of it promoted by the garbage collector).
+   */
+  #dirty = new Map<string, number>()
   #nextFlush: PromiseWithResolvers<void> | undefined
   #flushing = false
   /** The last flush loop started; settled once it ran out of work. */
@@ -150,6 +152,7 @@ export class WritePath<S = unknown> {
     this.#location = init.location ?? 'the given database'
     this.#peersPerBatch = init.peersPerBatch ?? DEFAULT_PEERS_PER_BATCH
     this.#backlogLimit = init.backlogLimit ?? JOURNAL_BACKLOG_LIMIT
+    this.#paceAbove = init.paceAbove ?? JOURNAL_PACE_ABOVE
   }
 
   /** Peers with records not yet in LevelDB. */
@@ -192,30 +195,18 @@ export class WritePath<S = unknown> {
 
   /** Marks records of `key` changed; the next flush writes them. */
   markDirty(key: string, kinds: readonly RecordKind[]): void {
-    let dirty = this.#dirty.get(key)
-    if (dirty == null) {
-      dirty = { mask: 0, encoded: {} }
-      this.#dirty.set(key, dirty)
-    }
-    for (const kind of kinds) {
-      dirty.mask |= KIND_BIT[kind]
-      dirty.encoded[kind] = undefined
-    }
+    let mask = this.#dirty.get(key) ?? 0
+    for (const kind of kinds) mask |= KIND_BIT[kind]
+    this.#dirty.set(key, mask)
     // Every persisted change passes here, so it is the one place read caches learn of it.
     this.#onMarked(key)
   }
 
-  /** Marks journaled records dirty with the value the journal holds, so the flush does not encode them again. */
+  /** Marks journaled records dirty; the flush encodes them again from the live entry. */
   #markJournaled(records: readonly JournaledRecord[]): void {
     let lastKey: string | undefined
-    for (const { kind, key, value } of records) {
-      let dirty = this.#dirty.get(key)
-      if (dirty == null) {
-        dirty = { mask: 0, encoded: {} }
-        this.#dirty.set(key, dirty)
-      }
-      dirty.mask |= KIND_BIT[kind]
-      dirty.encoded[kind] = value ?? null
+    for (const { kind, key } of records) {
+      this.#dirty.set(key, (this.#dirty.get(key) ?? 0) | KIND_BIT[kind])
       if (key !== lastKey) this.#onMarked(key)
       lastKey = key
     }
@@ -244,9 +235,50 @@ export class WritePath<S = unknown> {
       return Promise.reject(journalWriteError(err, this.#location))
     }
     this.#markJournaled(records)
+    return this.#afterAppend(journal)
+  }
+
+  /**
+   * Journals the deletion of peers gone from the index (GC's), all in one append, and marks their records dirty.
+   * Not for a crash's sake alone (the next GC would delete them again) but for a peer written again afterwards: its
+   * new records are journaled, and without these lines a crash would bring back beside them the records GC deleted.
+   * An append that fails rejects typed; the deletes are marked dirty all the same, so LevelDB still takes them.
+   */
+  journalRemoved(removed: ReadonlyArray<readonly [string, readonly RecordKind[]]>): void {
+    if (removed.length === 0) return
+    const records: JournaledRecord[] = []
+    for (const [key, kinds] of removed) {
+      this.markDirty(key, kinds)
+      for (const kind of kinds) records.push({ kind, key, value: undefined })
+    }
+    try {
+      this.#journal?.append(records)
+    } catch (err) {
+      throw journalWriteError(err, this.#location)
+    }
+  }
+
+  /**
+   * For changes marked dirty that need no journal: starts a flush (with a journal, only past `startAbove` peers
+   * marked) and resolves at once when the store has a journal (LevelDB follows in the background; GC's changes are
+   * so, since a crash before they land only leaves them for the next GC to make again), else once LevelDB has them
+   * (so batches cannot pile up).
+   */
+  settleMarked(startAbove = 0): Promise<void> {
+    if (this.#dirty.size === 0) return Promise.resolve()
+    if (this.#journal == null) return this.flush()
+    // With a journal, LevelDB need not start yet: a caller marking many peers in turns (GC) starts it past a bound.
+    if (this.#dirty.size > startAbove) this.flush().catch(reportedByFlushLoop)
+    return Promise.resolve()
+  }
+
+  /** After a journal append: LevelDB follows in the background, unless the journal holds too much already. */
+  #afterAppend(journal: WriteJournal): Promise<void> {
     const flushed = this.flush()
     // Durable already: waiting for LevelDB only slows a writer down, its failure is not this write's.
-    if (journal.backlog > this.#backlogLimit) return flushed.catch(reportedByFlushLoop)
+    const backlog = journal.backlog
+    if (backlog > this.#backlogLimit) return flushed.catch(reportedByFlushLoop)
+    if (backlog > this.#paceAbove) return yieldToLoop()
     return Promise.resolve()
   }
 
@@ -300,6 +332,10 @@ export class WritePath<S = unknown> {
   }
 
   async #flushLoop(): Promise<void> {
+    // With a journal the writes have resolved already: the flush starts in a turn of its own (each batch is encoded
+    // and handed to LevelDB in a turn of its own), so no caller's turn grows by a batch. Without one, the caller
+    // waits for this flush: it starts at once.
+    if (this.#journal != null) await yieldToLoop()
     while (this.#nextFlush != null) {
       const flush = this.#nextFlush
       this.#nextFlush = undefined
@@ -316,13 +352,11 @@ export class WritePath<S = unknown> {
           const ops: Array<RecordOp<S>> = []
           batchPeers = []
           for (let next = pending.next(); !next.done; next = pending.next()) {
-            const [key, { mask, encoded }] = next.value
+            const [key, mask] = next.value
             const entry = this.#index.get(key)
             for (const kind of RECORD_KINDS) {
               if ((mask & KIND_BIT[kind]) === 0) continue
-              const journaled = encoded[kind]
-              const value =
-                journaled !== undefined ? journaled : entry == null ? undefined : encodeRecord(kind, entry)
+              const value = entry == null ? undefined : encodeRecord(kind, entry)
               const sublevel = this.#db.sublevels[kind]
               ops.push(value == null ? { type: 'del', sublevel, key } : { type: 'put', sublevel, key, value })
             }
@@ -382,9 +416,8 @@ export class WritePath<S = unknown> {
   }
 
   /** Puts back the dirty marks a failed flush did not write (`failed` loses each batch's peers once it landed). */
-  #markDirtyAgain(failed: Map<string, DirtyRecords>): void {
-    for (const [key, { mask }] of failed) {
-      // Encoded again by the next flush: simpler than deciding which of two encodings is the newer.
+  #markDirtyAgain(failed: Map<string, number>): void {
+    for (const [key, mask] of failed) {
       const kinds = RECORD_KINDS.filter((kind) => (mask & KIND_BIT[kind]) !== 0)
       this.markDirty(key, kinds)
     }

@@ -17,6 +17,7 @@ import { peerIdFromKey } from '../src/persistence/peer-key.ts'
 import {
   isCommonMultiaddrText,
   StoredMultiaddr,
+  storableAddrText,
   storedMultiaddr
 } from '../src/persistence/stored-multiaddr.ts'
 import { newEntry } from '../src/types.ts'
@@ -160,6 +161,53 @@ describe('isCommonMultiaddrText', () => {
         assert.equal(isCommonMultiaddrText(text), canonical, text)
       }),
       { numRuns: 20000 }
+    )
+  })
+})
+
+describe('storableAddrText', () => {
+  /** A /dns4 host from raw name bytes, then /tcp/443, as a remote can send it. */
+  const fromBytes = (name: Uint8Array) =>
+    multiaddr(Uint8Array.from([0x36, name.length, ...name, 0x06, 0x01, 0xbb]))
+  /** The truth the fast path must agree with: the text parses back to the same bytes. */
+  const readsBack = (ma: Multiaddr) => {
+    try {
+      return Buffer.from(multiaddr(ma.toString()).bytes).equals(Buffer.from(ma.bytes))
+    } catch {
+      return false
+    }
+  }
+
+  it('keeps a DNS address exactly when its text reads back as it, made from text or from bytes', () => {
+    const cases: Array<[string, Multiaddr, boolean]> = [
+      ['from text', multiaddr('/dns4/example.com/tcp/443/wss'), true],
+      ['from text, bytes read first', multiaddr('/dns/a b/tcp/1'), true],
+      ['from bytes, ASCII', fromBytes(new TextEncoder().encode('example.com')), true],
+      ['from bytes, UTF-8', fromBytes(new TextEncoder().encode('bücher.example')), true],
+      ['from bytes, a slash', fromBytes(new TextEncoder().encode('a/b')), false],
+      ['from bytes, not UTF-8', fromBytes(Uint8Array.from([0x61, 0xff, 0x62])), false],
+      [
+        'from bytes, a byte-order mark (the decoder keeps it)',
+        fromBytes(Uint8Array.from([0xef, 0xbb, 0xbf, 0x61])),
+        true
+      ],
+      ['from bytes, a real U+FFFD', fromBytes(new TextEncoder().encode('a\ufffdb')), true]
+    ]
+    const second = cases[1]![1]
+    assert.ok(second.bytes.length > 0)
+    for (const [what, ma, expected] of cases) {
+      assert.equal(readsBack(ma), expected, `${what}: the test's own expectation`)
+      assert.equal(storableAddrText(ma), expected ? ma.toString() : undefined, what)
+    }
+  })
+
+  it('agrees with reading the text back for random DNS names from bytes', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 1, maxLength: 40 }), (name) => {
+        const ma = fromBytes(name)
+        assert.equal(storableAddrText(ma) !== undefined, readsBack(ma))
+      }),
+      { numRuns: 2000, seed: 20261202 }
     )
   })
 })

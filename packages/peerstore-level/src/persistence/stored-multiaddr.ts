@@ -165,11 +165,41 @@ export function storableAddrText(ma: Multiaddr): string | undefined {
   const text = ma.toString()
   if (typeof text !== 'string') return undefined
   if (ma instanceof StoredMultiaddr) return text
-  // IP hosts, ports and value-less protocols print canonically; a DNS name is free text, so it is read back.
-  if (isCommonMultiaddrText(text) && !text.startsWith('/dns')) return text
+  // IP hosts, ports and value-less protocols print canonically; a DNS name is free text, checked on its own.
+  if (isCommonMultiaddrText(text) && (!text.startsWith('/dns') || dnsNameReadsBack(ma))) return text
   try {
     return equals(multiaddr(text).bytes, ma.bytes) ? text : undefined
   } catch {
     return undefined
   }
+}
+
+const utf8 = new TextEncoder()
+
+/** Bytes of the unsigned varint `n` (a multiaddr code or length). */
+function varintLength(n: number): number {
+  let length = 1
+  while (n >= 0x80) {
+    n = Math.floor(n / 0x80)
+    length++
+  }
+  return length
+}
+
+/**
+ * For a common-shape text starting with a DNS host: true when that host's name is exactly the text between its
+ * slashes, so the text reads back as the same address without parsing it again (a parse cost more than the rest of
+ * an address's write). A name made from text is a piece of that text. A name read from bytes (a remote's) can hold a
+ * `/` or bytes that are not UTF-8 (decoded as U+FFFD): its bytes must be
+ * the name's UTF-8, else the caller reads the text back in full.
+ */
+function dnsNameReadsBack(ma: Multiaddr): boolean {
+  const first = ma.getComponents()[0]
+  const name = first?.value
+  if (first === undefined || name === undefined || name === '' || name.includes('/')) return false
+  const bytes = first.bytes
+  if (bytes === undefined) return true
+  const encoded = utf8.encode(name)
+  const header = varintLength(first.code) + varintLength(encoded.length)
+  return bytes.length === header + encoded.length && equals(bytes.subarray(header), encoded)
 }

@@ -1,7 +1,8 @@
 // The bandwidth counter: one class over one private table of series (per peer, protocol, peer and protocol,
 // connection). The counting path, the reads, the rate sweep and the trimming all work on that table, so they stay
 // together here; what needs no access to it lives apart: the channels' batching (channels.ts), one series and its
-// map counters (series.ts), the meters (rate.ts) and the busiest-peer ranking (peer-ranking.ts).
+// map counters (series.ts), the meters (rate.ts) and the busiest-peer ranking (peer-ranking.ts). That is why it is
+// about 600 lines: what is left here all reads or writes the table.
 import { LocalMetricMap, type MetricMap } from '@peerscope/metric-map'
 import { type Channel, PendingChannels } from './channels.ts'
 import { assertSize, MetricsError } from './errors.ts'

@@ -8,8 +8,9 @@
 //   gc.ts                garbage collection and its timer
 //   peer-age.ts          when a peer stops existing; stamps each change with the peer's write time
 // This class wires them together. Its own rules are the composite ones: go's `RemovePeer`, `deletePeer`, the
-// index-level edits, and the order things stop in on `close`. It is a little over 500 lines because it is the
-// whole public API in one place: one short delegating method per call, each with the doc users read.
+// index-level edits, the order things stop in on `close`, and putting an entry back when its write fails
+// (entry-undo.ts takes the snapshot). It is about 650 lines because it is the whole public API in one place: one
+// short delegating method per call, each with the doc users read.
 
 import type { Logger, PeerId, PrivateKey, PublicKey } from '@libp2p/interface'
 import { isPeerId, TypedEventEmitter } from '@libp2p/interface'

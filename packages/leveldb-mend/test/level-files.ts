@@ -1,5 +1,5 @@
-// Real LevelDB directories to check and damage, for the tests and the damage benchmark (no node:test here, so a
-// benchmark script can import it).
+// Real LevelDB directories to check and damage, for the tests and damage benchmarks of this package and of
+// @peerscope/peerstore-level (no node:test here, so a benchmark script can import it).
 import { open } from 'node:fs/promises'
 import { Level } from 'level'
 

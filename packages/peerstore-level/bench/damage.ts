@@ -13,8 +13,8 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { startBench } from '@peerscope/bench-kit'
 import { inspectTableFile } from '@peerscope/leveldb-mend'
+import { compactAll, flipBytes } from '../../leveldb-mend/test/level-files.ts'
 import { openPeerStore, repairPeerStore, verifyPeerStore } from '../src/node.ts'
-import { compactAll, flipBytes } from '../test/suite/level-files.ts'
 
 const PEERS = 20_000
 const LATER = 3_000 // written after the compaction: a second, newer table file

@@ -2,17 +2,9 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { BenchConfigError } from '@peerscope/bench-kit'
 import { bulkMessages, printable, transferConfig, warmUpCurveConfig } from '../transfer/config.ts'
+import { refused } from './refused.ts'
 
 const names = (config: { variants: Array<{ name: string }> }) => config.variants.map((v) => v.name)
-
-function refused(fn: () => unknown, setting: string): void {
-  assert.throws(fn, (err: unknown) => {
-    assert.ok(err instanceof BenchConfigError, String(err))
-    assert.equal(err.code, 'ERR_BENCH_CONFIG')
-    assert.equal(err.setting, setting)
-    return true
-  })
-}
 
 describe('transferConfig', () => {
   it('defaults to every main variant, 5 rounds of 256 MiB and 100,000 x 100 B after 512 MiB of warm-up', () => {

@@ -1,16 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { BenchConfigError } from '@peerscope/bench-kit'
 import { roundsAt, scaleConfig } from '../peerstore/config.ts'
-
-function refused(fn: () => unknown, setting: string): void {
-  assert.throws(fn, (err: unknown) => {
-    assert.ok(err instanceof BenchConfigError, String(err))
-    assert.equal(err.code, 'ERR_BENCH_CONFIG')
-    assert.equal(err.setting, setting)
-    return true
-  })
-}
+import { refused } from './refused.ts'
 
 describe('scaleConfig', () => {
   it('defaults to 10k and 100k peers, 3 to 5 rounds, upstream at 10k, go\u2019s cases at 1, 10, 100', () => {

@@ -3,31 +3,17 @@
 // and what LevelDB reads once the tables are mended. The README's "What damage costs" comes from here.
 // Sizes: BENCH_DAMAGE_RECORDS (records in all), BENCH_DAMAGE_LATER (of those, written after the compaction).
 import { execFile } from 'node:child_process'
-import { cp, mkdtemp, readdir, readFile, rm, stat, truncate } from 'node:fs/promises'
+import { cp, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { envInteger, startBench } from '@peerscope/bench-kit'
-import { checkTables, inspectTableFile, mendTables } from '../src/index.ts'
-import { compactAll, flipBytes, writeRecords } from '../test/level-files.ts'
+import { checkTables, mendTables } from '../src/index.ts'
+import { compactAll, tableDamages, tableFiles, writeRecords } from '../test/level-files.ts'
 
 const RECORDS = envInteger('BENCH_DAMAGE_RECORDS', 40_000, { min: 1 })
 // Written after the compaction, so they make a newer table file: 15% by default (6,000 of 40,000).
 const LATER = envInteger('BENCH_DAMAGE_LATER', Math.round(RECORDS * 0.15), { max: RECORDS })
-
-interface Table {
-  name: string
-  size: number
-}
-
-async function tables(path: string): Promise<Table[]> {
-  const names = (await readdir(path)).filter((f) => /^\d+\.ldb$/.test(f)).sort()
-  return Promise.all(names.map(async (name) => ({ name, size: (await stat(join(path, name))).size })))
-}
-
-async function layout(file: string) {
-  return inspectTableFile(file, await readFile(file))
-}
 
 // Reads every record from the start, as a program using LevelDB would; prints how many, and the error if any.
 const READER = `
@@ -79,47 +65,11 @@ export async function benchDamage(): Promise<void> {
     await compactAll(reference)
     await writeRecords(reference, RECORDS - LATER, RECORDS)
     await compactAll(reference) // the log becomes a newer table, next to the compacted ones
-    const files = await tables(reference)
+    const files = await tableFiles(reference)
     const big = files.reduce((a, b) => (b.size > a.size ? b : a))
     const small = files.find((f) => f !== big) ?? big
 
-    const cases: Array<[string, (path: string) => Promise<void>]> = [
-      ['undamaged', async () => {}],
-      [
-        '16 bytes flipped in one data block',
-        async (path) => {
-          const file = join(path, big.name)
-          const { dataBlocks } = await layout(file)
-          const block = dataBlocks[dataBlocks.length >> 1]!
-          await flipBytes(file, block.offset + (block.size >> 1), 16)
-        }
-      ],
-      [
-        '9×8 bytes flipped in each table',
-        async (path) => {
-          for (const t of files) {
-            for (let k = 1; k < 10; k++) await flipBytes(join(path, t.name), Math.floor((t.size * k) / 11), 8)
-          }
-        }
-      ],
-      [
-        'bloom filter flipped',
-        async (path) => {
-          const file = join(path, big.name)
-          const filter = (await layout(file)).metaBlocks[0]!
-          await flipBytes(file, filter.offset + (filter.size >> 1), 8)
-        }
-      ],
-      [
-        'index block flipped (newer table)',
-        async (path) => {
-          const file = join(path, small.name)
-          const index = (await layout(file)).index!
-          await flipBytes(file, index.offset + (index.size >> 1), 8)
-        }
-      ],
-      ['larger table truncated to half', (path) => truncate(join(path, big.name), big.size >> 1)]
-    ]
+    const cases = tableDamages(big, small, files)
 
     const rows: Row[] = []
     for (const [damage, apply] of cases) {

@@ -1,7 +1,9 @@
-// Real LevelDB directories to check and damage, for the tests and the damage benchmark (no node:test here, so a
-// benchmark script can import it).
-import { open } from 'node:fs/promises'
+// Real LevelDB directories to check and damage, for the tests and damage benchmarks of this package and of
+// @peerscope/peerstore-level (no node:test here, so a benchmark script can import it).
+import { open, readdir, readFile, stat, truncate } from 'node:fs/promises'
+import { join } from 'node:path'
 import { Level } from 'level'
+import { inspectTableFile } from '../src/index.ts'
 
 type Compactable = Level<string, string> & { compactRange(start: string, end: string): Promise<void> }
 
@@ -66,4 +68,64 @@ export async function flipBytes(file: string, at: number, n: number): Promise<vo
   for (let i = 0; i < n; i++) buf[i]! ^= 0x5a
   await fh.write(buf, 0, n, at)
   await fh.close()
+}
+
+export interface TableFile {
+  name: string
+  size: number
+}
+
+/** A kind of damage, and how to do it to the directory at `path`. */
+export type Damage = [name: string, apply: (path: string) => Promise<void>]
+
+/** The directory's table files, by name, with their sizes. */
+export async function tableFiles(path: string): Promise<TableFile[]> {
+  const names = (await readdir(path)).filter((f) => /^\d+\.ldb$/.test(f)).sort()
+  return Promise.all(names.map(async (name) => ({ name, size: (await stat(join(path, name))).size })))
+}
+
+const layout = async (file: string) => inspectTableFile(file, await readFile(file))
+
+/**
+ * The damage both damage benchmarks do to a copy of a directory's tables, one kind per entry, the first none:
+ * `big` is its largest table file, `small` another (newer) one, `flipped` the tables with bytes flipped all through.
+ */
+export function tableDamages(big: TableFile, small: TableFile, flipped: readonly TableFile[]): Damage[] {
+  return [
+    ['undamaged', async () => {}],
+    [
+      '16 bytes flipped in one data block',
+      async (path) => {
+        const file = join(path, big.name)
+        const { dataBlocks } = await layout(file)
+        const block = dataBlocks[dataBlocks.length >> 1]!
+        await flipBytes(file, block.offset + (block.size >> 1), 16)
+      }
+    ],
+    [
+      '9×8 bytes flipped in each table',
+      async (path) => {
+        for (const t of flipped) {
+          for (let k = 1; k < 10; k++) await flipBytes(join(path, t.name), Math.floor((t.size * k) / 11), 8)
+        }
+      }
+    ],
+    [
+      'bloom filter flipped',
+      async (path) => {
+        const file = join(path, big.name)
+        const filter = (await layout(file)).metaBlocks[0]!
+        await flipBytes(file, filter.offset + (filter.size >> 1), 8)
+      }
+    ],
+    [
+      'index block flipped (newer table)',
+      async (path) => {
+        const file = join(path, small.name)
+        const index = (await layout(file)).index!
+        await flipBytes(file, index.offset + (index.size >> 1), 8)
+      }
+    ],
+    ['larger table truncated to half', (path) => truncate(join(path, big.name), big.size >> 1)]
+  ]
 }

@@ -4,7 +4,7 @@
 // bench/damage.ts (part of `pnpm bench`). This one is not (it measures a peer store's losses, not speed against
 // a competitor); run it with
 //   node --conditions=@peerscope/source bench/damage.ts
-import { cp, mkdtemp, readdir, readFile, rm, stat, truncate, unlink } from 'node:fs/promises'
+import { cp, mkdtemp, readdir, rm, unlink } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { generateKeyPairFromSeed } from '@libp2p/crypto/keys'
@@ -12,9 +12,14 @@ import type { PeerId } from '@libp2p/interface'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { startBench } from '@peerscope/bench-kit'
-import { inspectTableFile } from '@peerscope/leveldb-mend'
+import {
+  compactAll,
+  type Damage,
+  flipBytes,
+  tableDamages,
+  tableFiles
+} from '../../leveldb-mend/test/level-files.ts'
 import { openPeerStore, repairPeerStore, verifyPeerStore } from '../src/node.ts'
-import { compactAll, flipBytes } from '../test/suite/level-files.ts'
 
 const PEERS = 20_000
 const LATER = 3_000 // written after the compaction: a second, newer table file
@@ -42,15 +47,6 @@ async function write(path: string, ids: PeerId[], from: number): Promise<void> {
   await store.close()
 }
 
-async function tables(path: string): Promise<Array<{ name: string; size: number }>> {
-  const names = (await readdir(path)).filter((f) => /^\d+\.ldb$/.test(f)).sort()
-  return Promise.all(names.map(async (name) => ({ name, size: (await stat(join(path, name))).size })))
-}
-
-async function layout(file: string) {
-  return inspectTableFile(file, await readFile(file))
-}
-
 const work = await mkdtemp(join(tmpdir(), 'peerscope-damage-'))
 const reference = join(work, 'reference')
 const ids = await peers()
@@ -58,46 +54,12 @@ await write(reference, ids.slice(0, PEERS - LATER), 0)
 await compactAll(reference)
 await write(reference, ids.slice(PEERS - LATER), PEERS - LATER)
 await (await openPeerStore({ path: reference, gc: { interval: 0 } })).close() // the log becomes a table
-const files = await tables(reference)
+const files = await tableFiles(reference)
 const big = files.reduce((a, b) => (b.size > a.size ? b : a))
 const small = files.find((f) => f !== big)!
 
-const cases: Array<[string, (path: string) => Promise<void>]> = [
-  ['undamaged', async () => {}],
-  [
-    '16 bytes flipped in one data block',
-    async (path) => {
-      const file = join(path, big.name)
-      const { dataBlocks } = await layout(file)
-      const block = dataBlocks[dataBlocks.length >> 1]!
-      await flipBytes(file, block.offset + (block.size >> 1), 16)
-    }
-  ],
-  [
-    '9×8 bytes flipped in each table',
-    async (path) => {
-      for (const t of [big, small]) {
-        for (let k = 1; k < 10; k++) await flipBytes(join(path, t.name), Math.floor((t.size * k) / 11), 8)
-      }
-    }
-  ],
-  [
-    'bloom filter flipped',
-    async (path) => {
-      const file = join(path, big.name)
-      const filter = (await layout(file)).metaBlocks[0]!
-      await flipBytes(file, filter.offset + (filter.size >> 1), 8)
-    }
-  ],
-  [
-    'index block flipped (newer table)',
-    async (path) => {
-      const file = join(path, small.name)
-      const index = (await layout(file)).index!
-      await flipBytes(file, index.offset + (index.size >> 1), 8)
-    }
-  ],
-  ['larger table truncated to half', (path) => truncate(join(path, big.name), big.size >> 1)],
+const cases: Damage[] = [
+  ...tableDamages(big, small, [big, small]),
   ['newer table deleted', (path) => unlink(join(path, small.name))],
   [
     'MANIFEST flipped',

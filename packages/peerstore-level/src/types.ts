@@ -1,7 +1,9 @@
 import type { PeerId, PublicKey } from '@libp2p/interface'
+// Type only, so erased: the neutral entry (index.ts) still reaches no @peerscope/leveldb-mend code.
+import type { MendedTable } from '@peerscope/leveldb-mend'
 import { type AddrInfo, AddrList } from './addr-list.ts'
 
-export type { AddrInfo }
+export type { AddrInfo, MendedTable }
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue }
 
@@ -117,25 +119,6 @@ export interface UnreadableRecords {
   code: string
   /** LevelDB's message, e.g. `Corruption: corrupted compressed block contents`. */
   message: string
-}
-
-/**
- * A table file with blocks that failed their checksum, mended before LevelDB read it: each damaged data block
- * became an empty one (its records are gone), or the whole file reads as empty when its index was damaged.
- */
-export interface MendedTable {
-  file: string
-  /** Blocks in the file, and how many failed their checksum. */
-  blocks: number
-  badBlocks: number
-  /** Data blocks replaced by empty ones. */
-  blankedBlocks: number
-  /** The index or footer was damaged: the file now holds no records. */
-  emptied: boolean
-  /** The bloom filter was damaged and dropped (lookups read the file without it). */
-  filterDropped: boolean
-  /** The file as it was, kept under the store's `lost/` folder. */
-  original: string
 }
 
 /**

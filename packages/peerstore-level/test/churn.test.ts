@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, test } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import type { ChurnOptions, ChurnReport } from './fixtures/churn.ts'
+import { runJsonDriver } from './suite/child-process.ts'
 
 /** Distinct peers per run: 100,000 here (about 10 s alone); `pnpm soak` sets PEERSCOPE_CHURN_PEERS=1000000. */
 const PEERS = Number(process.env.PEERSCOPE_CHURN_PEERS ?? 100_000)
@@ -25,28 +25,7 @@ const dir = await mkdtemp(join(tmpdir(), 'peerscope-churn-'))
 after(() => rm(dir, { recursive: true, force: true }))
 
 /** Runs the driver in a child process with --expose-gc, so heap is measured after a full GC. */
-function runChild(options: ChurnOptions): Promise<ChurnReport> {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(
-      process.execPath,
-      ['--expose-gc', '--conditions=@peerscope/source', child, JSON.stringify(options)],
-      { stdio: ['ignore', 'pipe', 'pipe'] }
-    )
-    let out = ''
-    let err = ''
-    proc.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      out += chunk
-    })
-    proc.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-      err += chunk
-    })
-    proc.on('error', reject)
-    proc.on('exit', (code) => {
-      if (code !== 0) return reject(new Error(`churn driver exited with ${code}\n${err}`))
-      resolve(JSON.parse(out) as ChurnReport)
-    })
-  })
-}
+const runChild = (options: ChurnOptions): Promise<ChurnReport> => runJsonDriver('churn', child, options)
 
 const mib = (b: number): string => `${(b / 2 ** 20).toFixed(1)} MiB`
 

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url'
 import { multiaddr } from '@multiformats/multiaddr'
 import { checkTableFile, inspectTableFile } from '@peerscope/leveldb-mend'
 import { Level } from 'level'
+import { compactAll, flipBytes } from '../../leveldb-mend/test/level-files.ts'
 import {
   type LevelPeerStore,
   openPeerStore,
@@ -18,7 +19,6 @@ import {
   verifyPeerStore
 } from '../src/node.ts'
 import { makePeers, makeSeededPeers, type TestPeer, tempDirs } from './suite/helpers.ts'
-import { compactAll, flipBytes } from './suite/level-files.ts'
 
 const HOUR = 3_600_000
 const { dir: tempDir } = tempDirs('peerstore-level-corruption-')

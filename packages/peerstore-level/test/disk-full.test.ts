@@ -3,7 +3,7 @@
 // a batch to write, so LevelDB's log gets a failed append; the parent reopens the store and checks every peer.
 // Needs root (mount); CI runs as root. `pnpm soak` runs PEERSCOPE_DISKFULL_TRIALS=50 trials of each ending.
 import assert from 'node:assert/strict'
-import { execFileSync, spawn } from 'node:child_process'
+import { execFileSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { type LevelPeerStore, Libp2pPeerStore, openPeerStore } from '../src/node.ts'
+import { runScript } from './suite/child-process.ts'
 import { makePeer, makeSeededPeers, signedRecord } from './suite/helpers.ts'
 
 const TRIALS = Number(process.env.PEERSCOPE_DISKFULL_TRIALS ?? 3)
@@ -50,47 +51,29 @@ interface Outcome {
   closed: boolean
 }
 
-function runWriter(path: string, mode: 'close' | 'kill', killAfter: number): Promise<Outcome> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      ['--conditions=@peerscope/source', writer, path, mnt, idsFile, mode, String(killAfter)],
-      { stdio: ['ignore', 'pipe', 'pipe'] }
-    )
-    let stdout = ''
-    let stderr = ''
-    child.stdout.setEncoding('utf8').on('data', (c: string) => {
-      stdout += c
-    })
-    child.stderr.setEncoding('utf8').on('data', (c: string) => {
-      stderr += c
-    })
-    child.on('error', reject)
-    child.on('exit', (code, signal) => {
-      if (mode === 'close' && code !== 0) return reject(new Error(`writer failed (${code})\n${stderr}`))
-      if (mode === 'kill' && signal !== 'SIGKILL') {
-        return reject(new Error(`writer was not killed (${code})\n${stderr}`))
-      }
-      const o: Outcome = {
-        acked: new Set(),
-        rejected: new Map(),
-        memoryChanged: [],
-        failedBatches: 0,
-        degradedAfterSpace: undefined,
-        closed: false
-      }
-      for (const line of stdout.split('\n')) {
-        const [what, a, b] = line.split(' ')
-        if (what === 'a') o.acked.add(Number(a))
-        else if (what === 'r') o.rejected.set(Number(a), b ?? '')
-        else if (what === 'm') o.memoryChanged.push(Number(a))
-        else if (what === 'f') o.failedBatches = Number(a)
-        else if (what === 's') o.degradedAfterSpace = a === 'true'
-        else if (what === 'closed') o.closed = true
-      }
-      resolve(o)
-    })
-  })
+async function runWriter(path: string, mode: 'close' | 'kill', killAfter: number): Promise<Outcome> {
+  const args = [path, mnt, idsFile, mode, String(killAfter)]
+  const { code, signal, stdout, stderr } = await runScript(writer, args)
+  if (mode === 'close' && code !== 0) throw new Error(`writer failed (${code})\n${stderr}`)
+  if (mode === 'kill' && signal !== 'SIGKILL') throw new Error(`writer was not killed (${code})\n${stderr}`)
+  const o: Outcome = {
+    acked: new Set(),
+    rejected: new Map(),
+    memoryChanged: [],
+    failedBatches: 0,
+    degradedAfterSpace: undefined,
+    closed: false
+  }
+  for (const line of stdout.split('\n')) {
+    const [what, a, b] = line.split(' ')
+    if (what === 'a') o.acked.add(Number(a))
+    else if (what === 'r') o.rejected.set(Number(a), b ?? '')
+    else if (what === 'm') o.memoryChanged.push(Number(a))
+    else if (what === 'f') o.failedBatches = Number(a)
+    else if (what === 's') o.degradedAfterSpace = a === 'true'
+    else if (what === 'closed') o.closed = true
+  }
+  return o
 }
 
 for (const mode of ['close', 'kill'] as const) {

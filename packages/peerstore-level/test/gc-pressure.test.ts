@@ -5,7 +5,6 @@
 // `script/test` runs 20,000 peers with a 4 s TTL; `pnpm soak` runs 720,000 with TempAddrTTL and the default
 // `runAfterAddrs` (PEERSCOPE_GC_PRESSURE_PEERS, PEERSCOPE_GC_PRESSURE_TTL, PEERSCOPE_GC_PRESSURE_AFTER).
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -14,6 +13,7 @@ import { fileURLToPath } from 'node:url'
 import { MemoryLevel } from 'memory-level'
 import { type GcStats, openPeerStore, PermanentAddrTTL, TempAddrTTL } from '../src/node.ts'
 import type { GcPressureOptions, GcPressureReport } from './fixtures/gc-pressure.ts'
+import { runJsonDriver } from './suite/child-process.ts'
 import { MockClock, makeAddrs, makePeers } from './suite/helpers.ts'
 
 const PEERS = Number(process.env.PEERSCOPE_GC_PRESSURE_PEERS ?? 20_000)
@@ -26,28 +26,8 @@ const child = fileURLToPath(new URL('./fixtures/gc-pressure-child.ts', import.me
 const dir = await mkdtemp(join(tmpdir(), 'peerscope-gc-pressure-'))
 after(() => rm(dir, { recursive: true, force: true }))
 
-function runChild(options: GcPressureOptions): Promise<GcPressureReport> {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(
-      process.execPath,
-      ['--expose-gc', '--conditions=@peerscope/source', child, JSON.stringify(options)],
-      { stdio: ['ignore', 'pipe', 'pipe'] }
-    )
-    let out = ''
-    let err = ''
-    proc.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      out += chunk
-    })
-    proc.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-      err += chunk
-    })
-    proc.on('error', reject)
-    proc.on('exit', (code) => {
-      if (code !== 0) return reject(new Error(`GC pressure driver exited with ${code}\n${err}`))
-      resolve(JSON.parse(out) as GcPressureReport)
-    })
-  })
-}
+const runChild = (options: GcPressureOptions): Promise<GcPressureReport> =>
+  runJsonDriver('GC pressure', child, options)
 
 const mib = (b: number): string => `${(b / 2 ** 20).toFixed(1)} MiB`
 const describe = (r: GcPressureReport): string =>

@@ -37,7 +37,8 @@ function runAndKill(path: string, round: number, killAfterMs: number): Promise<n
       out += chunk
     })
     child.on('error', reject)
-    child.on('exit', (_code, signal) => {
+    // `close`: every line the child wrote is read by then.
+    child.on('close', (_code, signal) => {
       if (signal !== 'SIGKILL') return reject(new Error(`writer exited without being killed\n${out}`))
       resolve(
         out

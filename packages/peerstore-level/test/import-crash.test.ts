@@ -48,7 +48,8 @@ function importAndKill(path: string, docFile: string, killAfterMs: number): Prom
       out += chunk
     })
     child.on('error', reject)
-    child.on('exit', (_code, signal) => {
+    // `close`: every line the child wrote is read by then.
+    child.on('close', (_code, signal) => {
       if (signal !== 'SIGKILL') return reject(new Error(`importer exited without being killed:\n${out}`))
       resolve(out.trim().split('\n'))
     })

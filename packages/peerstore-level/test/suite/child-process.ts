@@ -9,7 +9,7 @@ export interface ChildExit {
   stderr: string
 }
 
-/** Runs `script` with `args` in a child Node with the source condition; settles once it exits, however it exits. */
+/** Runs `script` with `args` in a child Node with the source condition; settles once it has ended and its output is read. */
 export function runScript(script: string, args: string[], nodeFlags: string[] = []): Promise<ChildExit> {
   return new Promise((resolve, reject) => {
     const proc = spawn(process.execPath, [...nodeFlags, '--conditions=@peerscope/source', script, ...args], {
@@ -24,7 +24,9 @@ export function runScript(script: string, args: string[], nodeFlags: string[] = 
       stderr += chunk
     })
     proc.on('error', reject)
-    proc.on('exit', (code, signal) => resolve({ code, signal, stdout, stderr }))
+    // `close`, not `exit`: only then has all of the child's output been read (an acknowledgement still in the pipe
+    // when the child was killed counts).
+    proc.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }))
   })
 }
 

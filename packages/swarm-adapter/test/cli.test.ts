@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import { spawnSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { chmod, cp, mkdir, readdir, readFile, stat, unlink, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
@@ -19,7 +20,7 @@ import { LevelDatastore } from 'datastore-level'
 import { createLibp2p } from 'libp2p'
 import { TypedEventEmitter } from 'main-event'
 import { peerscope as peerscopeConfig } from '../src/index.ts'
-import { errorLines, peerscope, serve } from './helpers/cli.ts'
+import { BIN, errorLines, peerscope, serve } from './helpers/cli.ts'
 import { dialAndIdentify, plainNode, tempDir } from './helpers/nodes.ts'
 
 const peer = peerIdFromPrivateKey(await generateKeyPair('Ed25519'))
@@ -392,6 +393,25 @@ describe('peerscope CLI, run as a command', () => {
     // As root, an unprivileged user is what a permission check needs; anyone else is unprivileged already.
     const asUser = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {}
     if (process.platform === 'win32') return t.skip('POSIX permissions only')
+    // That user must be able to run Node and read the CLI's sources: not so in a checkout under a private directory
+    // (e.g. `mktemp -d`, mode 0700).
+    const reach = spawnSync(
+      process.execPath,
+      ['-e', `require('node:fs').accessSync(${JSON.stringify(BIN)})`],
+      asUser
+    )
+    if (reach.error !== undefined || reach.status !== 0) {
+      return t.skip(
+        `uid ${asUser.uid ?? process.getuid?.()} cannot run ${process.execPath} or read ${BIN} ` +
+          `(${
+            reach.error?.message ??
+            reach.stderr
+              .toString()
+              .split('\n')
+              .find((line) => /Error/.test(line))
+          }); run the suite from a checkout other users can traverse`
+      )
+    }
     const locked = join(dir.path, 'read-only')
     await mkdir(locked)
     const store = join(locked, 'db')

@@ -202,16 +202,6 @@ export class WritePath<S = unknown> {
     this.#onMarked(key)
   }
 
-  /** Marks journaled records dirty; the flush encodes them again from the live entry. */
-  #markJournaled(records: readonly JournaledRecord[]): void {
-    let lastKey: string | undefined
-    for (const { kind, key } of records) {
-      this.#dirty.set(key, (this.#dirty.get(key) ?? 0) | KIND_BIT[kind])
-      if (key !== lastKey) this.#onMarked(key)
-      lastKey = key
-    }
-  }
-
   /**
    * Makes a change of `key`'s records `kinds` durable: in the journal at once when there is one (LevelDB follows
    * in the background), else by awaiting the batch. With a journal, a failed append rejects (typed) after
@@ -234,7 +224,7 @@ export class WritePath<S = unknown> {
       this.#onCommitFailed?.(key)
       return Promise.reject(journalWriteError(err, this.#location))
     }
-    this.#markJournaled(records)
+    this.markDirty(key, kinds)
     return this.#afterAppend(journal)
   }
 
@@ -288,20 +278,16 @@ export class WritePath<S = unknown> {
    */
   commitGroup(records: readonly JournaledRecord[], apply: () => void): Promise<void> {
     const journal = this.#journal
-    if (journal == null) {
-      apply()
-      for (const { kind, key } of records) this.markDirty(key, [kind])
-      this.#oneBatch = true
-      return this.flush()
-    }
     try {
-      journal.appendGroup(records)
+      journal?.appendGroup(records)
     } catch (err) {
       return Promise.reject(journalWriteError(err, this.#location))
     }
     apply()
-    this.#markJournaled(records)
-    return this.flush().catch(reportedByFlushLoop)
+    for (const { kind, key } of records) this.markDirty(key, [kind])
+    if (journal != null) return this.flush().catch(reportedByFlushLoop)
+    this.#oneBatch = true
+    return this.flush()
   }
 
   /** Resolves once everything marked so far is durably in LevelDB (one flush serves every caller until it starts). */

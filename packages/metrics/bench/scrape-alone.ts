@@ -1,0 +1,133 @@
+// A worker-export scrape in a process that holds one node's metrics and nothing else, as deployed: the shared
+// process of scrape.ts also holds every competitor's 10,000 peers, whose garbage collection and timers land in the
+// worker's ~70 ms wait and are charged to whichever scrape they overlap. Each variant (process metrics on, the
+// default, and off) runs in a fresh process: BENCH_PEERS peers' traffic as in scrape.ts, the rate sweep run once and
+// stopped (it is measured on its own in scrape.ts), then BENCH_ALONE_SCRAPES scrapes 20 ms apart after 20 warm-up
+// (so the scrape path is compiled). Per scrape: the event loop's active time across the call (what scrape.ts
+// reports) and the V8 GC pause time inside the call (`PerformanceObserver` 'gc' entries, hrtime like the active
+// time); active minus GC is the scrape's own hold on the thread (it still includes any time the OS ran something
+// else on the core). The thread's CPU time is given as a mean only: on this kernel it is sampled at scheduler ticks
+// (a 0.3 ms busy loop reads 0 or 3-4 ms), so one scrape's reading means nothing and only the mean over all does.
+import { spawnSync } from 'node:child_process'
+import { PerformanceObserver } from 'node:perf_hooks'
+import { fileURLToPath } from 'node:url'
+import { defaultLogger } from '@libp2p/logger'
+import { envInteger, mean } from '@peerscope/bench-kit'
+import { SharedMetricMap } from '@peerscope/metric-map'
+import { TypedEventEmitter } from 'main-event'
+import { BandwidthCounter, libp2pMetrics } from '../src/node.ts'
+
+export const ALONE_SCRAPES = envInteger('BENCH_ALONE_SCRAPES', 300, { min: 10 })
+const WARMUP = 20
+const GAP_MS = 20
+export const ALONE_VARIANTS = ['process metrics on (the default)', 'processMetrics: false'] as const
+type Variant = (typeof ALONE_VARIANTS)[number]
+
+interface Spread {
+  mean: number
+  p99: number
+  max: number
+}
+
+export interface AloneFigures {
+  active: Spread
+  /** Mean only (tick-sampled: see above). */
+  cpuMean: number
+  gc: Spread
+  /** Active time minus the GC pauses inside the call: the scrape's own hold on the thread. */
+  own: Spread
+  /** Every scrape whose active time exceeded 1 ms: active and GC pause ms. */
+  over1ms: Array<{ active: number; gc: number }>
+}
+
+function spread(values: number[]): Spread {
+  const sorted = [...values].sort((a, b) => a - b)
+  return {
+    mean: mean(values),
+    p99: sorted[Math.min(sorted.length - 1, Math.ceil(0.99 * sorted.length) - 1)] ?? Number.NaN,
+    max: sorted.at(-1) ?? Number.NaN
+  }
+}
+
+async function measure(variant: Variant, peers: number): Promise<AloneFigures> {
+  const peerId = (i: number): string => `12D3KooW${i.toString(36).padStart(44, '0')}`
+  const protocolId = (j: number): string => `/peerscope-bench/proto-${j}/1.0.0`
+  const metrics = libp2pMetrics({
+    bandwidth: new BandwidthCounter({ map: SharedMetricMap.create({ capacity: 1 << 17, maxKeyBytes: 160 }) }),
+    prometheus: { perPeer: true },
+    exportFromWorker: true,
+    processMetrics: variant === ALONE_VARIANTS[0]
+  })({ events: new TypedEventEmitter(), logger: defaultLogger() } as never) as ReturnType<
+    ReturnType<typeof libp2pMetrics>
+  > & { start(): void; stop(): Promise<void> }
+  metrics.start()
+  for (let i = 0; i < peers; i++) {
+    const labels = { peer: peerId(i), protocol: protocolId(i % 10) }
+    metrics.bandwidth.logSent(1000 + i, labels)
+    metrics.bandwidth.logReceived(500 + i, labels)
+  }
+  // The once-a-second rate sweep is measured on its own in scrape.ts; here it runs once, then stops, so it is not
+  // charged to whichever scrape it overlaps.
+  metrics.bandwidth.tick()
+  metrics.bandwidth.stop()
+  const pauses: Array<{ start: number; end: number }> = []
+  const observer = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) pauses.push({ start: e.startTime, end: e.startTime + e.duration })
+  })
+  observer.observe({ entryTypes: ['gc'] })
+  const rows: Array<{ active: number; cpu: number; from: number; to: number }> = []
+  for (let i = 0; i < WARMUP + ALONE_SCRAPES; i++) {
+    await new Promise((resolve) => setTimeout(resolve, GAP_MS))
+    const loop = performance.eventLoopUtilization()
+    const cpu = process.threadCpuUsage()
+    const from = performance.now()
+    await metrics.prometheus()
+    const to = performance.now()
+    const used = process.threadCpuUsage(cpu)
+    const active = performance.eventLoopUtilization(loop).active
+    if (i >= WARMUP) rows.push({ active, cpu: (used.user + used.system) / 1000, from, to })
+  }
+  // GC entries are delivered a turn later: wait before reading them.
+  await new Promise((resolve) => setTimeout(resolve, 50))
+  observer.disconnect()
+  await metrics.stop()
+  const gcIn = (from: number, to: number) =>
+    pauses.reduce((sum, p) => sum + Math.max(0, Math.min(to, p.end) - Math.max(from, p.start)), 0)
+  const measured = rows.map((r) => ({ active: r.active, cpu: r.cpu, gc: gcIn(r.from, r.to) }))
+  return {
+    active: spread(measured.map((r) => r.active)),
+    cpuMean: mean(measured.map((r) => r.cpu)),
+    gc: spread(measured.map((r) => r.gc)),
+    own: spread(measured.map((r) => Math.max(0, r.active - r.gc))),
+    over1ms: measured.filter((r) => r.active > 1).map(({ active, gc }) => ({ active, gc }))
+  }
+}
+
+/** Runs each variant in its own process and returns their figures. */
+export function aloneScrapes(peers: number): Record<Variant, AloneFigures> {
+  const self = fileURLToPath(import.meta.url)
+  const results = {} as Record<Variant, AloneFigures>
+  for (const variant of ALONE_VARIANTS) {
+    const run = spawnSync(
+      process.execPath,
+      ['--conditions=@peerscope/source', self, variant, String(peers)],
+      {
+        encoding: 'utf8',
+        env: process.env
+      }
+    )
+    const line = run.stdout.trim().split('\n').pop() ?? ''
+    if (run.status !== 0 || !line.startsWith('{')) {
+      throw new Error(`scrape-alone ${variant} failed: ${run.stderr || run.stdout}`)
+    }
+    results[variant] = JSON.parse(line) as AloneFigures
+  }
+  return results
+}
+
+const variant = process.argv[2] as Variant | undefined
+if (process.argv[1] === fileURLToPath(import.meta.url) && variant !== undefined) {
+  if (!ALONE_VARIANTS.includes(variant)) throw new Error(`unknown variant ${variant}`)
+  console.log(JSON.stringify(await measure(variant, Number(process.argv[3]))))
+  process.exit(0)
+}

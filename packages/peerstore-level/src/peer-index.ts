@@ -68,6 +68,25 @@ export class PeerIndex {
     return this.#entries.get(key)
   }
 
+  /**
+   * `peerKey(peer)`, cheaper for a peer the index holds: a text that is already a key here was checked when its
+   * entry was made (or read back by an open), so only an id new to the index is checked.
+   */
+  keyOf(peer: PeerId): string {
+    if (!isPeerId(peer)) throw new PeerStoreError('ERR_INVALID_PEER_ID', 'expected a PeerId object')
+    const text = peer.toString()
+    if (typeof text === 'string' && this.#entries.has(text)) return text
+    return storableKey(peer)
+  }
+
+  /** The peer's entry, or undefined; `ERR_INVALID_PEER_ID` as `peerKey` gives it for an id no entry could have. */
+  find(peer: PeerId): PeerEntry | undefined {
+    if (!isPeerId(peer)) throw new PeerStoreError('ERR_INVALID_PEER_ID', 'expected a PeerId object')
+    const text = peer.toString()
+    const entry = typeof text === 'string' ? this.#entries.get(text) : undefined
+    return entry ?? this.#entries.get(storableKey(peer))
+  }
+
   /** The peer's entry, made (empty) when it has none; `key` is `peerKey(peer)`. */
   entry(key: string, peer: PeerId): PeerEntry {
     let entry = this.#entries.get(key)

@@ -438,7 +438,7 @@ export class LevelPeerStore extends TypedEventEmitter<LevelPeerStoreEvents> impl
 
   async #removePeer(peer: PeerId): Promise<void> {
     this.#assertWritable()
-    const key = peerKey(peer)
+    const key = this.#index.keyOf(peer)
     this.#keyBook.forgetPrivateKey(peer)
     const entry = this.#index.get(key)
     if (entry == null) return Promise.resolve()
@@ -455,7 +455,7 @@ export class LevelPeerStore extends TypedEventEmitter<LevelPeerStoreEvents> impl
 
   async #deletePeer(peer: PeerId): Promise<void> {
     this.#assertWritable()
-    const key = peerKey(peer)
+    const key = this.#index.keyOf(peer)
     const entry = this.#index.get(key)
     if (entry == null) return Promise.resolve()
     const kinds = presentKinds(entry)
@@ -468,7 +468,7 @@ export class LevelPeerStore extends TypedEventEmitter<LevelPeerStoreEvents> impl
 
   /** The live entry of one peer (not a copy: read it, change it only inside `mutate`). */
   entryFor(peer: PeerId): PeerEntry | undefined {
-    return this.#index.get(peerKey(peer))
+    return this.#index.find(peer)
   }
 
   /**
@@ -494,7 +494,7 @@ export class LevelPeerStore extends TypedEventEmitter<LevelPeerStoreEvents> impl
 
   async #mutate(peer: PeerId, mutate: (entry: PeerEntry, now: number) => RecordKind[]): Promise<void> {
     this.#assertWritable()
-    const key = peerKey(peer)
+    const key = this.#index.keyOf(peer)
     const entry = this.#index.entry(key, peer)
     const before = entry.addrs.copy()
     const now = this.#clock()

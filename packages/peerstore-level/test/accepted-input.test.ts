@@ -155,6 +155,29 @@ function suite(backend: Backend): void {
       await next.close()
     })
 
+    it('checks an id on reads too unless the store already holds its text (reads, then writes of a known peer)', async () => {
+      const { storage, store } = await fresh()
+      const { id } = await makePeer()
+      await store.addAddrs(id, [multiaddr('/ip4/1.2.3.4/tcp/1')], AddressTTL)
+      for (const text of [`${id.toString()}\u0001`, 'not a peer id', '']) {
+        const forged = forgedPeerId(text)
+        assert.throws(() => store.addrs(forged), hasCode('ERR_INVALID_PEER_ID'))
+        assert.throws(() => store.getProtocols(forged), hasCode('ERR_INVALID_PEER_ID'))
+        assert.throws(() => store.getMetadata(forged, 'k'), hasCode('ERR_INVALID_PEER_ID'))
+      }
+      // Another object with the text of a held peer reaches that peer, for reads and writes alike.
+      const same = forgedPeerId(id.toString())
+      assert.deepEqual(
+        store.addrs(same).map((a) => a.toString()),
+        ['/ip4/1.2.3.4/tcp/1']
+      )
+      await store.addProtocols(same, ['/a'])
+      assert.deepEqual(store.getProtocols(id), ['/a'])
+      const next = await reopen(storage, store)
+      assert.deepEqual(next.getProtocols(id), ['/a'])
+      await next.close()
+    })
+
     it('refuses an address whose text reads back as another multiaddr (core, view, signed record)', async () => {
       const { store } = await fresh()
       const view = new Libp2pPeerStore(store)

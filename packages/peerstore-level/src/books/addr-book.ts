@@ -13,7 +13,7 @@ import { copyBytes } from '../bytes.ts'
 import { neverExpires } from '../constants.ts'
 import { PeerStoreError } from '../errors.ts'
 import { compareExpiry, type Expiring, expiryAfter } from '../expiry.ts'
-import { type PeerIndex, peerKey } from '../peer-index.ts'
+import type { PeerIndex } from '../peer-index.ts'
 import { hasCommonShape, StoredMultiaddr, storableAddrText } from '../persistence/stored-multiaddr.ts'
 import type { AddrInfo, PeerEntry, RecordKind } from '../types.ts'
 import { AddrStreams } from './addr-stream.ts'
@@ -140,7 +140,7 @@ export class AddrBook {
     ttl: number
   ): Promise<void> {
     this.#ctx.assertOpen()
-    const key = peerKey(peer)
+    const key = this.#index.keyOf(peer)
     checkTtl(ttl)
     const list = normalizeAll(peer, addrs)
     if (ttl <= 0 || list.length === 0) return Promise.resolve()
@@ -214,7 +214,7 @@ export class AddrBook {
     ttl: number
   ): Promise<void> {
     this.#ctx.assertOpen()
-    const key = peerKey(peer)
+    const key = this.#index.keyOf(peer)
     checkTtl(ttl)
     const list = normalizeAll(peer, addrs)
     if (list.length === 0) return Promise.resolve()
@@ -259,7 +259,7 @@ export class AddrBook {
    */
   async updateAddrs(peer: PeerId, oldTtl: number, newTtl: number): Promise<void> {
     this.#ctx.assertOpen()
-    const key = peerKey(peer)
+    const key = this.#index.keyOf(peer)
     checkTtl(oldTtl)
     checkTtl(newTtl)
     const index = this.#index
@@ -286,7 +286,7 @@ export class AddrBook {
   /** Deletes every address of the peer and its signed record. */
   async clearAddrs(peer: PeerId): Promise<void> {
     this.#ctx.assertOpen()
-    const key = peerKey(peer)
+    const key = this.#index.keyOf(peer)
     const entry = this.#index.get(key)
     if (entry == null || (entry.addrs.size === 0 && entry.record == null)) return Promise.resolve()
     this.deleteAll(entry)
@@ -296,7 +296,7 @@ export class AddrBook {
 
   /** Unexpired addresses with their TTL, expiry and certified flag, in insertion order. */
   addrInfos(peer: PeerId): AddrInfo[] {
-    const entry = this.#index.get(peerKey(peer))
+    const entry = this.#index.find(peer)
     if (entry == null) return []
     const now = this.#ctx.now()
     const addrs = entry.addrs
@@ -307,7 +307,7 @@ export class AddrBook {
 
   /** Unexpired addresses, in insertion order. */
   addrs(peer: PeerId): Multiaddr[] {
-    const entry = this.#index.get(peerKey(peer))
+    const entry = this.#index.find(peer)
     if (entry == null) return []
     const now = this.#ctx.now()
     const addrs = entry.addrs
@@ -405,14 +405,14 @@ export class AddrBook {
 
   /** The stored signed envelope, or undefined when the peer has no unexpired address. */
   peerRecord(peer: PeerId): Uint8Array | undefined {
-    const entry = this.#index.get(peerKey(peer))
+    const entry = this.#index.find(peer)
     if (entry?.record == null) return undefined
     return this.addrs(peer).length === 0 ? undefined : entry.record.envelope.slice()
   }
 
   /** The stored record's sequence number. */
   peerRecordSeq(peer: PeerId): bigint | undefined {
-    return this.#index.get(peerKey(peer))?.record?.seq
+    return this.#index.find(peer)?.record?.seq
   }
 
   /** Deletes every address of an entry (the signed record is the caller's to drop). */

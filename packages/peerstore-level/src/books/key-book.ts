@@ -41,7 +41,7 @@ export class KeyBook {
   /** Stores a public key after checking it matches the peer id (`ERR_INVALID_PUBLIC_KEY` otherwise). */
   async addPubKey(peer: PeerId, key: PublicKey): Promise<void> {
     this.#ctx.assertOpen()
-    const k = peerKey(peer)
+    const k = this.#index.keyOf(peer)
     let matches = false
     try {
       matches = peerIdFromPublicKey(key).equals(peer)
@@ -57,7 +57,7 @@ export class KeyBook {
 
   /** The stored key, else the key inlined in an identity peer id (cached, as go does). */
   pubKey(peer: PeerId): PublicKey | undefined {
-    const k = peerKey(peer)
+    const k = this.#index.keyOf(peer)
     const entry = this.#index.get(k)
     if (entry?.publicKey != null) return entry.publicKey
     const inline = peer.publicKey

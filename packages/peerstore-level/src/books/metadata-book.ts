@@ -12,7 +12,7 @@ import {
   checkMetadataKeyCount,
   type StoreLimits
 } from '../limits.ts'
-import { type PeerIndex, peerKey } from '../peer-index.ts'
+import type { PeerIndex } from '../peer-index.ts'
 import {
   editMetadata,
   type JsonValue,
@@ -61,20 +61,20 @@ export class MetadataBook {
   }
 
   getMetadata(peer: PeerId, key: string): MetadataValue | undefined {
-    const v = this.#index.get(peerKey(peer))?.metadata.get(key)
+    const v = this.#index.find(peer)?.metadata.get(key)
     return v instanceof Uint8Array ? v.slice() : v === undefined ? undefined : structuredClone(v)
   }
 
   /** The metadata keys stored for a peer, sorted; empty for an unknown peer. */
   metadataKeys(peer: PeerId): string[] {
-    const metadata = this.#index.get(peerKey(peer))?.metadata
+    const metadata = this.#index.find(peer)?.metadata
     return metadata == null ? [] : [...metadata.keys()].sort()
   }
 
   /** Stores a value as given (bytes or any JSON value), within the size limits. */
   async putMetadata(peer: PeerId, key: string, value: MetadataValue): Promise<void> {
     this.#ctx.assertOpen()
-    const k = peerKey(peer)
+    const k = this.#index.keyOf(peer)
     const limits = this.#limits
     if (typeof key !== 'string')
       throw new PeerStoreError('ERR_INVALID_ARGUMENT', 'metadata key must be a string')
@@ -90,7 +90,7 @@ export class MetadataBook {
 
   async deleteMetadata(peer: PeerId, key: string): Promise<void> {
     this.#ctx.assertOpen()
-    const k = peerKey(peer)
+    const k = this.#index.keyOf(peer)
     const entry = this.#index.get(k)
     if (entry == null || !entry.metadata.has(key)) return Promise.resolve()
     editMetadata(entry).delete(key)
@@ -99,7 +99,7 @@ export class MetadataBook {
 
   /** Feeds an RTT sample (ms) into the EWMA (smoothing 0.1). Latency lives in memory only. */
   recordLatency(peer: PeerId, ms: number): void {
-    const key = peerKey(peer)
+    const key = this.#index.keyOf(peer)
     if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0) {
       throw new PeerStoreError('ERR_INVALID_ARGUMENT', `latency must be a non-negative number, got ${ms}`)
     }
@@ -110,7 +110,7 @@ export class MetadataBook {
 
   /** The latency EWMA in ms; 0 for an unknown peer. */
   latencyEWMA(peer: PeerId): number {
-    return this.#index.get(peerKey(peer))?.latency ?? 0
+    return this.#index.find(peer)?.latency ?? 0
   }
 
   /** go `RemovePeer`'s part in the metadata book: forgets the metadata and the latency. */

@@ -6,7 +6,7 @@ import type { PeerId } from '@libp2p/interface'
 import { PeerStoreError } from '../errors.ts'
 import { internNames } from '../intern.ts'
 import { checkProtocolCount, checkProtocolLengths, type StoreLimits } from '../limits.ts'
-import { type PeerIndex, peerKey } from '../peer-index.ts'
+import type { PeerIndex } from '../peer-index.ts'
 import type { PeerEntry, RecordKind } from '../types.ts'
 import type { BookContext } from './context.ts'
 
@@ -34,13 +34,13 @@ export class ProtoBook {
   }
 
   getProtocols(peer: PeerId): string[] {
-    return [...(this.#index.get(peerKey(peer))?.protocols ?? [])]
+    return [...(this.#index.find(peer)?.protocols ?? [])]
   }
 
   /** Replaces the peer's protocols; more than the limit (duplicates counted) throws `ERR_TOO_MANY_PROTOCOLS`. */
   async setProtocols(peer: PeerId, protocols: readonly string[]): Promise<void> {
     this.#ctx.assertOpen()
-    const key = peerKey(peer)
+    const key = this.#index.keyOf(peer)
     checkProtocols(protocols)
     checkProtocolCount(protocols.length, this.#limits)
     checkProtocolLengths(protocols, this.#limits)
@@ -56,7 +56,7 @@ export class ProtoBook {
   /** Adds protocols; fails when stored + given (duplicates counted, as go) exceeds the limit. */
   async addProtocols(peer: PeerId, protocols: readonly string[]): Promise<void> {
     this.#ctx.assertOpen()
-    const key = peerKey(peer)
+    const key = this.#index.keyOf(peer)
     checkProtocols(protocols)
     const current = this.#index.get(key)?.protocols ?? []
     checkProtocolCount(current.length + protocols.length, this.#limits)
@@ -69,7 +69,7 @@ export class ProtoBook {
 
   async removeProtocols(peer: PeerId, protocols: readonly string[]): Promise<void> {
     this.#ctx.assertOpen()
-    const key = peerKey(peer)
+    const key = this.#index.keyOf(peer)
     checkProtocols(protocols)
     const entry = this.#index.get(key)
     if (entry == null) return Promise.resolve()
@@ -82,7 +82,7 @@ export class ProtoBook {
 
   /** The given protocols the peer supports, in query order. */
   supportsProtocols(peer: PeerId, protocols: readonly string[]): string[] {
-    const have = new Set(this.#index.get(peerKey(peer))?.protocols ?? [])
+    const have = new Set(this.#index.find(peer)?.protocols ?? [])
     return protocols.filter((p) => have.has(p))
   }
 

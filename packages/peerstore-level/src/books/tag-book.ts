@@ -5,7 +5,7 @@
 import type { PeerId } from '@libp2p/interface'
 import { PeerStoreError } from '../errors.ts'
 import { checkKeyLength, checkTagCount, type StoreLimits } from '../limits.ts'
-import { type PeerIndex, peerKey } from '../peer-index.ts'
+import type { PeerIndex } from '../peer-index.ts'
 import { editPins, type RecordKind, type TagEntry } from '../types.ts'
 import type { BookContext } from './context.ts'
 
@@ -26,7 +26,7 @@ export class TagBook {
   getTags(peer: PeerId): Map<string, { value: number; expiresAt: number }> {
     const now = this.#ctx.now()
     const out = new Map<string, TagEntry>()
-    for (const [name, t] of this.#index.get(peerKey(peer))?.tags ?? []) {
+    for (const [name, t] of this.#index.find(peer)?.tags ?? []) {
       if (now < t.expiresAt) out.set(name, { ...t })
     }
     return out
@@ -35,7 +35,7 @@ export class TagBook {
   /** Pins a peer for `reason`: a pinned peer survives GC. Pinning a peer not yet stored creates it. */
   async pin(peer: PeerId, reason: string): Promise<void> {
     this.#ctx.assertOpen()
-    const key = peerKey(peer)
+    const key = this.#index.keyOf(peer)
     if (typeof reason !== 'string' || reason === '') {
       throw new PeerStoreError('ERR_INVALID_ARGUMENT', 'a pin needs a non-empty reason')
     }
@@ -50,7 +50,7 @@ export class TagBook {
 
   async unpin(peer: PeerId, reason: string): Promise<void> {
     this.#ctx.assertOpen()
-    const key = peerKey(peer)
+    const key = this.#index.keyOf(peer)
     const entry = this.#index.get(key)
     if (entry == null || !entry.pins.has(reason)) return Promise.resolve()
     editPins(entry).delete(reason)
@@ -58,6 +58,6 @@ export class TagBook {
   }
 
   pins(peer: PeerId): string[] {
-    return [...(this.#index.get(peerKey(peer))?.pins ?? [])].sort()
+    return [...(this.#index.find(peer)?.pins ?? [])].sort()
   }
 }

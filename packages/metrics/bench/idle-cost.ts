@@ -7,9 +7,8 @@
 //   ours, no process: `libp2pMetrics({ processMetrics: false })` started (its once-a-second rate sweep);
 //   ours:             `libp2pMetrics()` started, process metrics on (the default);
 //   prom-client:      a prom-client Registry with `collectDefaultMetrics()` (its defaults: 10 ms loop sampling).
-import { spawnSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
-import { envInteger, median } from '@peerscope/bench-kit'
+import { envInteger, median, runJsonChild } from '@peerscope/bench-kit'
 
 export const IDLE_SECONDS = envInteger('BENCH_IDLE_SECONDS', 5, { min: 1 })
 export const IDLE_SCRAPES = 20
@@ -69,15 +68,7 @@ export function idleCosts(): Record<Variant, IdleFigures> {
   const self = fileURLToPath(import.meta.url)
   const results = {} as Record<Variant, IdleFigures>
   for (const variant of IDLE_VARIANTS) {
-    const run = spawnSync(process.execPath, ['--conditions=@peerscope/source', self, variant], {
-      encoding: 'utf8',
-      env: process.env
-    })
-    const line = run.stdout.trim().split('\n').pop() ?? ''
-    if (run.status !== 0 || !line.startsWith('{')) {
-      throw new Error(`idle-cost ${variant} failed: ${run.stderr || run.stdout}`)
-    }
-    results[variant] = JSON.parse(line) as IdleFigures
+    results[variant] = runJsonChild<IdleFigures>(self, [variant], `idle-cost ${variant}`)
   }
   return results
 }

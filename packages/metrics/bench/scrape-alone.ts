@@ -8,11 +8,10 @@
 // time); active minus GC is the scrape's own hold on the thread (it still includes any time the OS ran something
 // else on the core). The thread's CPU time is given as a mean only: on this kernel it is sampled at scheduler ticks
 // (a 0.3 ms busy loop reads 0 or 3-4 ms), so one scrape's reading means nothing and only the mean over all does.
-import { spawnSync } from 'node:child_process'
 import { PerformanceObserver } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
 import { defaultLogger } from '@libp2p/logger'
-import { envInteger, mean } from '@peerscope/bench-kit'
+import { envInteger, mean, runJsonChild } from '@peerscope/bench-kit'
 import { SharedMetricMap } from '@peerscope/metric-map'
 import { TypedEventEmitter } from 'main-event'
 import { BandwidthCounter, libp2pMetrics } from '../src/node.ts'
@@ -108,19 +107,7 @@ export function aloneScrapes(peers: number): Record<Variant, AloneFigures> {
   const self = fileURLToPath(import.meta.url)
   const results = {} as Record<Variant, AloneFigures>
   for (const variant of ALONE_VARIANTS) {
-    const run = spawnSync(
-      process.execPath,
-      ['--conditions=@peerscope/source', self, variant, String(peers)],
-      {
-        encoding: 'utf8',
-        env: process.env
-      }
-    )
-    const line = run.stdout.trim().split('\n').pop() ?? ''
-    if (run.status !== 0 || !line.startsWith('{')) {
-      throw new Error(`scrape-alone ${variant} failed: ${run.stderr || run.stdout}`)
-    }
-    results[variant] = JSON.parse(line) as AloneFigures
+    results[variant] = runJsonChild<AloneFigures>(self, [variant, String(peers)], `scrape-alone ${variant}`)
   }
   return results
 }

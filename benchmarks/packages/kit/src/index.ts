@@ -1,3 +1,4 @@
+export { runJsonChild } from './child.ts'
 export {
   BenchConfigError,
   type BenchConfigErrorCode,

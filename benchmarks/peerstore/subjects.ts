@@ -13,6 +13,7 @@ import type { Multiaddr } from '@multiformats/multiaddr'
 import type * as PeerstoreLevelModule from '@peerscope/peerstore-level'
 import type { LevelPeerStore } from '@peerscope/peerstore-level'
 import { LevelDatastore } from 'datastore-level'
+import { FloorPeerStore } from './floor.ts'
 import { heapUsed, threadCpuMs, watched } from './measure.ts'
 import { CHUNK, chunk, PROTOCOLS } from './workload.ts'
 
@@ -231,6 +232,35 @@ async function upstream(n: number): Promise<SubjectResult> {
   return result
 }
 
+/** The floor (floor.ts): go's calls on a bare Map store; insert, get and GC, timed as ours are. */
+async function floor(n: number): Promise<SubjectResult> {
+  let now = Date.now()
+  const base = heapUsed()
+  const store = new FloorPeerStore(() => now)
+  const ADDRESS_TTL = 60 * 60_000 // go's AddressTTL
+  const insert = await insertAll(n, (id, addrs) => {
+    store.addAddrs(id, addrs, ADDRESS_TTL)
+    store.addProtocols(id, PROTOCOLS)
+    return Promise.resolve()
+  })
+  const live = heapUsed()
+  const get = await getAll(n, (id) => store.addrs(id).length + store.getProtocols(id).length)
+  now += TWO_HOURS
+  const gc = await watched(() => Promise.resolve(store.gc()))
+  if (gc.value !== 4 * n) throw new Error(`floor GC removed ${gc.value} of ${4 * n} addrs`)
+  return {
+    subject: 'floor',
+    peers: n,
+    insertNsPerPeer: perPeer(insert.ms, n),
+    insertCpuNsPerPeer: perPeer(insert.cpuMs, n),
+    getNsPerPeer: perPeer(get.ms, n),
+    getCpuNsPerPeer: perPeer(get.cpuMs, n),
+    heapLivePerPeer: (live - base) / n,
+    gcMs: gc.ms,
+    gcCpuMs: gc.cpuMs
+  }
+}
+
 /** Peers of the untimed run each subject makes first, so that the JIT has compiled what the timed run calls. */
 const WARM_UP_PEERS = 3000
 
@@ -239,6 +269,10 @@ export async function runSubject(subject: string, n: number, module: string): Pr
   if (subject === 'upstream') {
     await upstream(Math.min(n, WARM_UP_PEERS / 3))
     return upstream(n)
+  }
+  if (subject === 'floor') {
+    await floor(Math.min(n, WARM_UP_PEERS))
+    return floor(n)
   }
   const mod = (await import(module)) as PeerstoreLevel
   const [kind, build] = subject.split('@') as [string, string | undefined]

@@ -1,0 +1,81 @@
+// The floor: the least a JavaScript peer store can do for the benchmark's calls, to tell what JavaScript costs on
+// this workload apart from what our store adds. A Map from the id's text to the peer's addresses (by text, each
+// with its expiry, later expiry wins as in go's AddAddrs) and protocols; reads filter expired addresses; GC sweeps
+// every peer. No persistence, no checks of ids or addresses, no events, no limits: nothing a real store may skip,
+// so no store can be faster than this in the same runtime. Its ratios to go say which targets JavaScript itself
+// puts out of reach here.
+import type { PeerId } from '@libp2p/interface'
+import type { Multiaddr } from '@multiformats/multiaddr'
+
+interface FloorAddr {
+  multiaddr: Multiaddr
+  expiresAt: number
+}
+
+interface FloorPeer {
+  addrs: Map<string, FloorAddr>
+  protocols: string[]
+}
+
+export class FloorPeerStore {
+  readonly #peers = new Map<string, FloorPeer>()
+  readonly #clock: () => number
+
+  constructor(clock: () => number) {
+    this.#clock = clock
+  }
+
+  #peer(id: PeerId): FloorPeer {
+    const key = id.toString()
+    let peer = this.#peers.get(key)
+    if (peer === undefined) {
+      peer = { addrs: new Map(), protocols: [] }
+      this.#peers.set(key, peer)
+    }
+    return peer
+  }
+
+  addAddrs(id: PeerId, addrs: Multiaddr[], ttlMs: number): void {
+    const peer = this.#peer(id)
+    const expiresAt = this.#clock() + ttlMs
+    for (const multiaddr of addrs) {
+      const key = multiaddr.toString()
+      const had = peer.addrs.get(key)
+      if (had === undefined) peer.addrs.set(key, { multiaddr, expiresAt })
+      else if (had.expiresAt < expiresAt) had.expiresAt = expiresAt
+    }
+  }
+
+  addProtocols(id: PeerId, protocols: string[]): void {
+    const peer = this.#peer(id)
+    for (const protocol of protocols) if (!peer.protocols.includes(protocol)) peer.protocols.push(protocol)
+  }
+
+  addrs(id: PeerId): Multiaddr[] {
+    const peer = this.#peers.get(id.toString())
+    if (peer === undefined) return []
+    const now = this.#clock()
+    const out: Multiaddr[] = []
+    for (const a of peer.addrs.values()) if (a.expiresAt > now) out.push(a.multiaddr)
+    return out
+  }
+
+  getProtocols(id: PeerId): string[] {
+    return [...(this.#peers.get(id.toString())?.protocols ?? [])]
+  }
+
+  /** Drops every expired address (a peer keeps its protocols, as in go); returns how many. */
+  gc(): number {
+    const now = this.#clock()
+    let removed = 0
+    for (const peer of this.#peers.values()) {
+      for (const [key, a] of peer.addrs) {
+        if (a.expiresAt <= now) {
+          peer.addrs.delete(key)
+          removed++
+        }
+      }
+    }
+    return removed
+  }
+}

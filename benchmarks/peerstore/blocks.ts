@@ -1,12 +1,13 @@
 // The event-loop blocks of the peer store's long operations at one size, without the rest of the scaling benchmark:
 // builds N peers x 4 addrs x 3 protocols once (core API, LevelDB by path), then measures reopen-and-list, all()
-// (three times) and GC of a full expiry, each with its longest block split into V8's GC pauses and our code
+// (three times), GC of a full expiry and LevelDB's catch-up after it, each with its longest block split into V8's GC pauses and our code
 // (measure.ts). A million peers take minutes here, against about a quarter of an hour per round of scale.ts.
 //
 //   node --conditions=@peerscope/source --expose-gc --max-old-space-size=12000 blocks.ts 1000000
 //
-// BENCH_BLOCKS_PROFILE=1 adds, for each op's longest non-GC gaps, the functions V8's sampling profiler found running
-// inside them (self time). BENCH_BLOCKS_SNAPSHOT=<dir> writes a heap snapshot of the reopened store there.
+// BENCH_BLOCKS_PROFILE=1 adds, for each op's two longest gaps and two longest non-GC ones, the functions V8's sampling profiler found running
+// inside them (self time). BENCH_BLOCKS_SNAPSHOT=<dir> writes heap snapshots of the reopened store there, without
+// and with a list all() returned.
 import { mkdtemp, rm } from 'node:fs/promises'
 import { Session } from 'node:inspector/promises'
 import { tmpdir } from 'node:os'
@@ -50,7 +51,7 @@ async function observed<T>(fn: () => Promise<T>): Promise<Timed<T> & { inGaps: s
   const { profile } = (await session.post('Profiler.stop')) as unknown as { profile: Profile }
   const byId = new Map(profile.nodes.map((node) => [node.id, node]))
   const inGaps: string[] = []
-  for (const gap of timed.longestGaps.slice(0, 3)) {
+  for (const gap of [...timed.longestGaps.slice(0, 2), ...timed.longestNonGcGaps.slice(0, 2)]) {
     const self = new Map<string, number>()
     let t = profile.startTime
     for (let i = 0; i < profile.samples.length; i++) {
@@ -82,12 +83,8 @@ function report(op: string, t: Timed<unknown> & { inGaps: string[] }): void {
   for (const line of t.inGaps) console.log(`  ${line}`)
 }
 
-const dir = await mkdtemp(join(tmpdir(), 'peerstore-blocks-'))
-const path = join(dir, 'db')
-let now = Date.now()
-const open = () =>
-  openPeerStore({ path, clock: () => now, gc: { interval: 0 }, limits: { maxAddrs: 8 * n + 1_000_000 } })
-try {
+/** Stores the workload and closes the store (out of reach after, so the heap holds only the reopened one). */
+async function build(): Promise<void> {
   const built = performance.now()
   const store: LevelPeerStore = await open()
   for (let from = 0; from < n; from += CHUNK) {
@@ -99,6 +96,15 @@ try {
   }
   await store.close()
   console.log(`${n} peers built in ${((performance.now() - built) / 1000).toFixed(1)} s`)
+}
+
+const dir = await mkdtemp(join(tmpdir(), 'peerstore-blocks-'))
+const path = join(dir, 'db')
+let now = Date.now()
+const open = () =>
+  openPeerStore({ path, clock: () => now, gc: { interval: 0 }, limits: { maxAddrs: 8 * n + 1_000_000 } })
+try {
+  await build()
   heapUsed()
   let reopened: LevelPeerStore | undefined
   let view: Libp2pPeerStore | undefined
@@ -112,6 +118,11 @@ try {
   if (snapshotDir !== undefined) {
     heapUsed()
     console.log(`heap snapshot: ${writeHeapSnapshot(join(snapshotDir, `peerstore-${n}.heapsnapshot`))}`)
+    // And one holding what all() returns: its objects per peer are what every scavenge during all() copies.
+    const list = await view!.all()
+    heapUsed()
+    const listed = writeHeapSnapshot(join(snapshotDir, `peerstore-${n}-with-list.heapsnapshot`))
+    console.log(`heap snapshot holding all()'s ${list.length} peers: ${listed}`)
   }
   for (let i = 0; i < 3; i++) report(`all() ${i + 1}`, await observed(async () => (await view!.all()).length))
   now += 2 * 60 * 60_000
@@ -119,6 +130,8 @@ try {
   if (gc.value.addrsRemoved !== 4 * n)
     throw new Error(`GC removed ${gc.value.addrsRemoved} of ${4 * n} addrs`)
   report('GC of a full expiry', gc)
+  // LevelDB takes GC's deletes after gc() resolved: the write path's batches, each encoded in a turn of its own.
+  report("GC's LevelDB catch-up", await observed(() => reopened!.flush()))
   await reopened!.close()
 } finally {
   await rm(dir, { recursive: true, force: true })

@@ -53,6 +53,8 @@ export interface Timed<T> {
   blocks: BlockAttribution
   /** The longest gaps (up to 5; performance.now() times), with the GC pause time inside each. */
   longestGaps: Array<{ start: number; end: number; gcMs: number }>
+  /** The gaps (up to 5) longest once their GC pauses are taken out. */
+  longestNonGcGaps: Array<{ start: number; end: number; gcMs: number }>
 }
 
 function gcKind(kind: number | undefined): GcKind {
@@ -213,9 +215,11 @@ export async function watched<T>(fn: () => Promise<T>): Promise<Timed<T>> {
   const within = pauses.filter((p) => p.end > started && p.start < started + ms)
   // A delay of the 1 ms sampling timer past its interval is the time the loop was held.
   const longestBlockMs = h.count === 0 ? ms : Math.max(0, h.max / 1e6 - 1)
-  const longestGaps = [...sampler.gaps]
-    .sort((a, b) => b.end - b.start - (a.end - a.start))
+  const gaps = sampler.gaps.map((g) => ({ start: g.start, end: g.end, gcMs: pausedWithin(within, g.start, g.end) }))
+  const longestGaps = [...gaps].sort((a, b) => b.end - b.start - (a.end - a.start)).slice(0, 5)
+  const longestNonGcGaps = [...gaps]
+    .sort((a, b) => b.end - b.start - b.gcMs - (a.end - a.start - a.gcMs))
     .slice(0, 5)
-    .map((g) => ({ start: g.start, end: g.end, gcMs: pausedWithin(within, g.start, g.end) }))
-  return { value, ms, cpuMs, longestBlockMs, blocks: attribute(sampler.gaps, within), longestGaps }
+  const blocks = attribute(sampler.gaps, within)
+  return { value, ms, cpuMs, longestBlockMs, blocks, longestGaps, longestNonGcGaps }
 }

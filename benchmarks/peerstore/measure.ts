@@ -215,7 +215,11 @@ export async function watched<T>(fn: () => Promise<T>): Promise<Timed<T>> {
   const within = pauses.filter((p) => p.end > started && p.start < started + ms)
   // A delay of the 1 ms sampling timer past its interval is the time the loop was held.
   const longestBlockMs = h.count === 0 ? ms : Math.max(0, h.max / 1e6 - 1)
-  const gaps = sampler.gaps.map((g) => ({ start: g.start, end: g.end, gcMs: pausedWithin(within, g.start, g.end) }))
+  const gaps = sampler.gaps.map((g) => ({
+    start: g.start,
+    end: g.end,
+    gcMs: pausedWithin(within, g.start, g.end)
+  }))
   const longestGaps = [...gaps].sort((a, b) => b.end - b.start - (a.end - a.start)).slice(0, 5)
   const longestNonGcGaps = [...gaps]
     .sort((a, b) => b.end - b.start - b.gcMs - (a.end - a.start - a.gcMs))

@@ -350,7 +350,7 @@ async function loadIndex(
   let n = 0
   for (const [key, entry] of index.entries()) {
     // A million peers take a while: the event loop gets a turn between slices.
-    if ((++n & 1023) === 0 && performance.now() - sliceStart >= sliceMs) {
+    if ((++n & 127) === 0 && performance.now() - sliceStart >= sliceMs) {
       await yieldToLoop()
       sliceStart = performance.now()
     }

@@ -78,7 +78,8 @@ function report(op: string, t: Timed<unknown> & { inGaps: string[] }): void {
       `gap ${b.longestGapMs.toFixed(1)} ms of which GC ${b.longestGapGcMs.toFixed(1)} ms; longest GC pause ` +
       `${b.longestGcPauseMs.toFixed(1)} ms (${b.longestGcPauseKind}; ${b.gcPauses} pauses, ` +
       `${b.gcPauseTotalMs.toFixed(0)} ms in all); longest non-GC stretch ${b.longestNonGcMs.toFixed(1)} ms ` +
-      `(thread CPU ${b.longestNonGcCpuMs.toFixed(1)} ms, waiting for a core ${b.longestNonGcRunQueueMs.toFixed(1)} ms)`
+      `(waiting for a core ${b.longestNonGcRunQueueMs.toFixed(1)} ms, so ours ${b.longestNonGcOwnMs.toFixed(1)} ms; ` +
+      `thread CPU ${b.longestNonGcCpuMs.toFixed(1)} ms, ±4)`
   )
   for (const line of t.inGaps) console.log(`  ${line}`)
 }

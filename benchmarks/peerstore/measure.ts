@@ -32,8 +32,16 @@ export interface BlockAttribution {
   longestGapGcMs: number
   /** The longest gap less the GC pauses inside it: the thread ran our code (or was not scheduled). */
   longestNonGcMs: number
-  /** This thread's CPU time in that non-GC stretch's gap, less the GC pauses: our code running. */
+  /**
+   * This thread's CPU time in that non-GC stretch's gap, less the GC pauses: our code running. The kernel counts a
+   * running thread's time at scheduler ticks (4 ms here), so over a few ms this is ±1 tick.
+   */
   longestNonGcCpuMs: number
+  /**
+   * That stretch less the time the thread waited for a core in its gap: our code running or in a system call
+   * (exact to the sampler's ms; where the wait is unknown, the CPU time). What a slice of ours is judged by.
+   */
+  longestNonGcOwnMs: number
   /**
    * How long this thread waited for a core in that gap (Linux: /proc/thread-self/schedstat; -1 elsewhere): the
    * machine's other work. The rest of the stretch (neither CPU nor waiting for a core) was a blocking system call.
@@ -87,13 +95,17 @@ interface Gap {
   runQueueMs: number
 }
 
-/** Time this thread has waited on a run queue (ms), or -1 where the kernel does not say. */
-function runQueueMs(): number {
+/**
+ * This thread's CPU time and time waiting on a run queue (ms): Linux's /proc/thread-self/schedstat, exact to the ns
+ * (getrusage's CPU time moves in uneven steps: over a few ms it can exceed the wall time); elsewhere the CPU time
+ * of `threadCpuUsage` and a wait of -1 (unknown).
+ */
+function schedStat(): { cpuMs: number; waitMs: number } {
   try {
-    const [, waited] = readFileSync('/proc/thread-self/schedstat', 'latin1').split(' ')
-    return Number(waited) / 1e6
+    const [ran, waited] = readFileSync('/proc/thread-self/schedstat', 'latin1').split(' ')
+    return { cpuMs: Number(ran) / 1e6, waitMs: Number(waited) / 1e6 }
   } catch {
-    return -1
+    return { cpuMs: threadCpuMs(), waitMs: -1 }
   }
 }
 
@@ -101,14 +113,12 @@ function runQueueMs(): number {
 class LoopSampler {
   readonly gaps: Gap[] = []
   #last = performance.now()
-  #lastCpu = threadCpuMs()
-  #lastWait = runQueueMs()
+  #lastStat = schedStat()
   #timer: ReturnType<typeof setTimeout> | undefined
 
   start(): void {
     this.#last = performance.now()
-    this.#lastCpu = threadCpuMs()
-    this.#lastWait = runQueueMs()
+    this.#lastStat = schedStat()
     this.#timer = setTimeout(this.#tick, 1)
   }
 
@@ -119,16 +129,19 @@ class LoopSampler {
 
   #record(): void {
     const now = performance.now()
-    const cpu = threadCpuMs()
-    const wait = runQueueMs()
+    const stat = schedStat()
     // A 1 ms timer due: a gap past 2 ms held the loop.
     if (now - this.#last > 2) {
-      const runQueue = wait < 0 ? -1 : wait - this.#lastWait
-      this.gaps.push({ start: this.#last, end: now, cpuMs: cpu - this.#lastCpu, runQueueMs: runQueue })
+      const last = this.#lastStat
+      this.gaps.push({
+        start: this.#last,
+        end: now,
+        cpuMs: stat.cpuMs - last.cpuMs,
+        runQueueMs: stat.waitMs < 0 ? -1 : stat.waitMs - last.waitMs
+      })
     }
     this.#last = now
-    this.#lastCpu = cpu
-    this.#lastWait = wait
+    this.#lastStat = stat
   }
 
   stop(): void {
@@ -160,7 +173,8 @@ function attribute(gaps: readonly Gap[], pauses: readonly Pause[]): BlockAttribu
     longestGapGcMs: 0,
     longestNonGcMs: 0,
     longestNonGcCpuMs: 0,
-    longestNonGcRunQueueMs: 0
+    longestNonGcRunQueueMs: 0,
+    longestNonGcOwnMs: 0
   }
   for (const p of pauses) {
     const ms = p.end - p.start
@@ -184,6 +198,7 @@ function attribute(gaps: readonly Gap[], pauses: readonly Pause[]): BlockAttribu
       // The collector's pause runs on this thread too: its time is not our code's.
       out.longestNonGcCpuMs = Math.max(0, g.cpuMs - gc)
       out.longestNonGcRunQueueMs = g.runQueueMs
+      out.longestNonGcOwnMs = g.runQueueMs < 0 ? out.longestNonGcCpuMs : Math.max(0, nonGc - g.runQueueMs)
     }
   }
   return out

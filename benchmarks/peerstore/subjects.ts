@@ -56,6 +56,7 @@ type BlockFigure =
   | 'NonGcMs'
   | 'NonGcCpuMs'
   | 'NonGcRunQueueMs'
+  | 'NonGcOwnMs'
 
 /** Per op (gc, all, reopenAndList): where its longest blocks went (`blockFigures`). */
 export type SubjectResult = SubjectFigures & Partial<Record<`${BlockedOp}${BlockFigure}`, number | string>>
@@ -70,7 +71,8 @@ function blockFigures(op: BlockedOp, b: BlockAttribution): Partial<SubjectResult
     [`${op}GapGcMs`]: b.longestGapGcMs,
     [`${op}NonGcMs`]: b.longestNonGcMs,
     [`${op}NonGcCpuMs`]: b.longestNonGcCpuMs,
-    [`${op}NonGcRunQueueMs`]: b.longestNonGcRunQueueMs
+    [`${op}NonGcRunQueueMs`]: b.longestNonGcRunQueueMs,
+    [`${op}NonGcOwnMs`]: b.longestNonGcOwnMs
   }
 }
 
@@ -88,7 +90,8 @@ function worst(all: BlockAttribution[]): BlockAttribution {
     longestGapGcMs: byGap.longestGapGcMs,
     longestNonGcMs: byNonGc.longestNonGcMs,
     longestNonGcCpuMs: byNonGc.longestNonGcCpuMs,
-    longestNonGcRunQueueMs: byNonGc.longestNonGcRunQueueMs
+    longestNonGcRunQueueMs: byNonGc.longestNonGcRunQueueMs,
+    longestNonGcOwnMs: byNonGc.longestNonGcOwnMs
   }
 }
 

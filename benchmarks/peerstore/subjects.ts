@@ -14,14 +14,14 @@ import type * as PeerstoreLevelModule from '@peerscope/peerstore-level'
 import type { LevelPeerStore } from '@peerscope/peerstore-level'
 import { LevelDatastore } from 'datastore-level'
 import { FloorPeerStore } from './floor.ts'
-import { heapUsed, threadCpuMs, watched } from './measure.ts'
+import { type BlockAttribution, heapUsed, threadCpuMs, watched } from './measure.ts'
 import { CHUNK, chunk, PROTOCOLS } from './workload.ts'
 
 /** The parts of @peerscope/peerstore-level this uses (a baseline build, BENCH_SCALE_BASELINE, has them too). */
 type PeerstoreLevel = Pick<typeof PeerstoreLevelModule, 'openPeerStore' | 'Libp2pPeerStore' | 'AddressTTL'>
 type OursStore = LevelPeerStore
 
-export interface SubjectResult {
+interface SubjectFigures {
   subject: string
   peers: number
   insertNsPerPeer: number
@@ -44,6 +44,56 @@ export interface SubjectResult {
   gcBlockMs?: number
   /** How long LevelDB took to take GC's deletes after `gc()` resolved. */
   gcCatchUpMs?: number
+}
+
+type BlockedOp = 'gc' | 'all' | 'reopenAndList'
+
+type BlockFigure =
+  | 'GcPauseMs'
+  | 'GcPauseKind'
+  | 'GcPauseTotalMs'
+  | 'GapMs'
+  | 'GapGcMs'
+  | 'NonGcMs'
+  | 'NonGcCpuMs'
+  | 'NonGcRunQueueMs'
+  | 'NonGcOwnMs'
+
+/** Per op (gc, all, reopenAndList): where its longest blocks went (`blockFigures`). */
+export type SubjectResult = SubjectFigures & Partial<Record<`${BlockedOp}${BlockFigure}`, number | string>>
+
+/** The op's block attribution as figures named after it (`gcGcPauseMs`, `allNonGcMs`, ...). */
+function blockFigures(op: BlockedOp, b: BlockAttribution): Partial<SubjectResult> {
+  return {
+    [`${op}GcPauseMs`]: b.longestGcPauseMs,
+    [`${op}GcPauseKind`]: b.longestGcPauseKind,
+    [`${op}GcPauseTotalMs`]: b.gcPauseTotalMs,
+    [`${op}GapMs`]: b.longestGapMs,
+    [`${op}GapGcMs`]: b.longestGapGcMs,
+    [`${op}NonGcMs`]: b.longestNonGcMs,
+    [`${op}NonGcCpuMs`]: b.longestNonGcCpuMs,
+    [`${op}NonGcRunQueueMs`]: b.longestNonGcRunQueueMs,
+    [`${op}NonGcOwnMs`]: b.longestNonGcOwnMs
+  }
+}
+
+/** The worst of several runs' attributions: each longest figure the longest of them. */
+function worst(all: BlockAttribution[]): BlockAttribution {
+  const byPause = all.reduce((a, b) => (b.longestGcPauseMs > a.longestGcPauseMs ? b : a))
+  const byGap = all.reduce((a, b) => (b.longestGapMs > a.longestGapMs ? b : a))
+  const byNonGc = all.reduce((a, b) => (b.longestNonGcMs > a.longestNonGcMs ? b : a))
+  return {
+    longestGcPauseMs: byPause.longestGcPauseMs,
+    longestGcPauseKind: byPause.longestGcPauseKind,
+    gcPauseTotalMs: Math.max(...all.map((b) => b.gcPauseTotalMs)),
+    gcPauses: Math.max(...all.map((b) => b.gcPauses)),
+    longestGapMs: byGap.longestGapMs,
+    longestGapGcMs: byGap.longestGapGcMs,
+    longestNonGcMs: byNonGc.longestNonGcMs,
+    longestNonGcCpuMs: byNonGc.longestNonGcCpuMs,
+    longestNonGcRunQueueMs: byNonGc.longestNonGcRunQueueMs,
+    longestNonGcOwnMs: byNonGc.longestNonGcOwnMs
+  }
 }
 
 interface Spent {
@@ -159,12 +209,14 @@ async function ours(mod: PeerstoreLevel, n: number, name: string, viaView: boole
     if (listed !== n) throw new Error(`reopen listed ${listed} of ${n} peers`)
     result.reopenAndListMs = reopen.ms
     result.reopenAndListBlockMs = reopen.longestBlockMs
+    Object.assign(result, blockFigures('reopenAndList', reopen.blocks))
     result.heapReopenedPerPeer = (heapUsed() - between) / n
     const lists = []
     for (let i = 0; i < 3; i++) lists.push(await watched(async () => (await view!.all()).length))
     lists.sort((a, b) => a.ms - b.ms)
     result.allMs = lists[1]!.ms
     result.allBlockMs = Math.max(...lists.map((l) => l.longestBlockMs))
+    Object.assign(result, blockFigures('all', worst(lists.map((l) => l.blocks))))
     now += TWO_HOURS
     const gc = await watched(() => store!.gc())
     if (gc.value.addrsRemoved !== 4 * n)
@@ -172,6 +224,7 @@ async function ours(mod: PeerstoreLevel, n: number, name: string, viaView: boole
     result.gcMs = gc.ms
     result.gcCpuMs = gc.cpuMs
     result.gcBlockMs = gc.longestBlockMs
+    Object.assign(result, blockFigures('gc', gc.blocks))
     const t = performance.now()
     await store!.flush()
     result.gcCatchUpMs = performance.now() - t

@@ -12,6 +12,7 @@ import { neverExpires } from './constants.ts'
 import { PeerStoreError } from './errors.ts'
 import type { Expiring } from './expiry.ts'
 import { compactPeerIdOf, storableKey } from './persistence/peer-key.ts'
+import { ShardedMap } from './sharded-map.ts'
 import { newEntry, type PeerEntry, type RecordKind } from './types.ts'
 
 /**
@@ -51,7 +52,8 @@ export function presentKinds(entry: PeerEntry): RecordKind[] {
 }
 
 export class PeerIndex {
-  readonly #entries = new Map<string, PeerEntry>()
+  // Sharded: a single Map of a million peers rehashed all of them in one call as it grew or shrank (sharded-map.ts).
+  readonly #entries = new ShardedMap<PeerEntry>()
   readonly #changeListeners = new Set<(entry: PeerEntry) => void>()
   #unconnected = 0
 

@@ -67,6 +67,8 @@ export interface OpenStorageInit {
   directory?: DirectoryStorage | undefined
   /** The store's clock, epoch ms: downgraded addresses expire counting from the load. */
   clock: () => number
+  /** The longest the load runs before it gives the event loop a turn, in ms (`LOAD_SLICE_MS`; tests lower it). */
+  loadSliceMs?: number | undefined
 }
 
 export interface OpenedStorage {
@@ -89,7 +91,7 @@ export interface OpenedStorage {
   report: OpenReport
 }
 
-/** The longest the pass over the loaded entries runs before it gives the event loop a turn, in ms. */
+/** The longest the load (decoding a chunk, the pass over the entries) runs before the event loop gets a turn, in ms. */
 const LOAD_SLICE_MS = 4
 
 /** The typed error for a LevelDB open failure that means damage (missing table, bad MANIFEST or CURRENT). */
@@ -216,7 +218,7 @@ export async function openStorage(init: OpenStorageInit): Promise<OpenedStorage>
   try {
     const now = init.clock()
     const replay = await replayJournal(journal, records, location)
-    const loaded = await loadIndex(records, quarantine, db, now)
+    const loaded = await loadIndex(records, quarantine, db, now, init.loadSliceMs ?? LOAD_SLICE_MS)
     return {
       db,
       location,
@@ -287,7 +289,8 @@ async function loadIndex(
   records: RecordDatabase<Sub>,
   quarantine: Sub,
   db: AnyLevel,
-  now: number
+  now: number,
+  sliceMs: number
 ): Promise<{
   index: PeerIndex
   changedOnLoad: Map<string, RecordKind[]>
@@ -305,8 +308,16 @@ async function loadIndex(
     const first = index.size === 0
     let cursor = 0
     // Read in chunks of 1000; a damaged table file costs only the records LevelDB cannot read.
-    const damage = await readAll<string, string>(kind, records.sublevels[kind], (chunk) => {
-      for (const [key, value] of chunk) {
+    const damage = await readAll<string, string>(kind, records.sublevels[kind], async (chunk) => {
+      // A chunk is a turn of its own (LevelDB's read completes it); decoding its records (a thousand) is sliced too,
+      // on a busy machine it took over 10 ms.
+      let sliceStart = performance.now()
+      for (let i = 0; i < chunk.length; i++) {
+        if ((i & 63) === 63 && performance.now() - sliceStart >= sliceMs) {
+          await yieldToLoop()
+          sliceStart = performance.now()
+        }
+        const [key, value] = chunk[i]!
         let entry: PeerEntry | undefined
         if (!first) {
           while (cursor < sortedKeys.length && sortedKeys[cursor]! < key) cursor++
@@ -339,7 +350,7 @@ async function loadIndex(
   let n = 0
   for (const [key, entry] of index.entries()) {
     // A million peers take a while: the event loop gets a turn between slices.
-    if ((++n & 1023) === 0 && performance.now() - sliceStart >= LOAD_SLICE_MS) {
+    if ((++n & 127) === 0 && performance.now() - sliceStart >= sliceMs) {
       await yieldToLoop()
       sliceStart = performance.now()
     }

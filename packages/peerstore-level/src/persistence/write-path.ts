@@ -25,6 +25,7 @@
 // otherwise): a burst then costs LevelDB's share as it goes, instead of one stall of seconds at the limit.
 
 import { PeerStoreError } from '../errors.ts'
+import { ShardedMap } from '../sharded-map.ts'
 import { type BatchFailure, type PeerEntry, RECORD_KINDS, type RecordKind } from '../types.ts'
 import { yieldToLoop } from '../yield.ts'
 import { encodeRecord } from './codec.ts'
@@ -127,7 +128,8 @@ export class WritePath<S = unknown> {
    * from the live entry; the text given to the journal is not kept, so a burst that outruns LevelDB holds a number
    * per peer, not its encoded records (~0.5 KB per peer, all of it promoted by the garbage collector).
    */
-  #dirty = new Map<string, number>()
+  // Sharded: after a GC of a million peers, one Map of their marks rehashed them all in one call as it grew.
+  #dirty = new ShardedMap<number>()
   #nextFlush: PromiseWithResolvers<void> | undefined
   #flushing = false
   /** The last flush loop started; settled once it ran out of work. */
@@ -328,7 +330,7 @@ export class WritePath<S = unknown> {
       // Everything journaled so far is in `#dirty` (or durably in LevelDB): once it all is, its files can go.
       const release = this.#journal?.rotate()
       const dirty = this.#dirty
-      this.#dirty = new Map()
+      this.#dirty = new ShardedMap<number>()
       const perBatch = this.#oneBatch ? Number.POSITIVE_INFINITY : this.#peersPerBatch
       this.#oneBatch = false
       const pending = dirty.entries()
@@ -402,7 +404,7 @@ export class WritePath<S = unknown> {
   }
 
   /** Puts back the dirty marks a failed flush did not write (`failed` loses each batch's peers once it landed). */
-  #markDirtyAgain(failed: Map<string, number>): void {
+  #markDirtyAgain(failed: ShardedMap<number>): void {
     for (const [key, mask] of failed) {
       const kinds = RECORD_KINDS.filter((kind) => (mask & KIND_BIT[kind]) !== 0)
       this.markDirty(key, kinds)

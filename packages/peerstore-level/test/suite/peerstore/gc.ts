@@ -1,8 +1,9 @@
 // GC: what it removes and keeps, in slices, and its timer.
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
+import { multiaddr } from '@multiformats/multiaddr'
 import { ConnectedAddrTTL, RecentlyConnectedAddrTTL } from '../../../src/node.ts'
-import { type Backend, makeAddrs, makePeer, makePeers, strings } from '../helpers.ts'
+import { type Backend, makeAddrs, makePeer, makePeers, makeSeededPeers, strings } from '../helpers.ts'
 import { h, hasCode, s, storeSetup } from './setup.ts'
 
 export function gcSuite(backend: Backend): void {
@@ -74,6 +75,47 @@ export function gcSuite(backend: Backend): void {
       assert.ok(stats.slices > 1, `expected several slices, got ${stats.slices}`)
       assert.equal(stats.peersRemoved, 300)
       assert.deepEqual(store.peers().map(String), [self.id.toString()])
+    })
+
+    it('a run removing hundreds of peers leaves the same store, reopened too, in one slice or in many', async () => {
+      const peers = await makeSeededPeers(700, 21)
+      const kept = (i: number) => i % 3 === 0
+      const outcome = async (sliceMs: number) => {
+        const { store, clock, reopen } = await setup({ gc: { interval: 0, sliceMs } })
+        for (const [i, p] of peers.entries()) {
+          const addr = multiaddr(`/ip4/10.0.${i >> 8}.${i & 255}/tcp/4001`)
+          await store.addAddrs(p.id, [addr], kept(i) ? h : s)
+          if (i % 2 === 0) await store.setProtocols(p.id, ['/x'])
+        }
+        // In LevelDB before the run: only the deletes the run marks take them out.
+        await store.flush()
+        clock.advance(2 * s)
+        const { slices, longestSliceMs: _, durationMs: __, ...stats } = await store.gc()
+        const contents = (st: typeof store) =>
+          st
+            .peers()
+            .map((id) => [id.toString(), strings(st.addrs(id)), st.getProtocols(id)] as const)
+            .sort((a, b) => (a[0] < b[0] ? -1 : 1))
+        const live = contents(store)
+        return { slices, stats, live, reopened: contents(await reopen()) }
+      }
+      // Many slices, then one: a slice ends past GC's bound of changed peers (1024), more than this store holds.
+      const sliced = await outcome(0)
+      const whole = await outcome(60_000)
+      assert.ok(sliced.slices > 1, `expected several slices, got ${sliced.slices}`)
+      assert.equal(whole.slices, 1)
+      const removed = peers.filter((_, i) => !kept(i)).length
+      assert.deepEqual(whole.stats, {
+        peersScanned: 700,
+        addrsRemoved: removed,
+        tagsRemoved: 0,
+        peersRemoved: removed
+      })
+      assert.equal(whole.live.length, 700 - removed)
+      assert.deepEqual(whole.reopened, whole.live)
+      assert.deepEqual(sliced.stats, whole.stats)
+      assert.deepEqual(sliced.live, whole.live)
+      assert.deepEqual(sliced.reopened, whole.reopened)
     })
 
     it('lastGc is the last completed run, with the time it started', async () => {

@@ -4,7 +4,9 @@
 // random hostile records are encoded both ways: by the journal, and by `linesAsBefore` below (the earlier
 // algorithm: text built per line, encoded with Buffer.from, a CRC-32 per line).
 import assert from 'node:assert/strict'
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { crc32 } from 'node:zlib'
@@ -26,6 +28,8 @@ async function tempPath(): Promise<string> {
   mkdirSync(dir, { recursive: true })
   return dir
 }
+const isRoot = process.getuid?.() === 0
+if (!isRoot) console.log('# disk-full import test skipped: needs root to mount a small tmpfs')
 const FIXTURE = new URL('./fixtures/journal-format/written-by-27a2c1a', import.meta.url)
 
 /** A peer text with a control character or a quote is written as a JSON string. */
@@ -186,4 +190,45 @@ test('an import larger than one write chunk (1 MiB) is written in chunks, byte f
   const contents = readJournal(dir)
   assert.deepEqual(contents.damage, [])
   assert.equal(contents.records.length, records.length + 1)
+})
+
+test('an import that fills the disk part-way through its chunks leaves nothing of it; the journal takes the next append', {
+  skip: isRoot ? false : 'needs root to mount a small tmpfs'
+}, async () => {
+  const work = mkdtempSync(join(tmpdir(), 'peerscope-journal-full-'))
+  const mnt = join(work, 'mnt')
+  mkdirSync(mnt)
+  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', mnt])
+  try {
+    const journal = new Journal(mnt)
+    const first: JournaledRecord[] = [{ kind: 'seen', key: '12D3KooWfirst', value: '1' }]
+    journal.append(first)
+    const before = journal.backlog
+    // About 3.5 MiB: the first chunk (1 MiB) fits, a later one does not.
+    const records: JournaledRecord[] = Array.from({ length: 3500 }, (_, i) => ({
+      kind: 'addrs',
+      key: `12D3KooWpeer${i}`,
+      value: JSON.stringify('x'.repeat(1000))
+    }))
+    assert.throws(
+      () => journal.appendGroup(records),
+      (err: Error) => err.name === 'JournalAppendError' && /ENOSPC/.test(err.message)
+    )
+    assert.equal(journal.backlog, before, 'nothing of the failed import is counted')
+    const after: JournaledRecord[] = [{ kind: 'seen', key: '12D3KooWafter', value: '2' }]
+    journal.append(after)
+    journal.close()
+    const files = journalFiles(mnt)
+    const bytes = Buffer.concat(files.map((name) => readFileSync(join(mnt, name))))
+    assert.ok(
+      bytes.equals(Buffer.concat([linesAsBefore(first), linesAsBefore(after)])),
+      'only the two appends'
+    )
+    const contents = readJournal(mnt)
+    assert.deepEqual(contents.damage, [])
+    assert.deepEqual(sortRecords(contents.records), sortRecords([...first, ...after]))
+  } finally {
+    execFileSync('umount', [mnt])
+    rmSync(work, { recursive: true, force: true })
+  }
 })

@@ -12,8 +12,11 @@ const CHECKSUM_BYTES = 9
 const HEX_DIGITS = Buffer.from('0123456789abcdef', 'latin1')
 /** First buffer size; it doubles as needed and shrinks back after an append much larger than usual. */
 const INITIAL_BYTES = 16 * 1024
-/** A buffer grown past this (an import's chunk) is dropped after its append, not kept for the next one. */
-const KEEP_BYTES = 256 * 1024
+/**
+ * A buffer grown past this is dropped after its append, not kept for the next one: a GC slice's deletes (up to
+ * 1024 peers, a line per record kind) stay under it, an import's 1 MiB chunks do not.
+ */
+const KEEP_BYTES = 1024 * 1024
 
 /**
  * CRC-32 (the zlib/PNG polynomial, as `zlib.crc32`) in eight 256-entry tables, for eight bytes per step. Under

@@ -7,7 +7,7 @@ import type { ComponentLogger, Logger } from '@libp2p/interface'
 import { Level } from 'level'
 import { MemoryLevel } from 'memory-level'
 import { type BatchFailure, type OpenReport, openPeerStore, openReportWarnings } from '../src/node.ts'
-import { MockClock, makeAddrs, makePeer, strings, tempDirs } from './suite/helpers.ts'
+import { failLevelWrites, MockClock, makeAddrs, makePeer, strings, tempDirs } from './suite/helpers.ts'
 
 const h = 3600_000
 
@@ -52,11 +52,10 @@ describe('errors are logged and surfaced, not swallowed', () => {
     const store = await openPeerStore({ path, gc: { interval: 0 }, logger: logged.logger })
     const { id } = await makePeer()
     const addrs = makeAddrs(2)
-    const proto = Level.prototype as unknown as { _batch: BatchFn }
-    const batch = proto._batch
-    proto._batch = async () => {
-      throw new Error('simulated I/O error')
-    }
+    const restore = failLevelWrites(Level, {
+      times: Number.POSITIVE_INFINITY,
+      error: () => new Error('simulated I/O error')
+    })
     let failure: BatchFailure
     try {
       const failed = new Promise<BatchFailure>((resolve) => {
@@ -67,7 +66,7 @@ describe('errors are logged and surfaced, not swallowed', () => {
       failure = await failed
       await assert.rejects(store.flush(), /simulated I\/O error/)
     } finally {
-      proto._batch = batch
+      restore()
     }
     assert.equal(failure.retried, true)
     assert.equal(failure.peers, 1)

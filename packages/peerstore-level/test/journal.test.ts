@@ -16,7 +16,7 @@ import {
   verifyPeerStore
 } from '@peerscope/peerstore-level'
 import { type JournaledRecord, journalFiles, journalText } from '../src/persistence/journal.ts'
-import { tempDirs } from './suite/helpers.ts'
+import { failLevelWrites, tempDirs } from './suite/helpers.ts'
 
 const { path: tempPath } = tempDirs('peerscope-journal-')
 
@@ -174,23 +174,22 @@ test('a LevelDB batch that fails is written again by the next flush; nothing ack
   const a = peerIdFromPrivateKey(await generateKeyPair('Ed25519'))
   const b = peerIdFromPrivateKey(await generateKeyPair('Ed25519'))
   const { Level } = await import('level')
-  const proto = Level.prototype as unknown as { _batch: (...args: unknown[]) => unknown }
-  const batch = proto._batch
   let failures = 0
+  let restore = (): void => {}
   const store = await openPeerStore({ path, gc: { interval: 0 } })
   try {
     // The next batch LevelDB is asked for fails, as it does when a compaction met a damaged table.
-    proto._batch = function failingOnce() {
-      proto._batch = batch
-      failures++
-      return Promise.reject(Object.assign(new Error('injected'), { code: 'LEVEL_CORRUPTION' }))
-    }
+    restore = failLevelWrites(Level, {
+      times: 1,
+      error: () => Object.assign(new Error('injected'), { code: 'LEVEL_CORRUPTION' }),
+      onFail: () => failures++
+    })
     await store.setProtocols(a, ['/a/1.0.0'])
     await new Promise((resolve) => setTimeout(resolve, 50))
     assert.equal(failures, 1, 'the flush of a was refused')
     await store.setProtocols(b, ['/b/1.0.0'])
   } finally {
-    proto._batch = batch
+    restore()
     await store.close()
   }
   assert.equal(journalBytes(path), 0, 'the retry landed, so close() emptied the journal')
@@ -326,23 +325,19 @@ test('an append with records missing (a crash mid-append, or an import cut short
 test('after a failed LevelDB write the journal outlives a close until LevelDB wrote a table file; the reopen replays it', async () => {
   const path = await tempPath()
   const { Level } = await import('level')
-  const proto = Level.prototype as unknown as {
-    _batch: (...args: unknown[]) => unknown
-    compactRange: (...args: unknown[]) => Promise<void>
-  }
-  const batch = proto._batch
+  const proto = Level.prototype as unknown as { compactRange: (...args: unknown[]) => Promise<void> }
   const compactRange = proto.compactRange
+  let restore = (): void => {}
   const a = peerIdFromPrivateKey(await generateKeyPair('Ed25519'))
   const b = peerIdFromPrivateKey(await generateKeyPair('Ed25519'))
   const store = await openPeerStore({ path, gc: { interval: 0 } })
   store.addEventListener('flush-error', () => {})
   try {
-    proto._batch = function failingOnce() {
-      proto._batch = batch
-      return Promise.reject(
+    restore = failLevelWrites(Level, {
+      times: 1,
+      error: () =>
         Object.assign(new Error('IO error: 000003.log: No space left on device'), { code: 'LEVEL_IO_ERROR' })
-      )
-    }
+    })
     // LevelDB's memtable cannot be written out: the old log stays in use.
     proto.compactRange = async () => {}
     await store.setProtocols(a, ['/a/1.0.0'])
@@ -357,7 +352,7 @@ test('after a failed LevelDB write the journal outlives a close until LevelDB wr
     assert.equal(store.storageStatus.degraded, true)
     assert.ok(store.storageStatus.journalBytes > 0)
   } finally {
-    proto._batch = batch
+    restore()
     await store.close()
     proto.compactRange = compactRange
   }

@@ -32,6 +32,7 @@ import {
 import { join } from 'node:path'
 import { crc32 } from 'node:zlib'
 import { type JournalDamage, RECORD_KINDS, type RecordKind } from '../types.ts'
+import { JournalLines } from './journal-lines.ts'
 
 export const JOURNAL_PREFIX = 'peerscope-journal-'
 const SEGMENT = /^peerscope-journal-(\d+)$/
@@ -70,50 +71,12 @@ export function journalFiles(dir: string): string[] {
   return [...LEGACY.filter((name) => names.includes(name)), ...segments]
 }
 
-/** A peer text that could break a line (a control character) or read as quoted is written as a JSON string. */
-function keyField(key: string): string {
-  for (let i = 0; i < key.length; i++) {
-    const c = key.charCodeAt(i)
-    if (c < 0x20 || c === 0x22) return JSON.stringify(key)
-  }
-  return key
-}
-
-const HEX_DIGITS = Buffer.from('0123456789abcdef', 'latin1')
-/** Where a line's checksum goes until it is computed: 8 bytes, then a tab. */
-const PLACEHOLDER = '00000000\t'
-
-/** Record `i` (from 1) of the `n` records of an append, its checksum still a placeholder. */
-function line(record: JournaledRecord, i: number, n: number): string {
-  return record.value == null
-    ? `${PLACEHOLDER}${i}/${n}\t${record.kind}\t${keyField(record.key)}\n`
-    : `${PLACEHOLDER}${i}/${n}\t${record.kind}\t${keyField(record.key)}\t${record.value}\n`
-}
-
-/**
- * Encodes lines made by `line` and writes each line's CRC-32 over its placeholder, in place: the checksum is taken
- * of the bytes once, with no second copy of the text.
- */
-function encodeLines(text: string): Buffer {
-  const bytes = Buffer.from(text, 'utf8')
-  for (let start = 0; start < bytes.length; ) {
-    const end = bytes.indexOf(10, start + 9)
-    let crc = crc32(bytes.subarray(start + 9, end)) >>> 0
-    for (let i = 7; i >= 0; i--) {
-      bytes[start + i] = HEX_DIGITS[crc & 15] as number
-      crc >>>= 4
-    }
-    start = end + 1
-  }
-  return bytes
-}
-
 /** The journal lines of one append (replayed all or nothing), as written. */
 export function journalText(records: readonly JournaledRecord[]): string {
-  let text = ''
-  const n = records.length
-  for (let i = 0; i < n; i++) text += line(records[i] as JournaledRecord, i + 1, n)
-  return encodeLines(text).toString('utf8')
+  const lines = new JournalLines()
+  lines.begin(records.length)
+  for (const record of records) lines.add(record.kind, record.key, record.value)
+  return lines.take().toString('utf8')
 }
 
 type Parsed = { record: JournaledRecord; i: number; n: number } | { damage: string }
@@ -245,8 +208,19 @@ export class JournalAppendError extends Error {
   }
 }
 
-/** Bytes of journal text written per write(2) for a large append (an import). */
+/** Bytes of journal lines written per write(2) for a large append (an import). */
 const CHUNK = 1 << 20
+
+/** Writes all of `bytes` at `position` of `fd`; the position after them. */
+function writeAll(fd: number, bytes: Buffer, position: number): number {
+  let at = position
+  for (let done = 0; done < bytes.length; ) {
+    const n = writeSync(fd, bytes, done, bytes.length - done, at)
+    done += n
+    at += n
+  }
+  return at
+}
 
 export class Journal {
   readonly #dir: string
@@ -255,6 +229,8 @@ export class Journal {
   #next = 1
   /** Later appends start a new segment: a flush took what this one holds, or an append left its tail unknown. */
   #sealed = false
+  /** Encodes each append's lines, into one buffer reused from append to append. */
+  readonly #lines = new JournalLines()
 
   /** The journal files in `dir`, which must be the LevelDB directory whose lock the caller holds. */
   constructor(dir: string) {
@@ -272,57 +248,58 @@ export class Journal {
     return readJournal(this.#dir)
   }
 
-  /** Appends the new state of some records as one append; crash-safe when it returns. */
+  /** Appends the new state of some records as one append (one write); crash-safe when it returns. */
   append(records: readonly JournaledRecord[]): void {
-    let text = ''
-    const n = records.length
-    for (let i = 0; i < n; i++) text += line(records[i] as JournaledRecord, i + 1, n)
-    this.#write([encodeLines(text)])
+    this.#append(records, Number.POSITIVE_INFINITY)
   }
 
   /**
    * Appends many records (an import) as one append, replayed all or nothing, written in chunks so no single
-   * string holds all of it.
+   * buffer holds all of it.
    */
   appendGroup(records: readonly JournaledRecord[]): void {
     if (records.length === 0) return
-    const chunks: Buffer[] = []
-    let text = ''
-    const n = records.length
-    for (let i = 0; i < n; i++) {
-      text += line(records[i] as JournaledRecord, i + 1, n)
-      if (text.length >= CHUNK) {
-        chunks.push(encodeLines(text))
-        text = ''
-      }
-    }
-    if (text !== '') chunks.push(encodeLines(text))
-    this.#write(chunks)
+    this.#append(records, CHUNK)
   }
 
-  #write(chunks: Buffer[]): void {
+  /**
+   * Encodes `records` as one append and writes it, a write(2) each time `chunk` bytes are encoded and one at the
+   * end. A failure leaves nothing of the append: what was written of it is cut off again.
+   */
+  #append(records: readonly JournaledRecord[], chunk: number): void {
     const segment = this.#current()
     const fd = segment.fd as number
+    const lines = this.#lines
     const start = segment.bytes
     let at = start
+    // Whether a write of this append started (then its bytes are cut off again on failure), and whether the
+    // failure is the write's (an encoding failure is not a journal error).
+    let wrote = false
+    let writing = false
     try {
-      for (const chunk of chunks) {
-        let done = 0
-        while (done < chunk.length) {
-          const n = writeSync(fd, chunk, done, chunk.length - done, at)
-          done += n
-          at += n
+      lines.begin(records.length)
+      for (const record of records) {
+        lines.add(record.kind, record.key, record.value)
+        if (lines.length >= chunk) {
+          wrote = writing = true
+          at = writeAll(fd, lines.take(), at)
+          writing = false
         }
       }
+      wrote = writing = true
+      at = writeAll(fd, lines.take(), at)
     } catch (err) {
-      // Cut the partial append off again, so the next one does not start mid-line; if even that fails the
-      // segment's tail is unknown, and the next append starts a new one.
-      try {
-        ftruncateSync(fd, start)
-      } catch {
-        this.#sealed = true
+      lines.take()
+      if (wrote) {
+        // Cut the partial append off again, so the next one does not start mid-line; if even that fails the
+        // segment's tail is unknown, and the next append starts a new one.
+        try {
+          ftruncateSync(fd, start)
+        } catch {
+          this.#sealed = true
+        }
       }
-      throw new JournalAppendError(join(this.#dir, segment.name), err)
+      throw writing ? new JournalAppendError(join(this.#dir, segment.name), err) : err
     }
     segment.bytes = at
   }

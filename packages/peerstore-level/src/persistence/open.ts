@@ -149,10 +149,11 @@ async function openLevel(db: AnyLevel, where: string): Promise<void> {
  * database as is: a sublevel op is checked, copied and prefixed by abstract-level first, which cost about as much
  * main-thread time as LevelDB's own share of the write.
  */
-function recordBatch(db: AnyLevel): RecordDatabase<Sub>['batch'] {
+function recordBatch(db: AnyLevel, chained: boolean): RecordDatabase<Sub>['batch'] {
   if (db.keyEncoding().commonName !== 'utf8' || db.valueEncoding().commonName !== 'utf8') {
     return (ops) => db.batch(ops)
   }
+  if (chained) return chainedRecordBatch(db)
   return (ops) => {
     const prefixed: Array<{ type: 'put'; key: string; value: string } | { type: 'del'; key: string }> = []
     for (const op of ops) {
@@ -163,6 +164,27 @@ function recordBatch(db: AnyLevel): RecordDatabase<Sub>['batch'] {
       )
     }
     return db.batch(prefixed)
+  }
+}
+
+/**
+ * The prefixed ops of `recordBatch` as a chained batch, for LevelDB opened by path (classic-level): its array batch reads every op's
+ * fields through N-API property lookups, a chained batch takes each key and value as call arguments, at about
+ * half the main-thread time per op. The same ops reach LevelDB as one atomic WriteBatch.
+ */
+function chainedRecordBatch(db: AnyLevel): RecordDatabase<Sub>['batch'] {
+  return async (ops) => {
+    const batch = db.batch()
+    try {
+      for (const op of ops) {
+        if (op.type === 'put') batch.put(op.sublevel.prefix + op.key, op.value)
+        else batch.del(op.sublevel.prefix + op.key)
+      }
+    } catch (err) {
+      await batch.close()
+      throw err
+    }
+    await batch.write()
   }
 }
 
@@ -211,7 +233,7 @@ export async function openStorage(init: OpenStorageInit): Promise<OpenedStorage>
   for (const kind of RECORD_KINDS) sublevels[kind] = sublevel(db, kind)
   const records: RecordDatabase<Sub> = {
     sublevels,
-    batch: recordBatch(db),
+    batch: recordBatch(db, prepared != null),
     ...(prepared == null ? {} : { forceFlush: prepared.forceFlush })
   }
   const quarantine = sublevel(db, 'quarantine')

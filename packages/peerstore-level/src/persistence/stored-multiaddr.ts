@@ -199,6 +199,16 @@ function dnsNameReadsBack(ma: Multiaddr): boolean {
   if (first === undefined || name === undefined || name === '' || name.includes('/')) return false
   const bytes = first.bytes
   if (bytes === undefined) return true
+  // A name's UTF-8 is as long as the name only when it is ASCII (nearly every one): then it is compared byte by
+  // byte, with no encoded copy made.
+  const asciiHeader = varintLength(first.code) + varintLength(name.length)
+  if (bytes.length === asciiHeader + name.length) {
+    for (let i = 0; i < name.length; i++) {
+      const c = name.charCodeAt(i)
+      if (c >= 0x80 || bytes[asciiHeader + i] !== c) return false
+    }
+    return true
+  }
   const encoded = utf8.encode(name)
   const header = varintLength(first.code) + varintLength(encoded.length)
   return bytes.length === header + encoded.length && equals(bytes.subarray(header), encoded)

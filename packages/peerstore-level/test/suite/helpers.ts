@@ -118,3 +118,46 @@ export function tempDirs(prefix: string): { dir(): Promise<string>; path(): Prom
   }
   return { dir, path: async () => join(await dir(), 'db') }
 }
+
+type LevelWrite = (this: unknown, ...args: unknown[]) => Promise<void>
+interface LevelWriteProto {
+  _batch: LevelWrite
+  _chainedBatch: (this: unknown, ...args: unknown[]) => { _write: LevelWrite }
+}
+
+/**
+ * Makes the next `times` LevelDB writes of every database of class `Level` (the `level` package's, which the store
+ * opens by path) reject with `error()`, whichever form the write takes: an array batch or a chained batch's write.
+ * `onFail` is called at each. Returns the function that undoes it (called by itself after the last failure).
+ */
+export function failLevelWrites(
+  Level: { prototype: object },
+  init: { times: number; error: () => Error; onFail?: () => void }
+): () => void {
+  const proto = Level.prototype as unknown as LevelWriteProto
+  const batch = proto._batch
+  const chained = proto._chainedBatch
+  let left = init.times
+  const restore = (): void => {
+    proto._batch = batch
+    proto._chainedBatch = chained
+  }
+  const fail = (): Promise<void> => {
+    left--
+    if (left <= 0) restore()
+    init.onFail?.()
+    return Promise.reject(init.error())
+  }
+  proto._batch = function failingBatch(...args) {
+    return left > 0 ? fail() : batch.apply(this, args)
+  }
+  proto._chainedBatch = function failingChainedBatch(...args) {
+    const made = chained.apply(this, args)
+    const write = made._write
+    made._write = function failingWrite(...writeArgs) {
+      return left > 0 ? fail() : write.apply(this, writeArgs)
+    }
+    return made
+  }
+  return restore
+}

@@ -5,13 +5,13 @@
 // stopped (it is measured on its own in scrape.ts), then BENCH_ALONE_SCRAPES scrapes 20 ms apart after 20 warm-up
 // (so the scrape path is compiled). Per scrape: the event loop's active time across the call (what scrape.ts
 // reports) and the V8 GC pause time inside the call (`PerformanceObserver` 'gc' entries, hrtime like the active
-// time); active minus GC is the scrape's own hold on the thread (it still includes any time the OS ran something
-// else on the core). The thread's CPU time is given as a mean only: on this kernel it is sampled at scheduler ticks
+// time), and on Linux the thread's wait for a core (`readSchedStat`: the machine's other work, exact); active minus
+// both is the scrape's own hold on the thread. The thread's CPU time is given as a mean only: on this kernel it is sampled at scheduler ticks
 // (a 0.3 ms busy loop reads 0 or 3-4 ms), so one scrape's reading means nothing and only the mean over all does.
 import { PerformanceObserver } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
 import { defaultLogger } from '@libp2p/logger'
-import { envInteger, mean, runJsonChild } from '@peerscope/bench-kit'
+import { envInteger, mean, readSchedStat, runJsonChild } from '@peerscope/bench-kit'
 import { SharedMetricMap } from '@peerscope/metric-map'
 import { TypedEventEmitter } from 'main-event'
 import { BandwidthCounter, libp2pMetrics } from '../src/node.ts'
@@ -33,10 +33,12 @@ export interface AloneFigures {
   /** Mean only (tick-sampled: see above). */
   cpuMean: number
   gc: Spread
-  /** Active time minus the GC pauses inside the call: the scrape's own hold on the thread. */
+  /** The thread's wait for a core inside the call (0 where unknown). */
+  waited: Spread
+  /** Active time minus the GC pauses and the wait for a core inside the call: the scrape's own hold on the thread. */
   own: Spread
-  /** Every scrape whose active time exceeded 1 ms: active and GC pause ms. */
-  over1ms: Array<{ active: number; gc: number }>
+  /** Every scrape whose active time exceeded 1 ms: active, GC pause and wait-for-a-core ms. */
+  over1ms: Array<{ active: number; gc: number; waited: number }>
 }
 
 function spread(values: number[]): Spread {
@@ -74,9 +76,10 @@ async function measure(variant: Variant, peers: number): Promise<AloneFigures> {
     for (const e of list.getEntries()) pauses.push({ start: e.startTime, end: e.startTime + e.duration })
   })
   observer.observe({ entryTypes: ['gc'] })
-  const rows: Array<{ active: number; cpu: number; from: number; to: number }> = []
+  const rows: Array<{ active: number; cpu: number; waited: number; from: number; to: number }> = []
   for (let i = 0; i < WARMUP + ALONE_SCRAPES; i++) {
     await new Promise((resolve) => setTimeout(resolve, GAP_MS))
+    const sched = readSchedStat()
     const loop = performance.eventLoopUtilization()
     const cpu = process.threadCpuUsage()
     const from = performance.now()
@@ -84,7 +87,8 @@ async function measure(variant: Variant, peers: number): Promise<AloneFigures> {
     const to = performance.now()
     const used = process.threadCpuUsage(cpu)
     const active = performance.eventLoopUtilization(loop).active
-    if (i >= WARMUP) rows.push({ active, cpu: (used.user + used.system) / 1000, from, to })
+    const waited = sched === undefined ? 0 : (readSchedStat()?.waitedMs ?? sched.waitedMs) - sched.waitedMs
+    if (i >= WARMUP) rows.push({ active, cpu: (used.user + used.system) / 1000, waited, from, to })
   }
   // GC entries are delivered a turn later: wait before reading them.
   await new Promise((resolve) => setTimeout(resolve, 50))
@@ -92,13 +96,19 @@ async function measure(variant: Variant, peers: number): Promise<AloneFigures> {
   await metrics.stop()
   const gcIn = (from: number, to: number) =>
     pauses.reduce((sum, p) => sum + Math.max(0, Math.min(to, p.end) - Math.max(from, p.start)), 0)
-  const measured = rows.map((r) => ({ active: r.active, cpu: r.cpu, gc: gcIn(r.from, r.to) }))
+  const measured = rows.map((r) => ({
+    active: r.active,
+    cpu: r.cpu,
+    waited: r.waited,
+    gc: gcIn(r.from, r.to)
+  }))
   return {
     active: spread(measured.map((r) => r.active)),
     cpuMean: mean(measured.map((r) => r.cpu)),
     gc: spread(measured.map((r) => r.gc)),
-    own: spread(measured.map((r) => Math.max(0, r.active - r.gc))),
-    over1ms: measured.filter((r) => r.active > 1).map(({ active, gc }) => ({ active, gc }))
+    waited: spread(measured.map((r) => r.waited)),
+    own: spread(measured.map((r) => Math.max(0, r.active - r.gc - r.waited))),
+    over1ms: measured.filter((r) => r.active > 1).map(({ active, gc, waited }) => ({ active, gc, waited }))
   }
 }
 

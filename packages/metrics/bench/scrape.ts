@@ -209,9 +209,12 @@ console.table(
           'active mean / p99 / max': `${f.active.mean.toFixed(3)} / ${f.active.p99.toFixed(3)} / ${f.active.max.toFixed(3)}`,
           'own mean / p99 / max': `${f.own.mean.toFixed(3)} / ${f.own.p99.toFixed(3)} / ${f.own.max.toFixed(3)}`,
           'GC pause max': f.gc.max.toFixed(3),
+          'wait for a core max': f.waited.max.toFixed(3),
           'CPU mean': f.cpuMean.toFixed(3),
-          'over 1 ms (active/GC)':
-            f.over1ms.map((r) => `${r.active.toFixed(1)}/${r.gc.toFixed(1)}`).join(' ') || '-'
+          'over 1 ms (active/GC/wait)':
+            f.over1ms
+              .map((r) => `${r.active.toFixed(1)}/${r.gc.toFixed(1)}/${r.waited.toFixed(1)}`)
+              .join(' ') || '-'
         }
       ]
     })
@@ -222,7 +225,7 @@ console.log(
   `${deployed.active.p99 < 1 ? 'met   ' : 'MISSED'}  a scrape of ${PEERS.toLocaleString('en-US')} peers with exportFromWorker holds the node's thread < 1 ms at p99 (process metrics on; active time mean ${deployed.active.mean.toFixed(3)}, p99 ${deployed.active.p99.toFixed(3)}, max ${deployed.active.max.toFixed(3)} ms)`
 )
 console.log(
-  `${deployed.own.max < 1 ? 'met   ' : 'MISSED'}  and < 1 ms in every scrape once V8's GC pauses are taken out (own max ${deployed.own.max.toFixed(3)} ms; GC pause max ${deployed.gc.max.toFixed(3)} ms)`
+  `${deployed.own.max < 1 ? 'met   ' : 'MISSED'}  and < 1 ms in every scrape once V8's GC pauses and the machine's other work are taken out (own max ${deployed.own.max.toFixed(3)} ms; GC pause max ${deployed.gc.max.toFixed(3)} ms, wait for a core max ${deployed.waited.max.toFixed(3)} ms)`
 )
 const idle = idleCosts()
 console.log(

@@ -17,6 +17,7 @@ export {
   type StartOptions,
   startBench
 } from './run.ts'
+export { readSchedStat } from './sched.ts'
 export {
   bootstrapMedian,
   type Interval,

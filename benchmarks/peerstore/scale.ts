@@ -270,6 +270,10 @@ function isStable(compared: Comparison[], rounds: Array<Record<string, Figures>>
 }
 
 function table(header: string[], rows: Array<Array<string | number | undefined>>): void {
+  for (const row of rows) {
+    if (row.length !== header.length)
+      throw new Error(`table row ${String(row[0])} has ${row.length} cells, not ${header.length}`)
+  }
   const cells = [header, ...rows.map((row) => row.map((c) => (c === undefined ? '-' : String(c))))]
   const widths = header.map((_, i) => Math.max(...cells.map((row) => row[i]!.length)))
   for (const row of cells) console.log(row.map((cell, i) => cell.padEnd(widths[i]!)).join('  '))
@@ -425,6 +429,7 @@ function printSize(s: SizeSummary): void {
       [
         'of which V8 GC pause (longest, kind), ms',
         undefined,
+        undefined,
         BLOCKED_OPS.map(([op]) => {
           const ms = fmt(m.ours?.[`${op}GcPauseMs`], 2)
           return ms === undefined ? '-' : `${ms} (${s.texts.ours?.[`${op}GcPauseKind`] ?? '?'})`
@@ -434,6 +439,7 @@ function printSize(s: SizeSummary): void {
       ],
       [
         'longest non-GC stretch (ours: less waiting for a core), ms',
+        undefined,
         undefined,
         BLOCKED_OPS.map(([op]) => {
           const ms = fmt(m.ours?.[`${op}NonGcMs`], 2)

@@ -1,8 +1,8 @@
 // What the scaling benchmark's processes measure with: the heap after a full collection (run with --expose-gc), and
 // the longest stretch the event loop was held up while an async call ran, split into V8's garbage-collection pauses
 // and the rest (our code running without a turn of the loop, or the thread not scheduled on a busy machine).
-import { readFileSync } from 'node:fs'
 import { constants, monitorEventLoopDelay, type PerformanceEntry, PerformanceObserver } from 'node:perf_hooks'
+import { readSchedStat } from '@peerscope/bench-kit'
 
 /** V8's used heap after two full collections; bytes. */
 export function heapUsed(): number {
@@ -96,17 +96,15 @@ interface Gap {
 }
 
 /**
- * This thread's CPU time and time waiting on a run queue (ms): Linux's /proc/thread-self/schedstat, exact to the ns
- * (getrusage's CPU time moves in uneven steps: over a few ms it can exceed the wall time); elsewhere the CPU time
- * of `threadCpuUsage` and a wait of -1 (unknown).
+ * This thread's CPU time and time waiting on a run queue (ms): Linux's /proc/thread-self/schedstat (bench-kit's
+ * `readSchedStat`: the wait is exact, the run time moves at scheduler ticks); elsewhere the CPU time of
+ * `threadCpuUsage` and a wait of -1 (unknown).
  */
 function schedStat(): { cpuMs: number; waitMs: number } {
-  try {
-    const [ran, waited] = readFileSync('/proc/thread-self/schedstat', 'latin1').split(' ')
-    return { cpuMs: Number(ran) / 1e6, waitMs: Number(waited) / 1e6 }
-  } catch {
-    return { cpuMs: threadCpuMs(), waitMs: -1 }
-  }
+  const stat = readSchedStat()
+  return stat === undefined
+    ? { cpuMs: threadCpuMs(), waitMs: -1 }
+    : { cpuMs: stat.ranMs, waitMs: stat.waitedMs }
 }
 
 /** A turn of the loop every ms (a timer, as monitorEventLoopDelay's): the gaps between turns, over 2 ms only. */

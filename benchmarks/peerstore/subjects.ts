@@ -149,6 +149,19 @@ async function getAll(n: number, get: (id: PeerId) => Promise<number> | number):
 
 const perPeer = (ms: number, n: number): number => (ms * 1e6) / n
 
+/** The figures every subject has: insert and get per peer (wall and thread CPU), heap per peer live. */
+function common(subject: string, n: number, insert: Spent, get: Spent, heapLive: number): SubjectResult {
+  return {
+    subject,
+    peers: n,
+    insertNsPerPeer: perPeer(insert.ms, n),
+    insertCpuNsPerPeer: perPeer(insert.cpuMs, n),
+    getNsPerPeer: perPeer(get.ms, n),
+    getCpuNsPerPeer: perPeer(get.cpuMs, n),
+    heapLivePerPeer: heapLive / n
+  }
+}
+
 /** Ours: the core API (go's calls) on LevelDB opened by path (journal included), then reopen, list, GC. */
 async function ours(mod: PeerstoreLevel, n: number, name: string, viaView: boolean): Promise<SubjectResult> {
   const dir = await tempDir()
@@ -184,13 +197,7 @@ async function ours(mod: PeerstoreLevel, n: number, name: string, viaView: boole
           return peer.addresses.length + peer.protocols.length
         })
   const result: SubjectResult = {
-    subject: name,
-    peers: n,
-    insertNsPerPeer: perPeer(insert.ms, n),
-    insertCpuNsPerPeer: perPeer(insert.cpuMs, n),
-    getNsPerPeer: perPeer(get.ms, n),
-    getCpuNsPerPeer: perPeer(get.cpuMs, n),
-    heapLivePerPeer: (live - base) / n,
+    ...common(name, n, insert, get, live - base),
     backlogHeapPerPeer: (backlogHeap - live) / n,
     catchUpMs
   }
@@ -267,13 +274,7 @@ async function upstream(n: number): Promise<SubjectResult> {
   })
   if (listed !== n) throw new Error(`upstream reopen listed ${listed} of ${n} peers`)
   const result: SubjectResult = {
-    subject: 'upstream',
-    peers: n,
-    insertNsPerPeer: perPeer(insert.ms, n),
-    insertCpuNsPerPeer: perPeer(insert.cpuMs, n),
-    getNsPerPeer: perPeer(get.ms, n),
-    getCpuNsPerPeer: perPeer(get.cpuMs, n),
-    heapLivePerPeer: (live - base) / n,
+    ...common('upstream', n, insert, get, live - base),
     heapReopenedPerPeer: (heapUsed() - between) / n,
     reopenAndListMs: reopen.ms,
     reopenAndListBlockMs: reopen.longestBlockMs,
@@ -302,13 +303,7 @@ async function floor(n: number): Promise<SubjectResult> {
   const gc = await watched(() => Promise.resolve(store.gc()))
   if (gc.value !== 4 * n) throw new Error(`floor GC removed ${gc.value} of ${4 * n} addrs`)
   return {
-    subject: 'floor',
-    peers: n,
-    insertNsPerPeer: perPeer(insert.ms, n),
-    insertCpuNsPerPeer: perPeer(insert.cpuMs, n),
-    getNsPerPeer: perPeer(get.ms, n),
-    getCpuNsPerPeer: perPeer(get.cpuMs, n),
-    heapLivePerPeer: (live - base) / n,
+    ...common('floor', n, insert, get, live - base),
     gcMs: gc.ms,
     gcCpuMs: gc.cpuMs
   }

@@ -19,6 +19,7 @@ import {
 } from '../src/persistence/journal.ts'
 import { RECORD_KINDS, type RecordKind } from '../src/types.ts'
 import { FIXTURE_APPENDS } from './fixtures/journal-format/appends.ts'
+import { seeded } from './fixtures/seeded.ts'
 import { tempDirs } from './suite/helpers.ts'
 
 const { path: tempDbPath } = tempDirs('peerscope-journal-format-')
@@ -134,18 +135,6 @@ function jsonText(text: string): string {
   return JSON.stringify(text).replace(/\\u(d[89a-f][0-9a-f]{2})/g, (_, hex: string) =>
     String.fromCharCode(Number.parseInt(hex, 16))
   )
-}
-
-/** A small seeded generator (mulberry32), so a failure names a seed that repeats it. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
 }
 
 test('random hostile records: the journal writes what the earlier encoding wrote, and reads back each one', async () => {

@@ -16,6 +16,7 @@ import {
   verifyPeerStore
 } from '@peerscope/peerstore-level'
 import { type JournaledRecord, journalFiles, journalText } from '../src/persistence/journal.ts'
+import { seeded } from './fixtures/seeded.ts'
 import { failLevelWrites, tempDirs } from './suite/helpers.ts'
 
 const { path: tempPath } = tempDirs('peerscope-journal-')
@@ -230,19 +231,6 @@ function flipBit(file: string, at: number, bit: number): void {
   const bytes = readFileSync(file)
   bytes[at] = (bytes[at] as number) ^ (1 << bit)
   writeFileSync(file, bytes)
-}
-
-/** A small deterministic generator, so a failing flip can be replayed. */
-function seeded(seed: number): () => number {
-  let x = seed >>> 0
-  return () => {
-    x ^= x << 13
-    x >>>= 0
-    x ^= x >>> 17
-    x ^= x << 5
-    x >>>= 0
-    return x / 0x100000000
-  }
 }
 
 test('a damaged journal line is reported by verify and by the open, never replayed (no phantom peers)', async () => {

@@ -2,19 +2,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { ShardedMap } from '../src/sharded-map.ts'
-
-/** Deterministic pseudo-random numbers (xorshift), so a failure repeats. */
-function random(seed: number): () => number {
-  let x = seed >>> 0 || 1
-  return () => {
-    x ^= x << 13
-    x >>>= 0
-    x ^= x >>> 17
-    x ^= x << 5
-    x >>>= 0
-    return x / 2 ** 32
-  }
-}
+import { seeded } from './fixtures/seeded.ts'
 
 const ALPHABET = '123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz'
 
@@ -26,7 +14,7 @@ function keyOf(n: number): string {
 
 describe('ShardedMap', () => {
   it('holds what a Map holds through random sets and deletes', () => {
-    const next = random(21)
+    const next = seeded(21)
     const sharded = new ShardedMap<number>()
     const reference = new Map<string, number>()
     for (let i = 0; i < 20_000; i++) {

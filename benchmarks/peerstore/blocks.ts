@@ -11,7 +11,8 @@
 // BENCH_BLOCKS_PROFILE=1 adds, for each op's two longest gaps and two longest non-GC ones, the functions V8's sampling profiler found running
 // inside them (self time), and for reopen-and-list (floor and ours) where the whole op's thread time went, by part
 // (LevelDB iteration, decoding, PeerId/Multiaddr objects, V8's GC, ...), its CPU profile written for DevTools to
-// BENCH_BLOCKS_PROFILE_DIR (default: the temp dir). BENCH_BLOCKS_SNAPSHOT=<dir> writes heap snapshots of the reopened store there, without
+// BENCH_BLOCKS_PROFILE_DIR (default: the temp dir). BENCH_BLOCKS_SIDES=floor or
+// =ours measures one side alone (default floor,ours). BENCH_BLOCKS_SNAPSHOT=<dir> writes heap snapshots of the reopened store there, without
 // and with a list all() returned.
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { Session } from 'node:inspector/promises'
@@ -29,6 +30,9 @@ const n = Number(process.argv[2] ?? '100000')
 if (!Number.isSafeInteger(n) || n < 1) throw new Error(`usage: blocks.ts <peers>, got ${process.argv[2]}`)
 const profiling = process.env.BENCH_BLOCKS_PROFILE === '1'
 const snapshotDir = process.env.BENCH_BLOCKS_SNAPSHOT
+const sides = (process.env.BENCH_BLOCKS_SIDES ?? 'floor,ours').split(',').map((side) => side.trim())
+if (sides.length === 0 || sides.some((side) => side !== 'floor' && side !== 'ours'))
+  throw new Error(`BENCH_BLOCKS_SIDES is a list of floor and ours, got ${process.env.BENCH_BLOCKS_SIDES}`)
 
 interface ProfileNode {
   id: number
@@ -47,6 +51,10 @@ if (profiling) {
   session.connect()
   await session.post('Profiler.enable')
   await session.post('Profiler.setSamplingInterval', { interval: 200 })
+}
+
+function frameName(frame: ProfileNode['callFrame']): string {
+  return `${frame.functionName || '(anonymous)'} ${frame.url.split('/').slice(-2).join('/')}:${frame.lineNumber + 1}`
 }
 
 /** The part of the program a profile node's stack is in: the innermost frame that names one. */
@@ -105,6 +113,8 @@ async function observed<T>(fn: () => Promise<T>, split?: string): Promise<Observ
   const timed = await watched(fn)
   const { profile } = (await session.post('Profiler.stop')) as unknown as { profile: Profile }
   const byId = new Map(profile.nodes.map((node) => [node.id, node]))
+  const parentOf = new Map<number, ProfileNode>()
+  for (const node of profile.nodes) for (const child of node.children ?? []) parentOf.set(child, node)
   const inGaps: string[] = []
   for (const gap of [...timed.longestGaps.slice(0, 2), ...timed.longestNonGcGaps.slice(0, 2)]) {
     const self = new Map<string, number>()
@@ -113,13 +123,20 @@ async function observed<T>(fn: () => Promise<T>, split?: string): Promise<Observ
       t += profile.timeDeltas[i]!
       const when = (t - offsetUs) / 1000
       if (when < gap.start || when > gap.end) continue
-      const frame = byId.get(profile.samples[i]!)!.callFrame
-      const name = `${frame.functionName || '(anonymous)'} ${frame.url.split('/').slice(-2).join('/')}:${frame.lineNumber + 1}`
+      // The function and its caller: a builtin's or a small helper's name alone says little.
+      const node = byId.get(profile.samples[i]!)!
+      const caller = parentOf.get(node.id)
+      const name =
+        frameName(node.callFrame) +
+        (caller === undefined || caller.callFrame.functionName === '(root)'
+          ? ''
+          : ` < ${frameName(caller.callFrame)}`)
       self.set(name, (self.get(name) ?? 0) + 1)
     }
     const top = [...self].sort((a, b) => b[1] - a[1]).slice(0, 8)
     inGaps.push(
-      `gap ${(gap.end - gap.start).toFixed(1)} ms (GC ${gap.gcMs.toFixed(1)} ms): ` +
+      `gap ${(gap.end - gap.start).toFixed(1)} ms (GC ${gap.gcMs.toFixed(1)} ms, thread CPU ${gap.cpuMs.toFixed(1)} ms ±4, ` +
+        `wait for a core ${gap.runQueueMs.toFixed(1)} ms): ` +
         top.map(([name, count]) => `${name} x${count}`).join(', ')
     )
   }
@@ -192,6 +209,7 @@ function table(): void {
     `reopen-and-list < 3 s: floor ${verdict(reopen?.floor, (t) => t.ms < 3000)}, ours ${verdict(reopen?.ours, (t) => t.ms < 3000)}`
   )
   for (const side of ['floor', 'ours'] as const) {
+    if (![...measured.values()].some((row) => row[side] !== undefined)) continue
     const worst = [...measured].reduce(
       (acc, [op, row]) => {
         const t = row[side]
@@ -284,9 +302,18 @@ const open = () =>
   openPeerStore({ path, clock: () => now, gc: { interval: 0 }, limits: { maxAddrs: 8 * n + 1_000_000 } })
 console.log(`blocks.ts ${n}: load average ${loadAverage().join(' / ')} at the start`)
 try {
+  if (sides.includes('floor')) await floor()
+  if (sides.includes('ours')) await ours()
+  table()
+} finally {
+  await rm(dir, { recursive: true, force: true })
+}
+console.log(`load average ${loadAverage().join(' / ')} at the end`)
+
+/** Ours: built (untimed), then reopen-and-list, all(), GC and LevelDB's catch-up after it. */
+async function ours(): Promise<void> {
   await build()
-  await floor()
-  // The floor's objects are out of reach now: collected before ours is measured.
+  // What the build and the floor left is out of reach now: collected before ours is measured.
   heapUsed()
   let reopened: LevelPeerStore | undefined
   let view: Libp2pPeerStore | undefined
@@ -316,8 +343,4 @@ try {
   // LevelDB takes GC's deletes after gc() resolved: the write path's batches, each encoded in a turn of its own.
   report('ours', "GC's LevelDB catch-up", await observed(() => reopened!.flush()))
   await reopened!.close()
-  table()
-} finally {
-  await rm(dir, { recursive: true, force: true })
 }
-console.log(`load average ${loadAverage().join(' / ')} at the end`)

@@ -59,10 +59,21 @@ export interface Timed<T> {
   /** The longest the event loop was held up meanwhile (ms; sampled every ms, so ±1 ms). */
   longestBlockMs: number
   blocks: BlockAttribution
-  /** The longest gaps (up to 5; performance.now() times), with the GC pause time inside each. */
-  longestGaps: Array<{ start: number; end: number; gcMs: number }>
+  /**
+   * The longest gaps (up to 5; performance.now() times), with the GC pause time inside each, and the thread's CPU
+   * time and wait for a core in it (as in `BlockAttribution`).
+   */
+  longestGaps: WatchedGap[]
   /** The gaps (up to 5) longest once their GC pauses are taken out. */
-  longestNonGcGaps: Array<{ start: number; end: number; gcMs: number }>
+  longestNonGcGaps: WatchedGap[]
+}
+
+export interface WatchedGap {
+  start: number
+  end: number
+  gcMs: number
+  cpuMs: number
+  runQueueMs: number
 }
 
 function gcKind(kind: number | undefined): GcKind {
@@ -228,11 +239,7 @@ export async function watched<T>(fn: () => Promise<T>): Promise<Timed<T>> {
   const within = pauses.filter((p) => p.end > started && p.start < started + ms)
   // A delay of the 1 ms sampling timer past its interval is the time the loop was held.
   const longestBlockMs = h.count === 0 ? ms : Math.max(0, h.max / 1e6 - 1)
-  const gaps = sampler.gaps.map((g) => ({
-    start: g.start,
-    end: g.end,
-    gcMs: pausedWithin(within, g.start, g.end)
-  }))
+  const gaps: WatchedGap[] = sampler.gaps.map((g) => ({ ...g, gcMs: pausedWithin(within, g.start, g.end) }))
   const longestGaps = [...gaps].sort((a, b) => b.end - b.start - (a.end - a.start)).slice(0, 5)
   const longestNonGcGaps = [...gaps]
     .sort((a, b) => b.end - b.start - b.gcMs - (a.end - a.start - a.gcMs))

@@ -274,7 +274,9 @@ export class FloorPersistedStore {
     toId: (entry: FloorEntry) => PeerId
   ): Promise<Peer[]> {
     const now = this.#clock()
-    const peers: Peer[] = []
+    // Sized once: grown by push, a list of a million is copied whole at each growth, in one step.
+    const peers: Peer[] = new Array<Peer>(this.#size)
+    let listed = 0
     let sliceStart = performance.now()
     let n = 0
     for (const shard of this.#shards) {
@@ -288,15 +290,16 @@ export class FloorPersistedStore {
           if (now < entry.expiresAt[i]!)
             addresses.push({ multiaddr: toMultiaddr(entry.addrs[i]!), isCertified: false })
         }
-        peers.push({
+        peers[listed++] = {
           id: toId(entry),
           addresses,
           protocols: entry.protocols.slice(),
           metadata: new Map(),
           tags: new Map()
-        })
+        }
       }
     }
+    peers.length = listed
     return peers
   }
 
@@ -307,7 +310,8 @@ export class FloorPersistedStore {
   async gc(): Promise<number> {
     const now = this.#clock()
     let removed = 0
-    const changed: string[] = []
+    // The changed peers' keys, a batch's worth per array (one array of a million grows by whole copies).
+    const changed: string[][] = [[]]
     let sliceStart = performance.now()
     let n = 0
     for (const shard of this.#shards) {
@@ -327,15 +331,18 @@ export class FloorPersistedStore {
         removed += entry.addrs.length - kept
         entry.addrs.length = kept
         entry.expiresAt.length = kept
-        changed.push(key)
+        let last = changed.at(-1)!
+        if (last.length === CHUNK) {
+          last = []
+          changed.push(last)
+        }
+        last.push(key)
       }
     }
-    for (let from = 0; from < changed.length; from += CHUNK) {
+    for (const keys of changed) {
+      if (keys.length === 0) continue
       const batch = this.#db.batch()
-      for (let i = from; i < Math.min(from + CHUNK, changed.length); i++) {
-        const entry = this.get(changed[i]!)!
-        batch.put(changed[i]!, encodeFloorRecord(entry))
-      }
+      for (const key of keys) batch.put(key, encodeFloorRecord(this.get(key)!))
       await batch.write()
     }
     return removed

@@ -141,6 +141,7 @@ async function observed<T>(fn: () => Promise<T>, split?: string): Promise<Observ
     inGaps.push(
       `gap ${(gap.end - gap.start).toFixed(1)} ms (GC ${gap.gcMs.toFixed(1)} ms by its entries, ` +
         `${(sampledGcUs / 1000).toFixed(1)} ms by the profiler's samples; thread CPU ${gap.cpuMs.toFixed(1)} ms ±4, ` +
+        `of it in the kernel ~${gap.systemMs.toFixed(1)} ms, ` +
         `wait for a core ${gap.runQueueMs.toFixed(1)} ms): ` +
         top.map(([name, count]) => `${name} x${count}`).join(', ')
     )
@@ -151,6 +152,9 @@ async function observed<T>(fn: () => Promise<T>, split?: string): Promise<Observ
   console.log(`  CPU profile of ${split}: ${file}`)
   return { ...timed, inGaps, parts: partsOf(profile) }
 }
+
+/** The floor's all() building the libraries' PeerId and Multiaddr objects for every peer. */
+const LIBRARY_LIST = 'all() with library PeerId/Multiaddr'
 
 /** Each op's figures, floor's and ours, for the table at the end. */
 const measured = new Map<string, { floor?: Timed<unknown>; ours?: Timed<unknown> }>()
@@ -215,8 +219,10 @@ function table(): void {
   )
   for (const side of ['floor', 'ours'] as const) {
     if (![...measured.values()].some((row) => row[side] !== undefined)) continue
+    // Over the ops both sides run (the floor's list of library objects is a comparison of its own).
     const worst = [...measured].reduce(
       (acc, [op, row]) => {
+        if (op === LIBRARY_LIST) return acc
         const t = row[side]
         return t !== undefined && t.blocks.longestGapMs > acc.ms ? { op, ms: t.blocks.longestGapMs } : acc
       },
@@ -292,7 +298,7 @@ async function floor(): Promise<void> {
     checkListed('floor allLibrary', peers)
     return peers.length
   })
-  report('floor', 'all() with library PeerId/Multiaddr', library)
+  report('floor', LIBRARY_LIST, library)
   floorNow += 2 * 60 * 60_000
   const gc = await observed(() => store!.gc())
   if (gc.value !== 4 * n) throw new Error(`floor GC removed ${gc.value} of ${4 * n} addrs`)

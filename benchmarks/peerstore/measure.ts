@@ -74,6 +74,7 @@ export interface WatchedGap {
   gcMs: number
   cpuMs: number
   runQueueMs: number
+  systemMs: number
 }
 
 function gcKind(kind: number | undefined): GcKind {
@@ -104,6 +105,13 @@ interface Gap {
   end: number
   cpuMs: number
   runQueueMs: number
+  /** The part of this thread's CPU time spent in the kernel (page faults, system calls); split at ticks, roughly. */
+  systemMs: number
+}
+
+/** This thread's CPU time in the kernel, ms. */
+function threadSystemMs(): number {
+  return process.threadCpuUsage().system / 1000
 }
 
 /**
@@ -123,11 +131,13 @@ class LoopSampler {
   readonly gaps: Gap[] = []
   #last = performance.now()
   #lastStat = schedStat()
+  #lastSystemMs = threadSystemMs()
   #timer: ReturnType<typeof setTimeout> | undefined
 
   start(): void {
     this.#last = performance.now()
     this.#lastStat = schedStat()
+    this.#lastSystemMs = threadSystemMs()
     this.#timer = setTimeout(this.#tick, 1)
   }
 
@@ -139,6 +149,7 @@ class LoopSampler {
   #record(): void {
     const now = performance.now()
     const stat = schedStat()
+    const systemMs = threadSystemMs()
     // A 1 ms timer due: a gap past 2 ms held the loop.
     if (now - this.#last > 2) {
       const last = this.#lastStat
@@ -146,11 +157,13 @@ class LoopSampler {
         start: this.#last,
         end: now,
         cpuMs: stat.cpuMs - last.cpuMs,
-        runQueueMs: stat.waitMs < 0 ? -1 : stat.waitMs - last.waitMs
+        runQueueMs: stat.waitMs < 0 ? -1 : stat.waitMs - last.waitMs,
+        systemMs: systemMs - this.#lastSystemMs
       })
     }
     this.#last = now
     this.#lastStat = stat
+    this.#lastSystemMs = systemMs
   }
 
   stop(): void {

@@ -59,10 +59,22 @@ export interface Timed<T> {
   /** The longest the event loop was held up meanwhile (ms; sampled every ms, so ±1 ms). */
   longestBlockMs: number
   blocks: BlockAttribution
-  /** The longest gaps (up to 5; performance.now() times), with the GC pause time inside each. */
-  longestGaps: Array<{ start: number; end: number; gcMs: number }>
+  /**
+   * The longest gaps (up to 5; performance.now() times), with the GC pause time inside each, and the thread's CPU
+   * time and wait for a core in it (as in `BlockAttribution`).
+   */
+  longestGaps: WatchedGap[]
   /** The gaps (up to 5) longest once their GC pauses are taken out. */
-  longestNonGcGaps: Array<{ start: number; end: number; gcMs: number }>
+  longestNonGcGaps: WatchedGap[]
+}
+
+export interface WatchedGap {
+  start: number
+  end: number
+  gcMs: number
+  cpuMs: number
+  runQueueMs: number
+  systemMs: number
 }
 
 function gcKind(kind: number | undefined): GcKind {
@@ -93,6 +105,13 @@ interface Gap {
   end: number
   cpuMs: number
   runQueueMs: number
+  /** The part of this thread's CPU time spent in the kernel (page faults, system calls); split at ticks, roughly. */
+  systemMs: number
+}
+
+/** This thread's CPU time in the kernel, ms. */
+function threadSystemMs(): number {
+  return process.threadCpuUsage().system / 1000
 }
 
 /**
@@ -112,11 +131,13 @@ class LoopSampler {
   readonly gaps: Gap[] = []
   #last = performance.now()
   #lastStat = schedStat()
+  #lastSystemMs = threadSystemMs()
   #timer: ReturnType<typeof setTimeout> | undefined
 
   start(): void {
     this.#last = performance.now()
     this.#lastStat = schedStat()
+    this.#lastSystemMs = threadSystemMs()
     this.#timer = setTimeout(this.#tick, 1)
   }
 
@@ -128,6 +149,7 @@ class LoopSampler {
   #record(): void {
     const now = performance.now()
     const stat = schedStat()
+    const systemMs = threadSystemMs()
     // A 1 ms timer due: a gap past 2 ms held the loop.
     if (now - this.#last > 2) {
       const last = this.#lastStat
@@ -135,11 +157,13 @@ class LoopSampler {
         start: this.#last,
         end: now,
         cpuMs: stat.cpuMs - last.cpuMs,
-        runQueueMs: stat.waitMs < 0 ? -1 : stat.waitMs - last.waitMs
+        runQueueMs: stat.waitMs < 0 ? -1 : stat.waitMs - last.waitMs,
+        systemMs: systemMs - this.#lastSystemMs
       })
     }
     this.#last = now
     this.#lastStat = stat
+    this.#lastSystemMs = systemMs
   }
 
   stop(): void {
@@ -228,11 +252,7 @@ export async function watched<T>(fn: () => Promise<T>): Promise<Timed<T>> {
   const within = pauses.filter((p) => p.end > started && p.start < started + ms)
   // A delay of the 1 ms sampling timer past its interval is the time the loop was held.
   const longestBlockMs = h.count === 0 ? ms : Math.max(0, h.max / 1e6 - 1)
-  const gaps = sampler.gaps.map((g) => ({
-    start: g.start,
-    end: g.end,
-    gcMs: pausedWithin(within, g.start, g.end)
-  }))
+  const gaps: WatchedGap[] = sampler.gaps.map((g) => ({ ...g, gcMs: pausedWithin(within, g.start, g.end) }))
   const longestGaps = [...gaps].sort((a, b) => b.end - b.start - (a.end - a.start)).slice(0, 5)
   const longestNonGcGaps = [...gaps]
     .sort((a, b) => b.end - b.start - b.gcMs - (a.end - a.start - a.gcMs))

@@ -19,6 +19,11 @@ export interface PeerIndexAccess {
   /** Every live entry. */
   entries(): IterableIterator<PeerEntry>
   /**
+   * How many entries `entries()` would give now. Optional: the libp2p view's `all()` sizes its list by it (without
+   * it, the list grows as it fills).
+   */
+  readonly entryCount?: number
+  /**
    * Calls `fn` with an entry whenever one of its persisted records changes (before the write resolves); a read
    * cache drops what it built from the entry then. Returns the unsubscribe function.
    */

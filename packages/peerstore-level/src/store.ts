@@ -484,6 +484,11 @@ export class LevelPeerStore extends TypedEventEmitter<LevelPeerStoreEvents> impl
     return this.#index.values()
   }
 
+  /** How many entries `entries()` would give now (the libp2p view's `all()` sizes its list by it). */
+  get entryCount(): number {
+    return this.#index.size
+  }
+
   /**
    * Replaces parts of one entry in one atomic write; used by the libp2p view. `mutate` runs synchronously on the
    * live entry and returns the kinds it touched.

@@ -224,8 +224,19 @@ const deployed = alone[ALONE_VARIANTS[0]]
 console.log(
   `${deployed.active.p99 < 1 ? 'met   ' : 'MISSED'}  a scrape of ${PEERS.toLocaleString('en-US')} peers with exportFromWorker holds the node's thread < 1 ms at p99 (process metrics on; active time mean ${deployed.active.mean.toFixed(3)}, p99 ${deployed.active.p99.toFixed(3)}, max ${deployed.active.max.toFixed(3)} ms)`
 )
+const bare = alone[ALONE_VARIANTS[2]]
+const withoutProcess = alone[ALONE_VARIANTS[1]]
+if (bare.textLength !== deployed.textLength) {
+  throw new Error(`the floor answered ${bare.textLength} characters, the scrape ${deployed.textLength}`)
+}
+// Where a bare worker round trip (the floor) also took over 1 ms of its own in some call, no worker export can
+// promise every scrape under 1 ms on this machine: the verdict says so instead of met or missed.
+const everyScrape = deployed.own.max < 1 ? 'met   ' : bare.own.max >= 1 ? 'floor ' : 'MISSED'
 console.log(
-  `${deployed.own.max < 1 ? 'met   ' : 'MISSED'}  and < 1 ms in every scrape once V8's GC pauses and the machine's other work are taken out (own max ${deployed.own.max.toFixed(3)} ms; GC pause max ${deployed.gc.max.toFixed(3)} ms, wait for a core max ${deployed.waited.max.toFixed(3)} ms)`
+  `${everyScrape}  and < 1 ms in every scrape once V8's GC pauses and the machine's other work are taken out (own max ${deployed.own.max.toFixed(3)} ms, p99 ${deployed.own.p99.toFixed(3)}; GC pause max ${deployed.gc.max.toFixed(3)} ms, wait for a core max ${deployed.waited.max.toFixed(3)} ms; a bare worker round trip of the same ${deployed.textLength.toLocaleString('en-US')} characters in the same run: own max ${bare.own.max.toFixed(3)}, p99 ${bare.own.p99.toFixed(3)} ms)`
+)
+console.log(
+  `        the scrape over the bare round trip, active mean / p99: +${(deployed.active.mean - bare.active.mean).toFixed(3)} / +${(deployed.active.p99 - bare.active.p99).toFixed(3)} ms; process metrics' share (on - off): +${(deployed.active.mean - withoutProcess.active.mean).toFixed(3)} / +${(deployed.active.p99 - withoutProcess.active.p99).toFixed(3)} ms`
 )
 const idle = idleCosts()
 console.log(

@@ -13,7 +13,7 @@ import { PeerStoreError } from './errors.ts'
 import type { Expiring } from './expiry.ts'
 import { compactPeerIdOf, storableKey } from './persistence/peer-key.ts'
 import { ShardedMap } from './sharded-map.ts'
-import { newEntry, type PeerEntry, type RecordKind } from './types.ts'
+import { newEntry, type PeerEntry, RECORD_KIND_BIT, type RecordKind } from './types.ts'
 
 /**
  * The index key of a peer (its id text); `ERR_INVALID_PEER_ID` for anything that is not a PeerId, or whose text
@@ -49,6 +49,19 @@ export function presentKinds(entry: PeerEntry): RecordKind[] {
   if (entry.pins.size > 0) kinds.push('pins')
   if (entry.updated !== undefined) kinds.push('seen')
   return kinds
+}
+
+/** `presentKinds` as a mask of `RECORD_KIND_BIT`s, without making an array (GC asks it of every peer it removes). */
+export function presentMask(entry: PeerEntry): number {
+  let mask = 0
+  if (entry.addrs.size > 0 || entry.record != null) mask |= RECORD_KIND_BIT.addrs
+  if (entry.publicKey != null) mask |= RECORD_KIND_BIT.keys
+  if (entry.protocols.length > 0) mask |= RECORD_KIND_BIT.protos
+  if (entry.metadata.size > 0) mask |= RECORD_KIND_BIT.meta
+  if (entry.tags.size > 0) mask |= RECORD_KIND_BIT.tags
+  if (entry.pins.size > 0) mask |= RECORD_KIND_BIT.pins
+  if (entry.updated !== undefined) mask |= RECORD_KIND_BIT.seen
+  return mask
 }
 
 export class PeerIndex {

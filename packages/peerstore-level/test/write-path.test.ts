@@ -84,6 +84,18 @@ class FakeJournal implements WriteJournal {
     this.appended.push(...records)
   }
 
+  /** Peers removed whole, one entry per append. */
+  readonly removed: string[][] = []
+
+  appendRemoved(keys: readonly string[]): void {
+    if (this.failNext) {
+      this.failNext = false
+      throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' })
+    }
+    this.appends++
+    this.removed.push([...keys])
+  }
+
   rotate(): () => void {
     this.rotations++
     return () => {

@@ -40,7 +40,10 @@ function selfTimes(profile: Profile): Array<[string, number]> {
   return [...ms].sort((a, b) => b[1] - a[1])
 }
 
-async function profiled<T>(session: Session, fn: () => Promise<T>): Promise<{ value: T; ms: number; cpuMs: number; profile: Profile }> {
+async function profiled<T>(
+  session: Session,
+  fn: () => Promise<T>
+): Promise<{ value: T; ms: number; cpuMs: number; profile: Profile }> {
   await session.post('Profiler.start')
   const t = performance.now()
   const cpu = threadCpuMs()
@@ -51,7 +54,8 @@ async function profiled<T>(session: Session, fn: () => Promise<T>): Promise<{ va
   return { value, ms, cpuMs, profile }
 }
 
-const [peersArg = '100000', out = '/tmp/gc-profile', module = '@peerscope/peerstore-level'] = process.argv.slice(2)
+const [peersArg = '100000', out = '/tmp/gc-profile', module = '@peerscope/peerstore-level'] =
+  process.argv.slice(2)
 const n = Number(peersArg)
 const mod = (await import(module)) as PeerstoreLevel
 const dir = await mkdtemp(join(tmpdir(), 'peerstore-gc-profile-'))
@@ -88,10 +92,13 @@ for (const [label, p] of [
   ['gc', gc.profile],
   ['catch-up', catchUp.profile]
 ] as const) {
-  const rows = selfTimes(p).filter(([name]) => !name.startsWith("post node:inspector") && !name.startsWith("(idle)"))
+  const rows = selfTimes(p).filter(
+    ([name]) => !name.startsWith('post node:inspector') && !name.startsWith('(idle)')
+  )
   const total = rows.reduce((s, r) => s + r[1], 0)
   console.log(`-- ${label}: ${total.toFixed(1)} ms sampled`)
-  for (const [name, ms] of rows.slice(0, 25)) console.log(`${((100 * ms) / total).toFixed(1).padStart(5)}% ${ms.toFixed(1).padStart(7)} ms  ${name}`)
+  for (const [name, ms] of rows.slice(0, 25))
+    console.log(`${((100 * ms) / total).toFixed(1).padStart(5)}% ${ms.toFixed(1).padStart(7)} ms  ${name}`)
 }
 session.disconnect()
 await store.close()

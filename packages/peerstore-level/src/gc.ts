@@ -13,7 +13,14 @@
 import { forgetRecordWithoutAddrs } from './books/addr-book.ts'
 import type { PeerAgeing } from './peer-age.ts'
 import { type PeerIndex, presentMask } from './peer-index.ts'
-import { editTags, type GcStats, type LastGc, type PeerEntry, RECORD_KIND_BIT, type RecordKind } from './types.ts'
+import {
+  editTags,
+  type GcStats,
+  type LastGc,
+  type PeerEntry,
+  RECORD_KIND_BIT,
+  type RecordKind
+} from './types.ts'
 import { yieldToLoop } from './yield.ts'
 
 /** What GC needs of the write path. */
@@ -198,13 +205,7 @@ export class GarbageCollector {
   }
 
   /** Collects one peer; true when it changed. A peer it removes goes on `removed` with the records to delete. */
-  #collectPeer(
-    key: string,
-    entry: PeerEntry,
-    now: number,
-    stats: GcStats,
-    removed: Removed
-  ): boolean {
+  #collectPeer(key: string, entry: PeerEntry, now: number, stats: GcStats, removed: Removed): boolean {
     const { index, writes, ageing, removeBarePeers } = this.#init
     stats.peersScanned++
     if (entry.pins.size > 0) return false
@@ -238,7 +239,9 @@ export class GarbageCollector {
     if (agedOut || ageing.droppable(entry, now)) {
       // Every record it holds goes, and those the scan just emptied.
       const mask =
-        presentMask(entry) | (addrsChanged ? RECORD_KIND_BIT.addrs : 0) | (tagsChanged ? RECORD_KIND_BIT.tags : 0)
+        presentMask(entry) |
+        (addrsChanged ? RECORD_KIND_BIT.addrs : 0) |
+        (tagsChanged ? RECORD_KIND_BIT.tags : 0)
       if (mask !== 0) {
         removed.keys.push(key)
         removed.masks.push(mask)

@@ -164,7 +164,11 @@ async function verifyCopy(path: string, copy: string): Promise<VerifyReport> {
     quarantined: 0,
     undecodable: [],
     unreadable: [],
-    journal: { files: journal.files, records: journal.records.length + journal.removed.length, damage: journal.damage },
+    journal: {
+      files: journal.files,
+      records: journal.records.length + journal.removed.length,
+      damage: journal.damage
+    },
     logs: await checkLogs(copy),
     problems: []
   }

@@ -241,10 +241,15 @@ test('`gone` lines: random hostile peer texts read back; a peer removed and writ
     journal.close()
     const contents = readJournal(dir)
     assert.deepEqual(contents.damage, [], `seed ${seed}: no damage`)
-    assert.deepEqual(new Set(contents.removed), new Set(keys.map((k) => (needsQuotes(k) ? k : Buffer.from(k).toString()))), `seed ${seed}: every peer read back`)
+    assert.deepEqual(
+      new Set(contents.removed),
+      new Set(keys.map((k) => (needsQuotes(k) ? k : Buffer.from(k).toString()))),
+      `seed ${seed}: every peer read back`
+    )
     const put = (key: string) => contents.records.filter((r) => r.key === key).map((r) => r.value)
     assert.deepEqual(put('untouched'), ['["/kept"]'])
-    if (first !== second) assert.deepEqual(put(first), [], `seed ${seed}: what was journaled before the removal went with it`)
+    if (first !== second)
+      assert.deepEqual(put(first), [], `seed ${seed}: what was journaled before the removal went with it`)
     assert.deepEqual(put(second), ['["/after"]'], `seed ${seed}: what came after the removal stays`)
   }
 })
@@ -267,7 +272,10 @@ test('a damaged `gone` line drops its append only; an unknown line kind (as olde
     ['checksum mismatch']
   )
   assert.deepEqual(contents.removed, [])
-  assert.deepEqual(sortRecords(contents.records).map((r) => r.key), ['a', 'c'])
+  assert.deepEqual(
+    sortRecords(contents.records).map((r) => r.key),
+    ['a', 'c']
+  )
   // A line of a kind this code does not know, with a valid checksum: reported, its append dropped, the rest read.
   const body = '1/1\tgone-later\ta\tb'
   const unknown = `${(crc32(body) >>> 0).toString(16).padStart(8, '0')}\t${body}`
@@ -277,5 +285,8 @@ test('a damaged `gone` line drops its append only; an unknown line kind (as olde
     contents.damage.map((d) => d.reason),
     ['unknown field value']
   )
-  assert.deepEqual(sortRecords(contents.records).map((r) => r.key), ['a', 'c'])
+  assert.deepEqual(
+    sortRecords(contents.records).map((r) => r.key),
+    ['a', 'c']
+  )
 })

@@ -16,12 +16,7 @@ import {
   repairPeerStore,
   verifyPeerStore
 } from '@peerscope/peerstore-level'
-import {
-  type JournaledRecord,
-  journalFiles,
-  journalText,
-  removedText
-} from '../src/persistence/journal.ts'
+import { type JournaledRecord, journalFiles, journalText, removedText } from '../src/persistence/journal.ts'
 import { seeded } from './fixtures/seeded.ts'
 import { failLevelWrites, makeSeededPeers, tempDirs } from './suite/helpers.ts'
 
@@ -121,7 +116,9 @@ test('a crash in the middle of a GC run: reopened, every write that resolved is 
   const [, signal] = (await once(child, 'exit')) as [number | null, string | null]
   assert.equal(signal, 'SIGKILL', 'the writer killed itself mid-GC')
   const lines = stdout.trim().split('\n')
-  const acked = lines.filter((l) => l.startsWith('ack ')).map((l) => l.split(' ').slice(1) as [string, string])
+  const acked = lines
+    .filter((l) => l.startsWith('ack '))
+    .map((l) => l.split(' ').slice(1) as [string, string])
   const removedLine = lines.find((l) => l.startsWith('removed '))
   assert.ok(removedLine !== undefined, 'the writer listed what GC removed before the kill')
   const removed = new Set(removedLine.slice('removed '.length).split(',').filter(Boolean))

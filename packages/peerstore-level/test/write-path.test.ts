@@ -312,7 +312,8 @@ describe('write path (fake database)', () => {
     await writes.flush()
     // Replaying every op in order gives the final state of each record.
     const state = new Map<string, string | undefined>()
-    for (const op of db.batches.flat()) state.set(`${op.sublevel} ${op.key}`, op.type === 'put' ? op.value : undefined)
+    for (const op of db.batches.flat())
+      state.set(`${op.sublevel} ${op.key}`, op.type === 'put' ? op.value : undefined)
     assert.equal(state.get(`protos ${a}`), '["/a"]', 'a ends as written again')
     assert.equal(state.get(`protos ${b}`), undefined, 'b ends removed')
     assert.equal(writes.pendingPeers, 0)

@@ -156,7 +156,11 @@ function parseRemoved(fields: string[]): Parsed {
 }
 
 /** Applies one complete append's items to the latest state per record and the peers removed whole. */
-function applyItems(items: readonly LineItem[], latest: Map<string, JournaledRecord>, removed: Set<string>): void {
+function applyItems(
+  items: readonly LineItem[],
+  latest: Map<string, JournaledRecord>,
+  removed: Set<string>
+): void {
   for (const item of items) {
     if ('removed' in item) {
       for (const key of item.removed) {

@@ -26,7 +26,13 @@
 
 import { PeerStoreError } from '../errors.ts'
 import { ShardedMap } from '../sharded-map.ts'
-import { type BatchFailure, type PeerEntry, RECORD_KIND_BIT, RECORD_KINDS, type RecordKind } from '../types.ts'
+import {
+  type BatchFailure,
+  type PeerEntry,
+  RECORD_KIND_BIT,
+  RECORD_KINDS,
+  type RecordKind
+} from '../types.ts'
 import { yieldToLoop } from '../yield.ts'
 import { encodeRecord } from './codec.ts'
 import type { JournaledRecord } from './journal.ts'
@@ -362,7 +368,8 @@ export class WritePath<S = unknown> {
             const key = removedKeys[i] as string
             const mask = removedMasks[i] as number
             for (const kind of RECORD_KINDS) {
-              if ((mask & KIND_BIT[kind]) !== 0) ops.push({ type: 'del', sublevel: this.#db.sublevels[kind], key })
+              if ((mask & KIND_BIT[kind]) !== 0)
+                ops.push({ type: 'del', sublevel: this.#db.sublevels[kind], key })
             }
           }
           batchPeers = removedKeys.slice(removedDone, end)

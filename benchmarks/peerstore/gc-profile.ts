@@ -2,6 +2,7 @@
 // of LevelDB's catch-up after it: builds N peers through the core API, closes and reopens (as the scale benchmark
 // does), moves the clock two hours, then profiles `gc()` and then `flush()` separately with the inspector.
 // Writes <out>-gc.cpuprofile and <out>-catchup.cpuprofile and prints the self time by function, top first.
+// With GC_PROFILE_LIVE=1 the store is not reopened first: GC runs on the entries the writes made.
 // Usage: node --conditions=@peerscope/source --expose-gc gc-profile.ts [peers=100000] [out=/tmp/gc-profile] [module]
 import { writeFileSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
@@ -58,23 +59,36 @@ const [peersArg = '100000', out = '/tmp/gc-profile', module = '@peerscope/peerst
   process.argv.slice(2)
 const n = Number(peersArg)
 const mod = (await import(module)) as PeerstoreLevel
-const dir = await mkdtemp(join(tmpdir(), 'peerstore-gc-profile-'))
-const path = join(dir, 'db')
-let now = Date.now()
-const open = () =>
-  mod.openPeerStore({ path, clock: () => now, gc: { interval: 0 }, limits: { maxAddrs: 8 * n + 1_000_000 } })
-let store = await open()
-for (let from = 0; from < n; from += CHUNK) {
-  const c = chunk(from, Math.min(from + CHUNK, n))
-  for (let k = 0; k < c.ids.length; k++) {
-    await store.addAddrs(c.ids[k]!, c.addrs[k]!, mod.AddressTTL)
-    await store.addProtocols(c.ids[k]!, PROTOCOLS)
+/** Builds `count` peers as the scale benchmark does, reopens (unless GC_PROFILE_LIVE=1), moves the clock 2 h. */
+async function built(count: number) {
+  const dir = await mkdtemp(join(tmpdir(), 'peerstore-gc-profile-'))
+  const path = join(dir, 'db')
+  let now = Date.now()
+  const open = () =>
+    mod.openPeerStore({ path, clock: () => now, gc: { interval: 0 }, limits: { maxAddrs: 8 * count + 1_000_000 } })
+  let store = await open()
+  for (let from = 0; from < count; from += CHUNK) {
+    const c = chunk(from, Math.min(from + CHUNK, count))
+    for (let k = 0; k < c.ids.length; k++) {
+      await store.addAddrs(c.ids[k]!, c.addrs[k]!, mod.AddressTTL)
+      await store.addProtocols(c.ids[k]!, PROTOCOLS)
+    }
   }
+  if (process.env.GC_PROFILE_LIVE !== '1') {
+    await store.close()
+    store = await open()
+  } else await store.flush()
+  globalThis.gc?.()
+  now += 2 * 60 * 60_000
+  return { store, dir }
 }
-await store.close()
-store = await open()
-globalThis.gc?.()
-now += 2 * 60 * 60_000
+
+// An untimed run first, as the scale benchmark's subjects do, so that the JIT has compiled what the profiled run calls.
+const warm = await built(Math.min(n, 3000))
+await warm.store.gc()
+await warm.store.close()
+await rm(warm.dir, { recursive: true, force: true })
+const { store, dir } = await built(n)
 const session = new Session()
 session.connect()
 await session.post('Profiler.enable')

@@ -58,8 +58,11 @@ export interface GarbageCollectorInit {
 /** Changed peers past which a slice ends early, bounding what it leaves LevelDB at once. */
 const GC_MAX_CHANGED = 1024
 
-/** Removed peers journaled in one append (one line, one write of the journal file) within a slice. */
-const GC_JOURNAL_BATCH = 256
+/**
+ * Removed peers journaled in one append (one line, one write of the journal file) within a slice: a slice ends at
+ * `GC_MAX_CHANGED` changed peers, so a slice that removes every peer it scans makes one append.
+ */
+const GC_JOURNAL_BATCH = 1024
 
 /** Peers GC marks changed before LevelDB starts taking them during a run (with a journal). */
 const GC_WRITE_BEHIND = 262_144

@@ -73,6 +73,9 @@ function crcOf(bytes: Buffer, start: number, end: number): number {
  */
 export const REMOVED_KIND = 'gone'
 
+/** A character `keyField` quotes a peer text for. */
+const NEEDS_QUOTING = /[\u0000-\u001f"]/
+
 /** A peer text that could break a line (a control character) or read as quoted is written as a JSON string. */
 export function keyField(key: string): string {
   for (let i = 0; i < key.length; i++) {
@@ -163,8 +166,10 @@ export class JournalLines {
     if (this.#added >= this.#size) throw new RangeError(`an append of ${this.#size} records got more`)
     if (keys.length === 0) throw new RangeError('a removal line names at least one peer')
     const i = ++this.#added
-    let fields = keyField(keys[0] as string)
-    for (let k = 1; k < keys.length; k++) fields += `\t${keyField(keys[k] as string)}`
+    // Peer texts are checked by a native scan each (peer ids never need quoting); joined in one call.
+    let plain = true
+    for (let k = 0; k < keys.length && plain; k++) plain = !NEEDS_QUOTING.test(keys[k] as string)
+    const fields = plain ? keys.join('\t') : keys.map(keyField).join('\t')
     this.#reserve(CHECKSUM_BYTES + 14 + this.#sizeField.length + REMOVED_KIND.length + 3 * fields.length)
     const bytes = this.#bytes
     const start = this.#length

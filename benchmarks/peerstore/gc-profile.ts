@@ -65,7 +65,12 @@ async function built(count: number) {
   const path = join(dir, 'db')
   let now = Date.now()
   const open = () =>
-    mod.openPeerStore({ path, clock: () => now, gc: { interval: 0 }, limits: { maxAddrs: 8 * count + 1_000_000 } })
+    mod.openPeerStore({
+      path,
+      clock: () => now,
+      gc: { interval: 0 },
+      limits: { maxAddrs: 8 * count + 1_000_000 }
+    })
   let store = await open()
   for (let from = 0; from < count; from += CHUNK) {
     const c = chunk(from, Math.min(from + CHUNK, count))

@@ -11,8 +11,8 @@ import type { AddrList } from './addr-list.ts'
 import { neverExpires } from './constants.ts'
 import { PeerStoreError } from './errors.ts'
 import type { Expiring } from './expiry.ts'
+import { OrderedShardedMap } from './ordered-sharded-map.ts'
 import { compactPeerIdOf, storableKey } from './persistence/peer-key.ts'
-import { ShardedMap } from './sharded-map.ts'
 import { newEntry, type PeerEntry, RECORD_KIND_BIT, type RecordKind } from './types.ts'
 
 /**
@@ -65,8 +65,9 @@ export function presentMask(entry: PeerEntry): number {
 }
 
 export class PeerIndex {
-  // Sharded: a single Map of a million peers rehashed all of them in one call as it grew or shrank (sharded-map.ts).
-  readonly #entries = new ShardedMap<PeerEntry>()
+  // Sharded: a single Map of a million peers rehashed all of them in one call as it grew or shrank (sharded-map.ts);
+  // walked in insertion order, which keeps a walk over every peer close to the order their objects lie in memory.
+  readonly #entries = new OrderedShardedMap<PeerEntry>()
   readonly #changeListeners = new Set<(entry: PeerEntry) => void>()
   #unconnected = 0
 

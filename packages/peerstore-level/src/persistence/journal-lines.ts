@@ -73,8 +73,8 @@ function crcOf(bytes: Buffer, start: number, end: number): number {
  */
 export const REMOVED_KIND = 'gone'
 
-/** A character `keyField` quotes a peer text for. */
-const NEEDS_QUOTING = /[\u0000-\u001f"]/
+/** A peer text `keyField` writes as it is: no control character, no quote. */
+const UNQUOTED = /^[ !#-\uffff]*$/
 
 /** A peer text that could break a line (a control character) or read as quoted is written as a JSON string. */
 export function keyField(key: string): string {
@@ -168,7 +168,7 @@ export class JournalLines {
     const i = ++this.#added
     // Peer texts are checked by a native scan each (peer ids never need quoting); joined in one call.
     let plain = true
-    for (let k = 0; k < keys.length && plain; k++) plain = !NEEDS_QUOTING.test(keys[k] as string)
+    for (let k = 0; k < keys.length && plain; k++) plain = UNQUOTED.test(keys[k] as string)
     const fields = plain ? keys.join('\t') : keys.map(keyField).join('\t')
     this.#reserve(CHECKSUM_BYTES + 14 + this.#sizeField.length + REMOVED_KIND.length + 3 * fields.length)
     const bytes = this.#bytes

@@ -95,6 +95,11 @@ function comparisons(config: ScaleConfig, withGo: boolean, withUpstream: boolean
       },
       { name: 'GC CPU, ours / go', of: ['ours', 'gcCpuMs'], over: ['go', 'gcCpuMs'] },
       {
+        name: 'GC CPU with its LevelDB catch-up, ours / go',
+        of: ['ours', 'gcWithCatchUpCpuMs'],
+        over: ['go', 'gcCpuMs']
+      },
+      {
         name: 'heap per peer live, ours / go',
         of: ['ours', 'heapLivePerPeer'],
         over: ['go', 'heapLivePerPeer'],
@@ -368,6 +373,14 @@ function printSize(s: SizeSummary): void {
         undefined,
         undefined,
         fmt(m.ours?.gcCatchUpMs),
+        undefined,
+        undefined
+      ],
+      [
+        'GC, LevelDB catch-up after, thread CPU ms',
+        undefined,
+        undefined,
+        fmt(m.ours?.gcCatchUpCpuMs),
         undefined,
         undefined
       ],

@@ -44,6 +44,10 @@ interface SubjectFigures {
   gcBlockMs?: number
   /** How long LevelDB took to take GC's deletes after `gc()` resolved. */
   gcCatchUpMs?: number
+  /** This thread's CPU time meanwhile: the deletes' batches encoded on the event loop, which the run caused. */
+  gcCatchUpCpuMs?: number
+  /** `gcCpuMs` + `gcCatchUpCpuMs`: all the event loop's work a full expiry costs, disk writes included. */
+  gcWithCatchUpCpuMs?: number
 }
 
 type BlockedOp = 'gc' | 'all' | 'reopenAndList'
@@ -233,8 +237,11 @@ async function ours(mod: PeerstoreLevel, n: number, name: string, viaView: boole
     result.gcBlockMs = gc.longestBlockMs
     Object.assign(result, blockFigures('gc', gc.blocks))
     const t = performance.now()
+    const cpu = threadCpuMs()
     await store!.flush()
     result.gcCatchUpMs = performance.now() - t
+    result.gcCatchUpCpuMs = threadCpuMs() - cpu
+    result.gcWithCatchUpCpuMs = gc.cpuMs + result.gcCatchUpCpuMs
     await store!.close()
   }
   await rm(dir, { recursive: true, force: true })

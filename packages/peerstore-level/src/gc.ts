@@ -12,15 +12,25 @@
 
 import { forgetRecordWithoutAddrs } from './books/addr-book.ts'
 import type { PeerAgeing } from './peer-age.ts'
-import { type PeerIndex, presentKinds } from './peer-index.ts'
-import { editTags, type GcStats, type LastGc, type PeerEntry, type RecordKind } from './types.ts'
+import { type PeerIndex, presentMask } from './peer-index.ts'
+import {
+  editTags,
+  type GcStats,
+  type LastGc,
+  type PeerEntry,
+  RECORD_KIND_BIT,
+  type RecordKind
+} from './types.ts'
 import { yieldToLoop } from './yield.ts'
 
 /** What GC needs of the write path. */
 export interface GcWrites {
   markDirty(key: string, kinds: readonly RecordKind[]): void
-  /** Marks and journals the deletion of peers GC removed (`WritePath.journalRemoved`). */
-  journalRemoved(removed: ReadonlyArray<readonly [string, readonly RecordKind[]]>): void
+  /**
+   * Journals the removal of peers GC removed whole, and queues the deletes of the kinds each held (`masks[i]`, of
+   * `RECORD_KIND_BIT`s, for `keys[i]`) (`WritePath.journalRemoved`).
+   */
+  journalRemoved(keys: readonly string[], masks: readonly number[]): void
   /**
    * Starts writing what is marked (with a journal, only past `startAbove` peers); resolves at once with a journal,
    * else once LevelDB has it (`WritePath.settleMarked`).
@@ -48,8 +58,11 @@ export interface GarbageCollectorInit {
 /** Changed peers past which a slice ends early, bounding what it leaves LevelDB at once. */
 const GC_MAX_CHANGED = 1024
 
-/** Removed peers journaled in one append (one write of the journal file) within a slice. */
-const GC_JOURNAL_BATCH = 256
+/**
+ * Removed peers journaled in one append (one line, one write of the journal file) within a slice: a slice ends at
+ * `GC_MAX_CHANGED` changed peers, so a slice that removes every peer it scans makes one append.
+ */
+const GC_JOURNAL_BATCH = 1024
 
 /** Peers GC marks changed before LevelDB starts taking them during a run (with a journal). */
 const GC_WRITE_BEHIND = 262_144
@@ -57,6 +70,12 @@ const GC_WRITE_BEHIND = 262_144
 const ADDRS: readonly RecordKind[] = ['addrs']
 const TAGS: readonly RecordKind[] = ['tags']
 const ADDRS_AND_TAGS: readonly RecordKind[] = ['addrs', 'tags']
+
+/** Peers a slice removed, not yet journaled: their keys, and the kinds each held as a mask. */
+interface Removed {
+  keys: string[]
+  masks: number[]
+}
 
 /** Waits for a run without taking over its failure, which its caller (or the timer) reports. */
 function reportedByCaller(): void {}
@@ -151,7 +170,7 @@ export class GarbageCollector {
       const now = this.#init.now()
       stats.slices++
       let changed = 0
-      let removed: Array<readonly [string, readonly RecordKind[]]> = []
+      let removed: Removed = { keys: [], masks: [] }
       for (let n = 1; ; n++) {
         const next = entries.next()
         if (next.done === true) {
@@ -162,14 +181,14 @@ export class GarbageCollector {
         if ((n & 31) !== 0) continue
         // Removed peers are journaled as they gather, so the journal's encoding counts towards the slice's time
         // (journaled after the scan, a slice that removed every peer it scanned ran twice its time).
-        if (removed.length >= GC_JOURNAL_BATCH) {
-          writes.journalRemoved(removed)
-          removed = []
+        if (removed.keys.length >= GC_JOURNAL_BATCH) {
+          writes.journalRemoved(removed.keys, removed.masks)
+          removed = { keys: [], masks: [] }
         }
         // Bound both the slice's time and what it leaves LevelDB at once.
         if (changed >= GC_MAX_CHANGED || performance.now() - sliceStart >= sliceMs) break
       }
-      writes.journalRemoved(removed)
+      writes.journalRemoved(removed.keys, removed.masks)
       stats.longestSliceMs = Math.max(stats.longestSliceMs, performance.now() - sliceStart)
       // With a journal, LevelDB takes the run's changes in the background, in batches of their own turns, from the
       // end of the run (or once many are marked), not between its slices. The peers it removed are journaled (see
@@ -189,13 +208,7 @@ export class GarbageCollector {
   }
 
   /** Collects one peer; true when it changed. A peer it removes goes on `removed` with the records to delete. */
-  #collectPeer(
-    key: string,
-    entry: PeerEntry,
-    now: number,
-    stats: GcStats,
-    removed: Array<readonly [string, readonly RecordKind[]]>
-  ): boolean {
+  #collectPeer(key: string, entry: PeerEntry, now: number, stats: GcStats, removed: Removed): boolean {
     const { index, writes, ageing, removeBarePeers } = this.#init
     stats.peersScanned++
     if (entry.pins.size > 0) return false
@@ -228,10 +241,14 @@ export class GarbageCollector {
     // Nothing left, not even a recent write time: its saved time (if any) goes with it.
     if (agedOut || ageing.droppable(entry, now)) {
       // Every record it holds goes, and those the scan just emptied.
-      const kinds = presentKinds(entry)
-      if (addrsChanged && !kinds.includes('addrs')) kinds.push('addrs')
-      if (tagsChanged && !kinds.includes('tags')) kinds.push('tags')
-      if (kinds.length > 0) removed.push([key, kinds])
+      const mask =
+        presentMask(entry) |
+        (addrsChanged ? RECORD_KIND_BIT.addrs : 0) |
+        (tagsChanged ? RECORD_KIND_BIT.tags : 0)
+      if (mask !== 0) {
+        removed.keys.push(key)
+        removed.masks.push(mask)
+      }
       index.delete(key)
       if (agedOut) stats.peersRemoved++
       return true

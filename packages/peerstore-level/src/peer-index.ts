@@ -11,9 +11,9 @@ import type { AddrList } from './addr-list.ts'
 import { neverExpires } from './constants.ts'
 import { PeerStoreError } from './errors.ts'
 import type { Expiring } from './expiry.ts'
+import { OrderedShardedMap } from './ordered-sharded-map.ts'
 import { compactPeerIdOf, storableKey } from './persistence/peer-key.ts'
-import { ShardedMap } from './sharded-map.ts'
-import { newEntry, type PeerEntry, type RecordKind } from './types.ts'
+import { newEntry, type PeerEntry, RECORD_KIND_BIT, type RecordKind } from './types.ts'
 
 /**
  * The index key of a peer (its id text); `ERR_INVALID_PEER_ID` for anything that is not a PeerId, or whose text
@@ -51,9 +51,23 @@ export function presentKinds(entry: PeerEntry): RecordKind[] {
   return kinds
 }
 
+/** `presentKinds` as a mask of `RECORD_KIND_BIT`s, without making an array (GC asks it of every peer it removes). */
+export function presentMask(entry: PeerEntry): number {
+  let mask = 0
+  if (entry.addrs.size > 0 || entry.record != null) mask |= RECORD_KIND_BIT.addrs
+  if (entry.publicKey != null) mask |= RECORD_KIND_BIT.keys
+  if (entry.protocols.length > 0) mask |= RECORD_KIND_BIT.protos
+  if (entry.metadata.size > 0) mask |= RECORD_KIND_BIT.meta
+  if (entry.tags.size > 0) mask |= RECORD_KIND_BIT.tags
+  if (entry.pins.size > 0) mask |= RECORD_KIND_BIT.pins
+  if (entry.updated !== undefined) mask |= RECORD_KIND_BIT.seen
+  return mask
+}
+
 export class PeerIndex {
-  // Sharded: a single Map of a million peers rehashed all of them in one call as it grew or shrank (sharded-map.ts).
-  readonly #entries = new ShardedMap<PeerEntry>()
+  // Sharded: a single Map of a million peers rehashed all of them in one call as it grew or shrank (sharded-map.ts);
+  // walked in insertion order, which keeps a walk over every peer close to the order their objects lie in memory.
+  readonly #entries = new OrderedShardedMap<PeerEntry>()
   readonly #changeListeners = new Set<(entry: PeerEntry) => void>()
   #unconnected = 0
 

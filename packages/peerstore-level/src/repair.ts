@@ -52,8 +52,8 @@ export interface VerifyReport {
   /** Kinds LevelDB could not read completely. */
   unreadable: UnreadableRecords[]
   /**
-   * The write-ahead journal: records the next open writes into LevelDB (acknowledged writes LevelDB may lack), and
-   * damaged lines (their appends are dropped, never replayed).
+   * The write-ahead journal: records the next open writes into LevelDB (acknowledged writes LevelDB may lack; a
+   * peer removed whole counts as one), and damaged lines (their appends are dropped, never replayed).
    */
   journal: { files: string[]; records: number; damage: JournalDamage[] }
   /** LevelDB's log files; `damageAt` set on one whose tail LevelDB will drop when it opens. */
@@ -164,7 +164,11 @@ async function verifyCopy(path: string, copy: string): Promise<VerifyReport> {
     quarantined: 0,
     undecodable: [],
     unreadable: [],
-    journal: { files: journal.files, records: journal.records.length, damage: journal.damage },
+    journal: {
+      files: journal.files,
+      records: journal.records.length + journal.removed.length,
+      damage: journal.damage
+    },
     logs: await checkLogs(copy),
     problems: []
   }

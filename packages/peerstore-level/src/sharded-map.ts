@@ -7,10 +7,10 @@
 // iterator passed its place is not seen).
 
 /** Shards: a power of two (a million peers: ~16k per shard, a rehash of about 2 ms). */
-const SHARDS = 64
+export const SHARDS = 64
 
 /** The shard of a peer id text: its last two characters (base58 or base32 of a hash or key: evenly spread). */
-function shardOf(key: string): number {
+export function shardOf(key: string): number {
   const n = key.length
   return ((key.charCodeAt(n - 1) * 31 + key.charCodeAt(n - 2)) | 0) & (SHARDS - 1)
 }

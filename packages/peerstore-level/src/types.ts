@@ -90,6 +90,17 @@ export type RecordKind = 'addrs' | 'keys' | 'protos' | 'meta' | 'tags' | 'pins' 
 
 export const RECORD_KINDS: readonly RecordKind[] = ['addrs', 'keys', 'protos', 'meta', 'tags', 'pins', 'seen']
 
+/** Bit of each record kind in a mask of kinds (the write path's dirty marks, the records of a peer GC removed). */
+export const RECORD_KIND_BIT: Readonly<Record<RecordKind, number>> = {
+  addrs: 1,
+  keys: 2,
+  protos: 4,
+  meta: 8,
+  tags: 16,
+  pins: 32,
+  seen: 64
+}
+
 export interface GcStats {
   peersScanned: number
   addrsRemoved: number

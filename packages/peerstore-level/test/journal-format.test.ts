@@ -221,3 +221,72 @@ test('an import that fills the disk part-way through its chunks leaves nothing o
     rmSync(work, { recursive: true, force: true })
   }
 })
+
+test('`gone` lines: random hostile peer texts read back; a peer removed and written again keeps what came after', async () => {
+  for (let seed = 1; seed <= 20; seed++) {
+    const random = seeded(100 + seed)
+    const dir = await tempPath()
+    const journal = new Journal(dir)
+    const keys = Array.from({ length: 1 + Math.floor(random() * 300) }, (_, i) =>
+      random() < 0.3 ? `12D3KooWpeer${seed}-${i}` : `${hostileText(random, 30)}#${i}`
+    )
+    const [first, second] = [keys[0]!, keys.at(-1)!]
+    journal.append([
+      { kind: 'protos', key: first, value: '["/before"]' },
+      { kind: 'meta', key: first, value: '{"a":"b"}' },
+      { kind: 'protos', key: 'untouched', value: '["/kept"]' }
+    ])
+    journal.appendRemoved(keys)
+    journal.append([{ kind: 'protos', key: second, value: '["/after"]' }])
+    journal.close()
+    const contents = readJournal(dir)
+    assert.deepEqual(contents.damage, [], `seed ${seed}: no damage`)
+    assert.deepEqual(
+      new Set(contents.removed),
+      new Set(keys.map((k) => (needsQuotes(k) ? k : Buffer.from(k).toString()))),
+      `seed ${seed}: every peer read back`
+    )
+    const put = (key: string) => contents.records.filter((r) => r.key === key).map((r) => r.value)
+    assert.deepEqual(put('untouched'), ['["/kept"]'])
+    if (first !== second)
+      assert.deepEqual(put(first), [], `seed ${seed}: what was journaled before the removal went with it`)
+    assert.deepEqual(put(second), ['["/after"]'], `seed ${seed}: what came after the removal stays`)
+  }
+})
+
+test('a damaged `gone` line drops its append only; an unknown line kind (as older code sees `gone`) is damage, the rest replays', async () => {
+  const dir = await tempPath()
+  const journal = new Journal(dir)
+  journal.append([{ kind: 'protos', key: 'a', value: '["/a"]' }])
+  journal.appendRemoved(['a', 'b'])
+  journal.append([{ kind: 'protos', key: 'c', value: '["/c"]' }])
+  journal.close()
+  const [file] = journalFiles(dir) as [string]
+  const text = readFileSync(join(dir, file), 'utf8')
+  const lines = text.split('\n')
+  // The removal line with one byte of a peer text changed: its checksum fails.
+  writeFileSync(join(dir, file), [lines[0], lines[1]!.replace('\tb', '\tx'), ...lines.slice(2)].join('\n'))
+  let contents = readJournal(dir)
+  assert.deepEqual(
+    contents.damage.map((d) => d.reason),
+    ['checksum mismatch']
+  )
+  assert.deepEqual(contents.removed, [])
+  assert.deepEqual(
+    sortRecords(contents.records).map((r) => r.key),
+    ['a', 'c']
+  )
+  // A line of a kind this code does not know, with a valid checksum: reported, its append dropped, the rest read.
+  const body = '1/1\tgone-later\ta\tb'
+  const unknown = `${(crc32(body) >>> 0).toString(16).padStart(8, '0')}\t${body}`
+  writeFileSync(join(dir, file), [lines[0], unknown, ...lines.slice(2)].join('\n'))
+  contents = readJournal(dir)
+  assert.deepEqual(
+    contents.damage.map((d) => d.reason),
+    ['unknown field value']
+  )
+  assert.deepEqual(
+    sortRecords(contents.records).map((r) => r.key),
+    ['a', 'c']
+  )
+})

@@ -6,6 +6,7 @@ import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { generateKeyPair } from '@libp2p/crypto/keys'
+import type { PeerId } from '@libp2p/interface'
 import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import {
@@ -15,9 +16,9 @@ import {
   repairPeerStore,
   verifyPeerStore
 } from '@peerscope/peerstore-level'
-import { type JournaledRecord, journalFiles, journalText } from '../src/persistence/journal.ts'
+import { type JournaledRecord, journalFiles, journalText, removedText } from '../src/persistence/journal.ts'
 import { seeded } from './fixtures/seeded.ts'
-import { failLevelWrites, tempDirs } from './suite/helpers.ts'
+import { failLevelWrites, makeSeededPeers, tempDirs } from './suite/helpers.ts'
 
 const { path: tempPath } = tempDirs('peerscope-journal-')
 
@@ -88,6 +89,97 @@ test('GC’s removals are journaled: a peer written again after GC, then a crash
     assert.deepEqual(store.peers().map(String), [again!.toString()])
     assert.deepEqual(store.addrs(again!).map(String), ['/ip4/10.0.0.2/tcp/2'])
     assert.equal(store.getMetadata(again!, 'agent'), undefined, 'the metadata GC removed stays removed')
+  } finally {
+    await store.close()
+  }
+})
+
+test('a crash in the middle of a GC run: reopened, every write that resolved is there, GC’s removals stay removed, the rest whole', async () => {
+  const path = await tempPath()
+  const ids = (await makeSeededPeers(400, 21)).map((p) => p.id)
+  const half = ids.length / 2
+  const child = spawn(
+    process.execPath,
+    [
+      '--conditions=@peerscope/source',
+      new URL('./fixtures/gc-crash-writer.ts', import.meta.url).pathname,
+      path,
+      JSON.stringify(ids.map(String)),
+      '4'
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] }
+  )
+  let stdout = ''
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString()
+  })
+  const [, signal] = (await once(child, 'exit')) as [number | null, string | null]
+  assert.equal(signal, 'SIGKILL', 'the writer killed itself mid-GC')
+  const lines = stdout.trim().split('\n')
+  const acked = lines
+    .filter((l) => l.startsWith('ack '))
+    .map((l) => l.split(' ').slice(1) as [string, string])
+  const removedLine = lines.find((l) => l.startsWith('removed '))
+  assert.ok(removedLine !== undefined, 'the writer listed what GC removed before the kill')
+  const removed = new Set(removedLine.slice('removed '.length).split(',').filter(Boolean))
+  assert.equal(acked.length, 4)
+  assert.ok(removed.size > 0 && removed.size < half, `killed mid-GC (${removed.size} of ${half} removed)`)
+  assert.ok(journalBytes(path) > 0, 'the journal holds what LevelDB had not taken')
+
+  const now = 1_700_000_000_000 + 2000
+  const store = await openPeerStore({ path, clock: () => now, gc: { interval: 0 } })
+  try {
+    const written = new Set(acked.map(([id]) => id))
+    for (const [id, addr] of acked) {
+      assert.ok(store.addrs(peerIdFromString(id)).map(String).includes(addr), `acknowledged ${addr} of ${id}`)
+    }
+    for (const [i, id] of ids.entries()) {
+      const text = id.toString()
+      const protocols = store.getProtocols(id)
+      const agent = store.getMetadata(id, 'agent')
+      if (removed.has(text) && !written.has(text)) {
+        assert.deepEqual(protocols, [], `peer ${i}: GC removed it before the crash, it stays removed`)
+        assert.equal(agent, undefined, `peer ${i}: its metadata too`)
+        assert.equal(store.peers().map(String).includes(text), false, `peer ${i} is not listed`)
+      } else if (!removed.has(text)) {
+        assert.deepEqual(protocols, [`/crash/${i}`], `peer ${i}: not reached by GC, whole`)
+        assert.equal(agent, `agent-${i}`, `peer ${i}: its metadata`)
+      } else {
+        // Removed, then written again: only what was written after the removal.
+        assert.deepEqual(protocols, [], `peer ${i}: written again after its removal, without its old records`)
+        assert.equal(agent, undefined)
+      }
+    }
+    assert.ok(store.openReport.journal.replayed > 0)
+    assert.deepEqual(store.openReport.journal.damage, [])
+  } finally {
+    await store.close()
+  }
+})
+
+test('a `gone` line deletes every record of the peers it names; what was journaled for them after it is written', async () => {
+  const path = await tempPath()
+  const [a, b, c] = (await makeSeededPeers(3, 22)).map((p) => p.id) as [PeerId, PeerId, PeerId]
+  let store = await openPeerStore({ path, gc: { interval: 0 } })
+  for (const id of [a, b, c]) {
+    await store.addAddrs(id, [multiaddr('/ip4/10.3.0.1/tcp/3')], AddressTTL)
+    await store.setProtocols(id, ['/old/1.0.0'])
+    await store.putMetadata(id, 'agent', 'old')
+  }
+  await store.close()
+  // In LevelDB now; the journal (as a crash would leave it) removes a and b, then writes a's protocols again.
+  appendFileSync(join(path, 'peerscope-journal-00000001'), removedText([a.toString(), b.toString()]))
+  journal(path, 1, [{ kind: 'protos', key: a.toString(), value: '["/new/1.0.0"]' }])
+  store = await openPeerStore({ path, gc: { interval: 0 } })
+  try {
+    assert.deepEqual(store.getProtocols(a), ['/new/1.0.0'])
+    assert.deepEqual(store.addrs(a), [], 'the rest of a went with the removal')
+    assert.equal(store.getMetadata(a, 'agent'), undefined)
+    assert.deepEqual(store.getProtocols(b), [])
+    assert.deepEqual(store.getProtocols(c), ['/old/1.0.0'], 'a peer the line does not name is untouched')
+    assert.deepEqual(store.peers().map(String).sort(), [a.toString(), c.toString()].sort())
+    assert.equal(store.openReport.journal.replayed, 3, 'one record and two peers removed whole')
+    assert.equal(journalBytes(path), 0)
   } finally {
     await store.close()
   }

@@ -9,7 +9,13 @@ import {
   type WriteJournal,
   WritePath
 } from '../src/persistence/write-path.ts'
-import { type BatchFailure, newEntry, type PeerEntry, type RecordKind } from '../src/types.ts'
+import {
+  type BatchFailure,
+  newEntry,
+  type PeerEntry,
+  RECORD_KIND_BIT,
+  type RecordKind
+} from '../src/types.ts'
 import { makeSeededPeers } from './suite/helpers.ts'
 
 type Op = RecordOp<string>
@@ -82,6 +88,18 @@ class FakeJournal implements WriteJournal {
 
   appendGroup(records: readonly JournaledRecord[]): void {
     this.appended.push(...records)
+  }
+
+  /** Peers removed whole, one entry per append. */
+  readonly removed: string[][] = []
+
+  appendRemoved(keys: readonly string[]): void {
+    if (this.failNext) {
+      this.failNext = false
+      throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' })
+    }
+    this.appends++
+    this.removed.push([...keys])
   }
 
   rotate(): () => void {
@@ -244,6 +262,118 @@ describe('write path (fake database)', () => {
     assert.deepEqual(keysOf(db.batches.at(-1)!).sort(), [...keys].sort())
     assert.ok(journal.released >= 1)
     assert.equal(await writes.drain(), true)
+  })
+
+  it('removed peers: one journal append naming them, deletes of the kinds each held, in batches of removedPerBatch', async () => {
+    const index = await entries(5)
+    const keys = [...index.keys()]
+    for (const key of keys) index.delete(key)
+    const db = new FakeDatabase()
+    const journal = new FakeJournal()
+    const writes = new WritePath({ db, journal, index, removedPerBatch: 2 })
+    const protosAndSeen = RECORD_KIND_BIT.protos | RECORD_KIND_BIT.seen
+    writes.journalRemoved(keys, [protosAndSeen, RECORD_KIND_BIT.addrs, protosAndSeen, protosAndSeen, 0])
+    assert.deepEqual(journal.removed, [keys], 'one append, every key')
+    assert.deepEqual(journal.appended, [], 'no record lines')
+    assert.equal(writes.pendingPeers, 5)
+    await writes.settleMarked()
+    await writes.flush()
+    assert.deepEqual(
+      db.batches.map((ops) => ops.map((op) => `${op.type} ${op.sublevel} ${keys.indexOf(op.key)}`)),
+      [
+        ['del protos 0', 'del seen 0', 'del addrs 1'],
+        ['del protos 2', 'del seen 2', 'del protos 3', 'del seen 3']
+      ],
+      'a peer holding nothing costs no op; a batch with no op is not written'
+    )
+    assert.equal(writes.pendingPeers, 0)
+  })
+
+  it('a peer removed and written again before LevelDB takes either ends as written; removed again, it ends removed', async () => {
+    const index = await entries(2)
+    const [a, b] = [...index.keys()] as [string, string]
+    const entryA = index.get(a)!
+    const db = new FakeDatabase()
+    const writes = new WritePath({ db, journal: new FakeJournal(), index })
+    db.hold()
+    index.delete(a)
+    index.delete(b)
+    writes.journalRemoved([a, b], [RECORD_KIND_BIT.protos, RECORD_KIND_BIT.protos])
+    index.set(a, entryA)
+    await writes.commit(a, PROTOS)
+    // b: written again, then removed again.
+    const entryB = newEntry(entryA.id)
+    entryB.protocols = ['/b']
+    index.set(b, entryB)
+    await writes.commit(b, PROTOS)
+    index.delete(b)
+    writes.journalRemoved([b], [RECORD_KIND_BIT.protos])
+    db.release()
+    await writes.flush()
+    // Replaying every op in order gives the final state of each record.
+    const state = new Map<string, string | undefined>()
+    for (const op of db.batches.flat())
+      state.set(`${op.sublevel} ${op.key}`, op.type === 'put' ? op.value : undefined)
+    assert.equal(state.get(`protos ${a}`), '["/a"]', 'a ends as written again')
+    assert.equal(state.get(`protos ${b}`), undefined, 'b ends removed')
+    assert.equal(writes.pendingPeers, 0)
+  })
+
+  it('a failed batch of removals is written again by the retry, before removals queued since', async () => {
+    const index = await entries(4)
+    const keys = [...index.keys()]
+    for (const key of keys) index.delete(key)
+    const db = new FakeDatabase()
+    const failures: BatchFailure[] = []
+    const writes = new WritePath({
+      db,
+      journal: new FakeJournal(),
+      index,
+      removedPerBatch: 1,
+      onBatchError: (f) => failures.push(f)
+    })
+    const protos = RECORD_KIND_BIT.protos
+    writes.journalRemoved(keys.slice(0, 3), [protos, protos, protos])
+    // The first batch lands, the second fails.
+    let calls = 0
+    const batch = db.batch.bind(db)
+    db.batch = async (ops) => {
+      if (++calls === 2) db.failures = 1
+      return batch(ops)
+    }
+    await assert.rejects(writes.flush(), (err: { code?: string }) => err.code === 'ERR_STORAGE_WRITE')
+    assert.deepEqual(
+      failures.map((f) => [f.peers, f.retried]),
+      [[1, true]]
+    )
+    assert.equal(writes.pendingPeers, 2, 'the failed removal and the one after it are queued again')
+    writes.journalRemoved([keys[3]!], [protos])
+    await writes.flush()
+    assert.deepEqual(
+      db.batches.map((ops) => keys.indexOf(ops[0]!.key)),
+      [0, 1, 1, 2, 3],
+      'in the order removed'
+    )
+    assert.equal(writes.pendingPeers, 0)
+  })
+
+  it('without a journal, removals wait for LevelDB in settleMarked', async () => {
+    const index = await entries(1)
+    const [key] = [...index.keys()] as [string]
+    index.delete(key)
+    const db = new FakeDatabase()
+    const writes = new WritePath({ db, index })
+    writes.journalRemoved([key], [RECORD_KIND_BIT.protos])
+    db.hold()
+    let settled = false
+    const done = writes.settleMarked().then(() => {
+      settled = true
+    })
+    await new Promise((resolve) => setImmediate(resolve))
+    assert.equal(settled, false)
+    db.release()
+    await done
+    assert.deepEqual(db.batches, [[{ type: 'del', sublevel: 'protos', key }]])
   })
 
   it('a failed batch without a journal rejects the waiting writes, is reported, and is not retried', async () => {

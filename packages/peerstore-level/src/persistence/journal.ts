@@ -17,6 +17,12 @@
 // nothing. A line that fails its checksum is reported and its whole append is dropped, never replayed as a phantom
 // record; the next `1/<n>` line starts the next append. An append cut short by a crash (fewer than n lines) was
 // never acknowledged: it is dropped silently.
+//
+// A line of kind `gone`, `<crc>\t<i>/<n>\tgone\t<peer>\t<peer>...`, removes whole peers (GC's removals): every
+// record of each peer it lists is deleted, whatever kinds it held; a later line for one of them writes it again.
+// One such line stands for a thousand peers where a delete line per record took four. Code older than this line
+// kind reports it as damaged (an unknown kind) and replays nothing of its append, the others as written: at worst
+// peers GC removed come back from LevelDB, and the next GC removes them again.
 import {
   closeSync,
   ftruncateSync,
@@ -32,7 +38,7 @@ import {
 import { join } from 'node:path'
 import { crc32 } from 'node:zlib'
 import { type JournalDamage, RECORD_KINDS, type RecordKind } from '../types.ts'
-import { JournalLines } from './journal-lines.ts'
+import { JournalLines, REMOVED_KIND } from './journal-lines.ts'
 
 export const JOURNAL_PREFIX = 'peerscope-journal-'
 const SEGMENT = /^peerscope-journal-(\d+)$/
@@ -52,6 +58,11 @@ export interface JournalContents {
   bytes: number
   /** The latest journaled state per record, over every complete append. */
   records: JournaledRecord[]
+  /**
+   * Peers a `gone` line removed whole: every record kind of each is deleted on replay, before `records` are
+   * written (which hold only what was journaled for them after their removal).
+   */
+  removed: string[]
   damage: JournalDamage[]
 }
 
@@ -79,7 +90,31 @@ export function journalText(records: readonly JournaledRecord[]): string {
   return lines.take().toString('utf8')
 }
 
-type Parsed = { record: JournaledRecord; i: number; n: number } | { damage: string }
+/** The line of one append that removes the peers `keys` whole (`Journal.appendRemoved`), as written. */
+export function removedText(keys: readonly string[]): string {
+  const lines = new JournalLines()
+  lines.begin(1)
+  lines.addRemoved(keys)
+  return lines.take().toString('utf8')
+}
+
+/** A line's content: one record, or (a `gone` line) the peers it removes whole. */
+type LineItem = JournaledRecord | { removed: string[] }
+
+type Parsed = { item: LineItem; i: number; n: number } | { damage: string }
+
+/** A peer field as written (`keyField`): JSON when quoted; undefined when it is unreadable or empty. */
+function readKeyField(text: string): string | undefined {
+  let key = text
+  if (key.startsWith('"')) {
+    try {
+      key = JSON.parse(key) as string
+    } catch {
+      return undefined
+    }
+  }
+  return typeof key !== 'string' || key === '' ? undefined : key
+}
 
 const POSITION = /^(\d{1,9})\/(\d{1,9})$/
 
@@ -91,6 +126,7 @@ function parseLine(text: string): Parsed {
     return { damage: 'checksum mismatch' }
   }
   const fields = body.split('\t')
+  if (fields[1] === REMOVED_KIND) return parseRemoved(fields)
   if (fields.length !== 3 && fields.length !== 4) return { damage: 'wrong number of fields' }
   const [position, kind, keyText, value] = fields as [string, string, string, string | undefined]
   const at = POSITION.exec(position)
@@ -99,16 +135,41 @@ function parseLine(text: string): Parsed {
   if (at == null || i < 1 || i > n || !(RECORD_KINDS as readonly string[]).includes(kind)) {
     return { damage: 'unknown field value' }
   }
-  let key = keyText
-  if (key.startsWith('"')) {
-    try {
-      key = JSON.parse(key) as string
-    } catch {
-      return { damage: 'unreadable peer field' }
-    }
+  const key = readKeyField(keyText)
+  if (key === undefined) return { damage: keyText === '' ? 'empty peer field' : 'unreadable peer field' }
+  return { item: { kind: kind as RecordKind, key, value }, i, n }
+}
+
+/** A `gone` line's fields after its checksum: position, kind, then one peer field per peer removed. */
+function parseRemoved(fields: string[]): Parsed {
+  const at = POSITION.exec(fields[0] as string)
+  const i = Number(at?.[1])
+  const n = Number(at?.[2])
+  if (at == null || i < 1 || i > n || fields.length < 3) return { damage: 'unknown field value' }
+  const removed: string[] = []
+  for (let f = 2; f < fields.length; f++) {
+    const key = readKeyField(fields[f] as string)
+    if (key === undefined) return { damage: fields[f] === '' ? 'empty peer field' : 'unreadable peer field' }
+    removed.push(key)
   }
-  if (typeof key !== 'string' || key === '') return { damage: 'empty peer field' }
-  return { record: { kind: kind as RecordKind, key, value }, i, n }
+  return { item: { removed }, i, n }
+}
+
+/** Applies one complete append's items to the latest state per record and the peers removed whole. */
+function applyItems(
+  items: readonly LineItem[],
+  latest: Map<string, JournaledRecord>,
+  removed: Set<string>
+): void {
+  for (const item of items) {
+    if ('removed' in item) {
+      for (const key of item.removed) {
+        // What was journaled for the peer before its removal is deleted with it.
+        for (const kind of RECORD_KINDS) latest.delete(`${kind}\u0000${key}`)
+        removed.add(key)
+      }
+    } else latest.set(`${item.kind}\u0000${item.key}`, item)
+  }
 }
 
 /** The first format: `<seq>\t<kind>\t<peer>[\t<JSON>]`, one record per line, the highest seq winning. */
@@ -133,6 +194,7 @@ function readLegacy(texts: string[], latest: Map<string, JournaledRecord>): void
 export function readJournal(dir: string): JournalContents {
   const files = journalFiles(dir)
   const latest = new Map<string, JournaledRecord>()
+  const removed = new Set<string>()
   const damage: JournalDamage[] = []
   let bytes = 0
   const legacy: string[] = []
@@ -147,7 +209,7 @@ export function readJournal(dir: string): JournalContents {
     const end = text.lastIndexOf('\n')
     if (end < 0) continue
     // The append being read: its records so far, and how many it has.
-    let group: JournaledRecord[] = []
+    let group: LineItem[] = []
     let size = 0
     // The damage whose append is being skipped (its lines up to the next append's first).
     let skipping: JournalDamage | undefined
@@ -179,15 +241,15 @@ export function readJournal(dir: string): JournalContents {
         }
         continue
       }
-      group.push(parsed.record)
+      group.push(parsed.item)
       if (parsed.i < parsed.n) continue
-      for (const record of group) latest.set(`${record.kind}\u0000${record.key}`, record)
+      applyItems(group, latest, removed)
       group = []
     }
     // An append left with fewer records than it has was cut short by a crash and never acknowledged.
   }
   if (legacy.length > 0) readLegacy(legacy, latest)
-  return { files, bytes, records: [...latest.values()], damage }
+  return { files, bytes, records: [...latest.values()], removed: [...removed], damage }
 }
 
 interface Segment {
@@ -254,6 +316,19 @@ export class Journal {
   }
 
   /**
+   * Appends the removal of whole peers (GC's) as one append of one line; crash-safe when it returns, nothing of it
+   * if it throws.
+   */
+  appendRemoved(keys: readonly string[]): void {
+    if (keys.length === 0) return
+    this.#write((lines, write) => {
+      lines.begin(1)
+      lines.addRemoved(keys)
+      write()
+    })
+  }
+
+  /**
    * Appends many records (an import) as one append, replayed all or nothing, written in chunks so no single
    * buffer holds all of it.
    */
@@ -264,9 +339,24 @@ export class Journal {
 
   /**
    * Encodes `records` as one append and writes it, a write(2) each time `chunk` bytes are encoded and one at the
-   * end. A failure leaves nothing of the append: what was written of it is cut off again.
+   * end.
    */
   #append(records: readonly JournaledRecord[], chunk: number): void {
+    this.#write((lines, write) => {
+      lines.begin(records.length)
+      for (const record of records) {
+        lines.add(record.kind, record.key, record.value)
+        if (lines.length >= chunk) write()
+      }
+      write()
+    })
+  }
+
+  /**
+   * Runs `encode`, which encodes one append into the journal's lines and calls `write` to write what it encoded so
+   * far. A failure leaves nothing of the append: what was written of it is cut off again.
+   */
+  #write(encode: (lines: JournalLines, write: () => void) => void): void {
     const segment = this.#current()
     const fd = segment.fd as number
     const lines = this.#lines
@@ -277,17 +367,11 @@ export class Journal {
     let wrote = false
     let writing = false
     try {
-      lines.begin(records.length)
-      for (const record of records) {
-        lines.add(record.kind, record.key, record.value)
-        if (lines.length >= chunk) {
-          wrote = writing = true
-          at = writeAll(fd, lines.take(), at)
-          writing = false
-        }
-      }
-      wrote = writing = true
-      at = writeAll(fd, lines.take(), at)
+      encode(lines, () => {
+        wrote = writing = true
+        at = writeAll(fd, lines.take(), at)
+        writing = false
+      })
     } catch (err) {
       lines.take()
       if (wrote) {

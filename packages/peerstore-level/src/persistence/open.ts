@@ -285,6 +285,15 @@ async function replayJournal(
       : { type: 'put' as const, sublevel: records.sublevels[kind], key, value }
   )
   try {
+    // Peers removed whole first: what was journaled for them after their removal is in `ops`, and lands after.
+    const perBatch = Math.max(1, Math.floor(REPLAY_BATCH / RECORD_KINDS.length))
+    for (let i = 0; i < contents.removed.length; i += perBatch) {
+      const dels: Array<RecordOp<Sub>> = []
+      for (const key of contents.removed.slice(i, i + perBatch)) {
+        for (const kind of RECORD_KINDS) dels.push({ type: 'del', sublevel: records.sublevels[kind], key })
+      }
+      await records.batch(dels)
+    }
     for (let i = 0; i < ops.length; i += REPLAY_BATCH) await records.batch(ops.slice(i, i + REPLAY_BATCH))
   } catch (err) {
     throw new PeerStoreError(
@@ -300,7 +309,7 @@ async function replayJournal(
   const damagedFiles = [...new Set(contents.damage.map((d) => d.file))]
   const keptAt = damagedFiles.length > 0 ? journal.keepDamaged(damagedFiles) : []
   journal.clear()
-  return { replayed: contents.records.length, damage: contents.damage, keptAt }
+  return { replayed: contents.records.length + contents.removed.length, damage: contents.damage, keptAt }
 }
 
 /**

@@ -26,7 +26,13 @@
 
 import { PeerStoreError } from '../errors.ts'
 import { ShardedMap } from '../sharded-map.ts'
-import { type BatchFailure, type PeerEntry, RECORD_KINDS, type RecordKind } from '../types.ts'
+import {
+  type BatchFailure,
+  type PeerEntry,
+  RECORD_KIND_BIT,
+  RECORD_KINDS,
+  type RecordKind
+} from '../types.ts'
 import { yieldToLoop } from '../yield.ts'
 import { encodeRecord } from './codec.ts'
 import type { JournaledRecord } from './journal.ts'
@@ -61,6 +67,8 @@ export interface RecordDatabase<S = unknown> {
 export interface WriteJournal {
   /** Appends the new state of some records as one append; crash-safe when it returns, nothing of it if it throws. */
   append(records: readonly JournaledRecord[]): void
+  /** Appends the removal of whole peers (every record of each) as one append. */
+  appendRemoved(keys: readonly string[]): void
   /** As `append`, for many records (an import): replayed all or nothing. */
   appendGroup(records: readonly JournaledRecord[]): void
   /** Bytes appended and not yet known to be durably in LevelDB. */
@@ -84,24 +92,23 @@ export interface WritePathInit<S> {
   location?: string
   /** Peers per LevelDB batch when a flush has more to write (default 500). */
   peersPerBatch?: number
+  /** Peers removed whole per LevelDB batch of their deletes (default 1000). */
+  removedPerBatch?: number
   /** Journal bytes not yet in LevelDB past which writes wait for LevelDB (default `JOURNAL_BACKLOG_LIMIT`). */
   backlogLimit?: number
   /** Journal bytes not yet in LevelDB past which writes resolve a turn later (default `JOURNAL_PACE_ABOVE`). */
   paceAbove?: number
 }
 
-/** Bit of each record kind in a dirty mask. */
-const KIND_BIT: Record<RecordKind, number> = {
-  addrs: 1,
-  keys: 2,
-  protos: 4,
-  meta: 8,
-  tags: 16,
-  pins: 32,
-  seen: 64
-}
+const KIND_BIT = RECORD_KIND_BIT
 
 const DEFAULT_PEERS_PER_BATCH = 500
+
+/**
+ * Removed peers per batch of deletes: a delete is encoded without reading an entry, so a batch of these takes
+ * about the turn a batch of `DEFAULT_PEERS_PER_BATCH` written peers takes.
+ */
+const DEFAULT_REMOVED_PER_BATCH = 1000
 
 /** Retries of a failed flush: 1 s, doubling, at most a minute apart. */
 const RETRY_FIRST_MS = 1000
@@ -121,6 +128,7 @@ export class WritePath<S = unknown> {
   readonly #onCommitFailed: ((key: string) => void) | undefined
   readonly #location: string
   readonly #peersPerBatch: number
+  readonly #removedPerBatch: number
   readonly #backlogLimit: number
   readonly #paceAbove: number
   /**
@@ -130,6 +138,13 @@ export class WritePath<S = unknown> {
    */
   // Sharded: after a GC of a million peers, one Map of their marks rehashed them all in one call as it grew.
   #dirty = new ShardedMap<number>()
+  /**
+   * Peers removed whole (GC's), in the order removed, and the mask of the kinds each held: a list, not marks in
+   * `#dirty`, since a removal needs no lookup. A flush deletes them before it writes `#dirty`, so a peer written
+   * again after its removal ends as written (a mark is always encoded from the live entry).
+   */
+  #removedKeys: string[] = []
+  #removedMasks: number[] = []
   #nextFlush: PromiseWithResolvers<void> | undefined
   #flushing = false
   /** The last flush loop started; settled once it ran out of work. */
@@ -153,13 +168,14 @@ export class WritePath<S = unknown> {
     this.#onCommitFailed = init.onCommitFailed
     this.#location = init.location ?? 'the given database'
     this.#peersPerBatch = init.peersPerBatch ?? DEFAULT_PEERS_PER_BATCH
+    this.#removedPerBatch = init.removedPerBatch ?? DEFAULT_REMOVED_PER_BATCH
     this.#backlogLimit = init.backlogLimit ?? JOURNAL_BACKLOG_LIMIT
     this.#paceAbove = init.paceAbove ?? JOURNAL_PACE_ABOVE
   }
 
-  /** Peers with records not yet in LevelDB. */
+  /** Peers with records not yet in LevelDB (a peer removed and written again since may count twice). */
   get pendingPeers(): number {
-    return this.#dirty.size
+    return this.#dirty.size + this.#removedKeys.length
   }
 
   /** Whether the journal is needed for what LevelDB took since its last failure (and is kept until it is not). */
@@ -231,20 +247,21 @@ export class WritePath<S = unknown> {
   }
 
   /**
-   * Journals the deletion of peers gone from the index (GC's), all in one append, and marks their records dirty.
-   * Not for a crash's sake alone (the next GC would delete them again) but for a peer written again afterwards: its
-   * new records are journaled, and without these lines a crash would bring back beside them the records GC deleted.
-   * An append that fails rejects typed; the deletes are marked dirty all the same, so LevelDB still takes them.
+   * Journals the removal of whole peers gone from the index (GC's) as one append, and queues the deletes of the
+   * kinds each held (`masks[i]`, `RECORD_KIND_BIT`s, for `keys[i]`). Not for a crash's sake alone (the next GC
+   * would delete them again) but for a peer written again afterwards: its new records are journaled, and without
+   * this line a crash would bring back beside them the records GC deleted. An append that fails throws typed; the
+   * deletes are queued all the same, so LevelDB still takes them. Read caches hear nothing: a removed peer has no
+   * entry left to tell them of (`PeerIndex.changed` skips a key it does not hold).
    */
-  journalRemoved(removed: ReadonlyArray<readonly [string, readonly RecordKind[]]>): void {
-    if (removed.length === 0) return
-    const records: JournaledRecord[] = []
-    for (const [key, kinds] of removed) {
-      this.markDirty(key, kinds)
-      for (const kind of kinds) records.push({ kind, key, value: undefined })
+  journalRemoved(keys: readonly string[], masks: readonly number[]): void {
+    if (keys.length === 0) return
+    for (let i = 0; i < keys.length; i++) {
+      this.#removedKeys.push(keys[i] as string)
+      this.#removedMasks.push(masks[i] as number)
     }
     try {
-      this.#journal?.append(records)
+      this.#journal?.appendRemoved(keys)
     } catch (err) {
       throw journalWriteError(err, this.#location)
     }
@@ -257,10 +274,11 @@ export class WritePath<S = unknown> {
    * (so batches cannot pile up).
    */
   settleMarked(startAbove = 0): Promise<void> {
-    if (this.#dirty.size === 0) return Promise.resolve()
+    const pending = this.pendingPeers
+    if (pending === 0) return Promise.resolve()
     if (this.#journal == null) return this.flush()
     // With a journal, LevelDB need not start yet: a caller marking many peers in turns (GC) starts it past a bound.
-    if (this.#dirty.size > startAbove) this.flush().catch(reportedByFlushLoop)
+    if (pending > startAbove) this.flush().catch(reportedByFlushLoop)
     return Promise.resolve()
   }
 
@@ -313,10 +331,10 @@ export class WritePath<S = unknown> {
   async drain(): Promise<boolean> {
     this.#stopped = true
     this.#cancelRetry()
-    if (this.#dirty.size > 0 || !this.#logTrusted) await this.flush().catch(reportedByFlushLoop)
+    if (this.pendingPeers > 0 || !this.#logTrusted) await this.flush().catch(reportedByFlushLoop)
     await this.#flushLoopDone
     this.#cancelRetry()
-    return this.#dirty.size === 0 && this.#logTrusted
+    return this.pendingPeers === 0 && this.#logTrusted
   }
 
   async #flushLoop(): Promise<void> {
@@ -331,11 +349,33 @@ export class WritePath<S = unknown> {
       const release = this.#journal?.rotate()
       const dirty = this.#dirty
       this.#dirty = new ShardedMap<number>()
+      const removedKeys = this.#removedKeys
+      const removedMasks = this.#removedMasks
+      this.#removedKeys = []
+      this.#removedMasks = []
+      /** Removals written so far: on failure, the rest are queued again. */
+      let removedDone = 0
       const perBatch = this.#oneBatch ? Number.POSITIVE_INFINITY : this.#peersPerBatch
       this.#oneBatch = false
       const pending = dirty.entries()
       let batchPeers: string[] = []
       try {
+        // Removals first, in their order (a peer removed, written again and removed again ends removed).
+        while (removedDone < removedKeys.length) {
+          const end = Math.min(removedKeys.length, removedDone + this.#removedPerBatch)
+          const ops: Array<RecordOp<S>> = []
+          for (let i = removedDone; i < end; i++) {
+            const key = removedKeys[i] as string
+            const mask = removedMasks[i] as number
+            for (const kind of RECORD_KINDS) {
+              if ((mask & KIND_BIT[kind]) !== 0)
+                ops.push({ type: 'del', sublevel: this.#db.sublevels[kind], key })
+            }
+          }
+          batchPeers = removedKeys.slice(removedDone, end)
+          if (ops.length > 0) await this.#db.batch(ops)
+          removedDone = end
+        }
         for (;;) {
           const ops: Array<RecordOp<S>> = []
           batchPeers = []
@@ -369,6 +409,7 @@ export class WritePath<S = unknown> {
         if (journaled) {
           // The journal still holds what did not land: write it again (or the next open does, from the journal).
           this.#logTrusted = false
+          this.#removeAgain(removedKeys, removedMasks, removedDone)
           this.#markDirtyAgain(dirty)
         }
         this.#lastFailure = error
@@ -401,6 +442,13 @@ export class WritePath<S = unknown> {
   #cancelRetry(): void {
     if (this.#retryTimer !== undefined) clearTimeout(this.#retryTimer)
     this.#retryTimer = undefined
+  }
+
+  /** Queues again, before any removal queued since, the removals from `from` on that a failed flush did not write. */
+  #removeAgain(keys: string[], masks: number[], from: number): void {
+    if (from >= keys.length) return
+    this.#removedKeys = keys.slice(from).concat(this.#removedKeys)
+    this.#removedMasks = masks.slice(from).concat(this.#removedMasks)
   }
 
   /** Puts back the dirty marks a failed flush did not write (`failed` loses each batch's peers once it landed). */

@@ -147,14 +147,7 @@ export class JournalLines {
       bytes[at++] = TAB
       at = writeText(bytes, at, value)
     }
-    let crc = crcOf(bytes, start + CHECKSUM_BYTES, at)
-    bytes[at++] = NEWLINE
-    for (let d = 7; d >= 0; d--) {
-      bytes[start + d] = HEX_DIGITS[crc & 15] as number
-      crc >>>= 4
-    }
-    bytes[start + 8] = TAB
-    this.#length = at
+    this.#seal(start, at)
   }
 
   /**
@@ -178,6 +171,13 @@ export class JournalLines {
     at = writeAscii(bytes, at, REMOVED_KIND)
     bytes[at++] = TAB
     at = writeText(bytes, at, fields)
+    this.#seal(start, at)
+    this.#lastKey = undefined
+  }
+
+  /** Ends the line that starts at `start` and runs to `at`: its newline, and its checksum in front. */
+  #seal(start: number, at: number): void {
+    const bytes = this.#bytes
     let crc = crcOf(bytes, start + CHECKSUM_BYTES, at)
     bytes[at++] = NEWLINE
     for (let d = 7; d >= 0; d--) {
@@ -186,7 +186,6 @@ export class JournalLines {
     }
     bytes[start + 8] = TAB
     this.#length = at
-    this.#lastKey = undefined
   }
 
   /**

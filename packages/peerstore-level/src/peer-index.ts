@@ -13,7 +13,7 @@ import { PeerStoreError } from './errors.ts'
 import type { Expiring } from './expiry.ts'
 import { OrderedShardedMap } from './ordered-sharded-map.ts'
 import { compactPeerIdOf, storableKey } from './persistence/peer-key.ts'
-import { newEntry, type PeerEntry, RECORD_KIND_BIT, type RecordKind } from './types.ts'
+import { kindsOf, newEntry, type PeerEntry, RECORD_KIND_BIT, type RecordKind } from './types.ts'
 
 /**
  * The index key of a peer (its id text); `ERR_INVALID_PEER_ID` for anything that is not a PeerId, or whose text
@@ -40,15 +40,7 @@ export function isBare(entry: PeerEntry): boolean {
 
 /** The record kinds that currently hold a value for this entry (so deletes touch only those keys). */
 export function presentKinds(entry: PeerEntry): RecordKind[] {
-  const kinds: RecordKind[] = []
-  if (entry.addrs.size > 0 || entry.record != null) kinds.push('addrs')
-  if (entry.publicKey != null) kinds.push('keys')
-  if (entry.protocols.length > 0) kinds.push('protos')
-  if (entry.metadata.size > 0) kinds.push('meta')
-  if (entry.tags.size > 0) kinds.push('tags')
-  if (entry.pins.size > 0) kinds.push('pins')
-  if (entry.updated !== undefined) kinds.push('seen')
-  return kinds
+  return kindsOf(presentMask(entry))
 }
 
 /** `presentKinds` as a mask of `RECORD_KIND_BIT`s, without making an array (GC asks it of every peer it removes). */

@@ -101,6 +101,11 @@ export const RECORD_KIND_BIT: Readonly<Record<RecordKind, number>> = {
   seen: 64
 }
 
+/** The kinds in a mask of `RECORD_KIND_BIT`s, in `RECORD_KINDS` order. */
+export function kindsOf(mask: number): RecordKind[] {
+  return RECORD_KINDS.filter((kind) => (mask & RECORD_KIND_BIT[kind]) !== 0)
+}
+
 export interface GcStats {
   peersScanned: number
   addrsRemoved: number

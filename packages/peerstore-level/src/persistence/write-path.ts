@@ -28,6 +28,7 @@ import { PeerStoreError } from '../errors.ts'
 import { ShardedMap } from '../sharded-map.ts'
 import {
   type BatchFailure,
+  kindsOf,
   type PeerEntry,
   RECORD_KIND_BIT,
   RECORD_KINDS,
@@ -100,8 +101,6 @@ export interface WritePathInit<S> {
   paceAbove?: number
 }
 
-const KIND_BIT = RECORD_KIND_BIT
-
 const DEFAULT_PEERS_PER_BATCH = 500
 
 /**
@@ -132,7 +131,7 @@ export class WritePath<S = unknown> {
   readonly #backlogLimit: number
   readonly #paceAbove: number
   /**
-   * Records changed and not yet in LevelDB: by peer key, the `KIND_BIT`s of the changed kinds. A flush encodes them
+   * Records changed and not yet in LevelDB: by peer key, the `RECORD_KIND_BIT`s of the changed kinds. A flush encodes them
    * from the live entry; the text given to the journal is not kept, so a burst that outruns LevelDB holds a number
    * per peer, not its encoded records (~0.5 KB per peer, all of it promoted by the garbage collector).
    */
@@ -214,7 +213,7 @@ export class WritePath<S = unknown> {
   /** Marks records of `key` changed; the next flush writes them. */
   markDirty(key: string, kinds: readonly RecordKind[]): void {
     let mask = this.#dirty.get(key) ?? 0
-    for (const kind of kinds) mask |= KIND_BIT[kind]
+    for (const kind of kinds) mask |= RECORD_KIND_BIT[kind]
     this.#dirty.set(key, mask)
     // Every persisted change passes here, so it is the one place read caches learn of it.
     this.#onMarked(key)
@@ -368,7 +367,7 @@ export class WritePath<S = unknown> {
             const key = removedKeys[i] as string
             const mask = removedMasks[i] as number
             for (const kind of RECORD_KINDS) {
-              if ((mask & KIND_BIT[kind]) !== 0)
+              if ((mask & RECORD_KIND_BIT[kind]) !== 0)
                 ops.push({ type: 'del', sublevel: this.#db.sublevels[kind], key })
             }
           }
@@ -383,7 +382,7 @@ export class WritePath<S = unknown> {
             const [key, mask] = next.value
             const entry = this.#index.get(key)
             for (const kind of RECORD_KINDS) {
-              if ((mask & KIND_BIT[kind]) === 0) continue
+              if ((mask & RECORD_KIND_BIT[kind]) === 0) continue
               const value = entry == null ? undefined : encodeRecord(kind, entry)
               const sublevel = this.#db.sublevels[kind]
               ops.push(value == null ? { type: 'del', sublevel, key } : { type: 'put', sublevel, key, value })
@@ -454,8 +453,7 @@ export class WritePath<S = unknown> {
   /** Puts back the dirty marks a failed flush did not write (`failed` loses each batch's peers once it landed). */
   #markDirtyAgain(failed: ShardedMap<number>): void {
     for (const [key, mask] of failed) {
-      const kinds = RECORD_KINDS.filter((kind) => (mask & KIND_BIT[kind]) !== 0)
-      this.markDirty(key, kinds)
+      this.markDirty(key, kindsOf(mask))
     }
   }
 }

@@ -43,7 +43,7 @@ export interface GarbageCollectorInit {
   writes: GcWrites
   now: () => number
   /** The ageing rule, and which peers are local (never removed). */
-  ageing: Pick<PeerAgeing, 'agedOut' | 'droppable'>
+  ageing: Pick<PeerAgeing, 'agedOutWithoutLiveAddrs' | 'droppable'>
   /** Longest synchronous slice in ms before a run yields to the event loop. */
   sliceMs: number
   removeBarePeers: boolean
@@ -216,6 +216,15 @@ export class GarbageCollector {
     const size = addrs.size
     let live = 0
     for (let i = 0; i < size; i++) if (addrs.liveAt(i, now)) live++
+    // A peer that aged out goes as it is, every record it holds with it: nothing of it is edited first (in a full
+    // expiry, editing each peer on its way out cost about a fifth of the run).
+    if (live === 0 && removeBarePeers && ageing.agedOutWithoutLiveAddrs(key, entry, now)) {
+      stats.addrsRemoved += size
+      if (entry.tags.size > 0) for (const t of entry.tags.values()) if (now >= t.expiresAt) stats.tagsRemoved++
+      stats.peersRemoved++
+      this.#remove(key, entry, presentMask(entry), removed)
+      return true
+    }
     const addrsChanged = live < size
     if (addrsChanged) {
       stats.addrsRemoved += size - live
@@ -237,24 +246,24 @@ export class GarbageCollector {
         }
       }
     }
-    const agedOut = removeBarePeers && ageing.agedOut(key, entry, now)
-    // Nothing left, not even a recent write time: its saved time (if any) goes with it.
-    if (agedOut || ageing.droppable(entry, now)) {
-      // Every record it holds goes, and those the scan just emptied.
-      const mask =
-        presentMask(entry) |
-        (addrsChanged ? RECORD_KIND_BIT.addrs : 0) |
-        (tagsChanged ? RECORD_KIND_BIT.tags : 0)
-      if (mask !== 0) {
-        removed.keys.push(key)
-        removed.masks.push(mask)
-      }
-      index.delete(key)
-      if (agedOut) stats.peersRemoved++
+    // Nothing left, not even a recent write time: its saved time (if any) goes with it, and the records the scan
+    // just emptied.
+    if (ageing.droppable(entry, now)) {
+      const emptied = (addrsChanged ? RECORD_KIND_BIT.addrs : 0) | (tagsChanged ? RECORD_KIND_BIT.tags : 0)
+      this.#remove(key, entry, presentMask(entry) | emptied, removed)
       return true
     }
     if (!addrsChanged && !tagsChanged) return false
     writes.markDirty(key, addrsChanged ? (tagsChanged ? ADDRS_AND_TAGS : ADDRS) : TAGS)
     return true
+  }
+
+  /** Takes a peer out of the index; the records of `mask` are deleted (journaled with the slice's removals). */
+  #remove(key: string, entry: PeerEntry, mask: number, removed: Removed): void {
+    if (mask !== 0) {
+      removed.keys.push(key)
+      removed.masks.push(mask)
+    }
+    this.#init.index.remove(key, entry)
   }
 }

@@ -110,9 +110,14 @@ export class PeerAgeing {
     if (localPeer != null) this.#localPeers.add(localPeer.toString())
   }
 
-  /** GC's question: has the peer of index key `key` aged out? */
-  agedOut(key: string, entry: PeerEntry, now: number): boolean {
-    return agedOut(entry, now, this.#maxPeerAge, this.#localPeers.has(key))
+  /**
+   * GC's question for a peer it found with no unexpired address: has it aged out (the rule above, its address
+   * check already made)?
+   */
+  agedOutWithoutLiveAddrs(key: string, entry: PeerEntry, now: number): boolean {
+    return (
+      !this.#localPeers.has(key) && entry.pins.size === 0 && !keptByAge(entry, now, this.#maxPeerAge)
+    )
   }
 
   /** An entry holding nothing, not even a recent write time: it leaves the index. */

@@ -139,6 +139,12 @@ export class PeerIndex {
     this.#entries.delete(key)
   }
 
+  /** Deletes `entry`, held under `key`, addresses and all (GC's removal of a whole peer). */
+  remove(key: string, entry: PeerEntry): void {
+    this.#uncount(entry.addrs)
+    this.#entries.delete(key)
+  }
+
   keys(): IterableIterator<string> {
     return this.#entries.keys()
   }

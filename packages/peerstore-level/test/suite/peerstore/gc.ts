@@ -3,6 +3,7 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { multiaddr } from '@multiformats/multiaddr'
 import { ConnectedAddrTTL, RecentlyConnectedAddrTTL } from '../../../src/node.ts'
+import { editTags } from '../../../src/types.ts'
 import { type Backend, makeAddrs, makePeer, makePeers, makeSeededPeers, strings } from '../helpers.ts'
 import { h, hasCode, s, storeSetup } from './setup.ts'
 
@@ -50,6 +51,32 @@ export function gcSuite(backend: Backend): void {
       const stats = await store.gc()
       assert.equal(stats.addrsRemoved, 2)
       assert.deepEqual(store.peers(), [])
+    })
+
+    it('a peer removed whole frees its place under maxAddrs, counts its expired tags, and leaves nothing on disk', async () => {
+      const { store, clock, reopen } = await setup({ limits: { maxAddrs: 4 } })
+      const [gone, next] = await makePeers(2)
+      await store.addAddrs(gone!.id, makeAddrs(4), s)
+      await store.setProtocols(gone!.id, ['/x'])
+      await store.mutate(gone!.id, (entry) => {
+        editTags(entry).set('brief', { value: 1, expiresAt: clock.now + s })
+        editTags(entry).set('lasting', { value: 2, expiresAt: Number.POSITIVE_INFINITY })
+        return ['tags']
+      })
+      await assert.rejects(async () => store.addAddrs(next!.id, makeAddrs(1), h), hasCode('ERR_TOO_MANY_ADDRS'))
+      clock.advance(2 * s)
+      const { slices: _, longestSliceMs: __, durationMs: ___, ...stats } = await store.gc()
+      // An unexpired tag does not keep a peer (peer-age.ts); only the expired one counts as removed.
+      assert.deepEqual(stats, { peersScanned: 1, addrsRemoved: 4, tagsRemoved: 1, peersRemoved: 1 })
+      assert.equal(store.entryFor(gone!.id), undefined)
+      // Its four expiring addresses no longer count towards the store's limit.
+      await store.addAddrs(next!.id, makeAddrs(4), h)
+      const again = await reopen()
+      assert.deepEqual(again.peers().map(String), [next!.id.toString()])
+      assert.equal(again.entryFor(gone!.id), undefined)
+      assert.equal(again.getTags(gone!.id).size, 0)
+      assert.deepEqual(again.getProtocols(gone!.id), [])
+      await assert.rejects(async () => again.addAddrs(gone!.id, makeAddrs(1), h), hasCode('ERR_TOO_MANY_ADDRS'))
     })
 
     it('removeBarePeers: false touches addresses only', async () => {

@@ -18,6 +18,37 @@ export function threadCpuMs(): number {
   return (user + system) / 1000
 }
 
+/** CPU time of this process's other threads (V8's compiler and collector helpers, LevelDB's, libuv's) in ms. */
+function otherThreadsCpuMs(): number {
+  const all = process.cpuUsage()
+  const own = process.threadCpuUsage()
+  return (all.user + all.system - own.user - own.system) / 1000
+}
+
+/** Steps in which the other threads must stay (nearly) idle, and the most a settle waits. */
+const SETTLE_STEP_MS = 25
+const SETTLE_MAX_MS = 2000
+
+/**
+ * Waits until this process's other threads have gone quiet (less than a tenth of a core over 25 ms), at most 2 s:
+ * V8 finishing the step before (optimizing compiles of what it ran, sweeping its garbage), LevelDB compacting
+ * after an open. A short op timed right after another was charged for that work on two cores: a GC of 10k peers
+ * (~15 ms) waited up to 12 ms for a core, its wall time 1.0-1.9x its CPU time; after a settle, its waits were 0 in
+ * 14 of 15 runs. The Go program's timed calls start on a quiet runtime too (no JIT; its collector is done after
+ * `runtime.GC()`). False when the threads were still busy at the limit (the op is timed anyway).
+ */
+export async function settle(): Promise<boolean> {
+  const until = performance.now() + SETTLE_MAX_MS
+  let before = otherThreadsCpuMs()
+  while (performance.now() < until) {
+    await new Promise((resolve) => setTimeout(resolve, SETTLE_STEP_MS))
+    const after = otherThreadsCpuMs()
+    if (after - before < SETTLE_STEP_MS / 10) return true
+    before = after
+  }
+  return false
+}
+
 /** Where the longest stretches of a watched call went (ms). */
 export interface BlockAttribution {
   /** The longest pause V8's collector held the thread for, and its kind. */
@@ -66,6 +97,8 @@ export interface Timed<T> {
   longestGaps: WatchedGap[]
   /** The gaps (up to 5) longest once their GC pauses are taken out. */
   longestNonGcGaps: WatchedGap[]
+  /** Whether the process's other threads went quiet before the call started (`settle`). */
+  settled: boolean
 }
 
 export interface WatchedGap {
@@ -226,8 +259,10 @@ function attribute(gaps: readonly Gap[], pauses: readonly Pause[]): BlockAttribu
   return out
 }
 
-/** Runs `fn`, timing it and watching the event loop while it runs. */
+/** Runs `fn` once the process has settled (`settle`), timing it and watching the event loop while it runs. */
 export async function watched<T>(fn: () => Promise<T>): Promise<Timed<T>> {
+  const settled = await settle()
+  if (!settled) console.error('  (the process had not gone quiet after 2 s: this op is timed anyway, its wall time may include that work)')
   const pauses: Pause[] = []
   const observer = new PerformanceObserver((list) => {
     for (const e of list.getEntries()) pauses.push(toPause(e))
@@ -258,5 +293,5 @@ export async function watched<T>(fn: () => Promise<T>): Promise<Timed<T>> {
     .sort((a, b) => b.end - b.start - b.gcMs - (a.end - a.start - a.gcMs))
     .slice(0, 5)
   const blocks = attribute(sampler.gaps, within)
-  return { value, ms, cpuMs, longestBlockMs, blocks, longestGaps, longestNonGcGaps }
+  return { value, ms, cpuMs, longestBlockMs, blocks, longestGaps, longestNonGcGaps, settled }
 }

@@ -262,7 +262,10 @@ function attribute(gaps: readonly Gap[], pauses: readonly Pause[]): BlockAttribu
 /** Runs `fn` once the process has settled (`settle`), timing it and watching the event loop while it runs. */
 export async function watched<T>(fn: () => Promise<T>): Promise<Timed<T>> {
   const settled = await settle()
-  if (!settled) console.error('  (the process had not gone quiet after 2 s: this op is timed anyway, its wall time may include that work)')
+  if (!settled)
+    console.error(
+      '  (the process had not gone quiet after 2 s: this op is timed anyway, its wall time may include that work)'
+    )
   const pauses: Pause[] = []
   const observer = new PerformanceObserver((list) => {
     for (const e of list.getEntries()) pauses.push(toPause(e))

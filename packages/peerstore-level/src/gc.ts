@@ -220,7 +220,8 @@ export class GarbageCollector {
     // expiry, editing each peer on its way out cost about a fifth of the run).
     if (live === 0 && removeBarePeers && ageing.agedOutWithoutLiveAddrs(key, entry, now)) {
       stats.addrsRemoved += size
-      if (entry.tags.size > 0) for (const t of entry.tags.values()) if (now >= t.expiresAt) stats.tagsRemoved++
+      if (entry.tags.size > 0)
+        for (const t of entry.tags.values()) if (now >= t.expiresAt) stats.tagsRemoved++
       stats.peersRemoved++
       this.#remove(key, entry, presentMask(entry), removed)
       return true

@@ -115,9 +115,7 @@ export class PeerAgeing {
    * check already made)?
    */
   agedOutWithoutLiveAddrs(key: string, entry: PeerEntry, now: number): boolean {
-    return (
-      !this.#localPeers.has(key) && entry.pins.size === 0 && !keptByAge(entry, now, this.#maxPeerAge)
-    )
+    return !this.#localPeers.has(key) && entry.pins.size === 0 && !keptByAge(entry, now, this.#maxPeerAge)
   }
 
   /** An entry holding nothing, not even a recent write time: it leaves the index. */

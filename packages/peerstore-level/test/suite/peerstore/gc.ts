@@ -63,7 +63,10 @@ export function gcSuite(backend: Backend): void {
         editTags(entry).set('lasting', { value: 2, expiresAt: Number.POSITIVE_INFINITY })
         return ['tags']
       })
-      await assert.rejects(async () => store.addAddrs(next!.id, makeAddrs(1), h), hasCode('ERR_TOO_MANY_ADDRS'))
+      await assert.rejects(
+        async () => store.addAddrs(next!.id, makeAddrs(1), h),
+        hasCode('ERR_TOO_MANY_ADDRS')
+      )
       clock.advance(2 * s)
       const { slices: _, longestSliceMs: __, durationMs: ___, ...stats } = await store.gc()
       // An unexpired tag does not keep a peer (peer-age.ts); only the expired one counts as removed.
@@ -76,7 +79,10 @@ export function gcSuite(backend: Backend): void {
       assert.equal(again.entryFor(gone!.id), undefined)
       assert.equal(again.getTags(gone!.id).size, 0)
       assert.deepEqual(again.getProtocols(gone!.id), [])
-      await assert.rejects(async () => again.addAddrs(gone!.id, makeAddrs(1), h), hasCode('ERR_TOO_MANY_ADDRS'))
+      await assert.rejects(
+        async () => again.addAddrs(gone!.id, makeAddrs(1), h),
+        hasCode('ERR_TOO_MANY_ADDRS')
+      )
     })
 
     it('removeBarePeers: false touches addresses only', async () => {

@@ -11,6 +11,7 @@
 // may delete while it iterates.
 
 import type { Multiaddr } from '@multiformats/multiaddr'
+import { neverExpires } from './constants.ts'
 import { type Expiring, isLive } from './expiry.ts'
 import { hasCommonShape, StoredMultiaddr } from './persistence/stored-multiaddr.ts'
 
@@ -143,6 +144,29 @@ export class AddrList {
     const flagged = this.#slots[i * STRIDE + FLAGS] as number
     if (flagged < 2) return false
     return isLive({ expiresAt, expiresAtNs: Math.floor(flagged / 2) }, now)
+  }
+
+  /** How many addresses are unexpired at `now` (as `liveAt`), in one call: GC asks it of every peer. */
+  liveCount(now: number): number {
+    const slots = this.#slots
+    let live = 0
+    for (let at = 0; at < slots.length; at += STRIDE) {
+      const expiresAt = slots[at + EXPIRES] as number
+      if (now < expiresAt) live++
+      else {
+        const flagged = slots[at + FLAGS] as number
+        if (flagged >= 2 && isLive({ expiresAt, expiresAtNs: Math.floor(flagged / 2) }, now)) live++
+      }
+    }
+    return live
+  }
+
+  /** How many addresses can expire (a TTL below `ConnectedAddrTTL`): the store-wide count is of these. */
+  expiringCount(): number {
+    const slots = this.#slots
+    let n = 0
+    for (let at = TTL; at < slots.length; at += STRIDE) if (!neverExpires(slots[at] as number)) n++
+    return n
   }
 
   infoAt(i: number): AddrInfo {

@@ -141,7 +141,7 @@ export class PeerIndex {
 
   /** Deletes `entry`, held under `key`, addresses and all (GC's removal of a whole peer). */
   remove(key: string, entry: PeerEntry): void {
-    this.#uncount(entry.addrs)
+    this.#unconnected -= entry.addrs.expiringCount()
     this.#entries.delete(key)
   }
 
@@ -223,10 +223,10 @@ export class PeerIndex {
   }
 
   #count(addrs: AddrList): void {
-    for (let i = 0; i < addrs.size; i++) if (!neverExpires(addrs.ttlAt(i))) this.#unconnected++
+    this.#unconnected += addrs.expiringCount()
   }
 
   #uncount(addrs: AddrList): void {
-    for (let i = 0; i < addrs.size; i++) if (!neverExpires(addrs.ttlAt(i))) this.#unconnected--
+    this.#unconnected -= addrs.expiringCount()
   }
 }

@@ -6,6 +6,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import fc from 'fast-check'
 import { toString as bytesToString } from 'uint8arrays'
 import { AddrList } from '../src/addr-list.ts'
+import { isLive } from '../src/expiry.ts'
 import { ConnectedAddrTTL, openPeerStore, PermanentAddrTTL } from '../src/node.ts'
 import { decodeRecord, encodeRecord } from '../src/persistence/codec.ts'
 import { StoredEd25519PeerId } from '../src/persistence/lazy-peer-id.ts'
@@ -89,6 +90,21 @@ describe('AddrList', () => {
             model.set(list.keyAt(i), { ...o.state })
           } else list.trim()
           assert.deepEqual(contents(list), sortedModel(model))
+          // GC's counts in one call each: live at a time (some expiries fall inside its ms), and expiring.
+          const states = [...model.values()]
+          for (const now of [0, 50_000, 50_000.0005, 100_001].map((t) => 1_700_000_000_000 + t)) {
+            const live = states.filter((st) =>
+              isLive(
+                {
+                  expiresAt: st.expiresAt,
+                  ...(st.expiresAtNs === undefined ? {} : { expiresAtNs: st.expiresAtNs })
+                },
+                now
+              )
+            )
+            assert.equal(list.liveCount(now), live.length, `live at ${now}`)
+          }
+          assert.equal(list.expiringCount(), states.filter((st) => st.ttl < ConnectedAddrTTL).length)
         }
         // Reads: AddrInfo made on read, with a multiaddr of the same text.
         for (const [key, s] of model) {
@@ -102,6 +118,25 @@ describe('AddrList', () => {
       }),
       { numRuns: 300 }
     )
+  })
+
+  it('liveCount is exact to the ns inside an expiry\u2019s ms; expiringCount leaves out never-expiring TTLs', () => {
+    const t = 1_700_000_000_000
+    const list = new AddrList()
+    list.put('/ip4/10.0.0.1/tcp/1', undefined, 60_000, { expiresAt: t, expiresAtNs: 500_000 }, false)
+    list.put(
+      '/ip4/10.0.0.2/tcp/1',
+      undefined,
+      ConnectedAddrTTL,
+      { expiresAt: Number.POSITIVE_INFINITY },
+      false
+    )
+    list.put('/ip4/10.0.0.3/tcp/1', undefined, 1000, { expiresAt: t - 1 }, true)
+    assert.deepEqual(
+      [t - 1.5, t - 0.5, t + 0.25, t + 0.75, t + 1].map((now) => list.liveCount(now)),
+      [3, 2, 2, 1, 1]
+    )
+    assert.equal(list.expiringCount(), 2)
   })
 
   it('keeps common shapes as text and other multiaddrs as given; iterators survive deletes', () => {

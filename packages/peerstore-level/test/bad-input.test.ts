@@ -27,7 +27,9 @@ const junk = fc.oneof(
   fc.uint8Array({ maxLength: 64 }),
   fc.array(fc.string(), { maxLength: 4 }),
   fc.object({ maxDepth: 2 }),
-  fc.constant({ toString: () => '/ip4/1.2.3.4/tcp/1' })
+  fc.constant({ toString: () => '/ip4/1.2.3.4/tcp/1' }),
+  // A multiaddr (it passes isMultiaddr) whose text is not a string.
+  fc.constant(Object.assign(Object.create(multiaddr('/ip4/1.2.3.4/tcp/1')), { toString: () => 42 }))
 )
 
 type Call = [name: string, args: unknown[]]

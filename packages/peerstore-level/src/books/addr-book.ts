@@ -52,45 +52,59 @@ export function forgetRecordWithoutAddrs(entry: PeerEntry): void {
   if (entry.addrs.size === 0) entry.record = undefined
 }
 
+/** An address about to be stored: the multiaddr, and the text it is stored under, read from it once. */
+interface AddrToStore {
+  ma: Multiaddr
+  text: string
+}
+
 /**
  * Strips our own `/p2p/<id>` suffix; undefined for nil addrs, addrs naming another peer, and a bare
- * `/p2p/<id>` (nothing is left to dial once the suffix is gone; go skips it too).
+ * `/p2p/<id>` (nothing is left to dial once the suffix is gone; go skips it too). A multiaddr's text is built
+ * from its components on every `toString()` (~1 us for a common address): it is read once here and passed on.
  */
-function normalize(peer: PeerId, ma: Multiaddr | null | undefined): Multiaddr | undefined {
+function normalize(peer: PeerId, ma: Multiaddr | null | undefined): AddrToStore | undefined {
   if (ma == null) return undefined
   if (!isMultiaddr(ma)) throw new PeerStoreError('ERR_INVALID_MULTIADDR', `not a multiaddr: ${String(ma)}`)
   // Its text (needed anyway, as the key) names every p2p component as /p2p/: without one, nothing to strip;
   // with one followed by more components (a relay address), the last component is not p2p.
   const text = ma.toString()
+  if (typeof text !== 'string') {
+    throw new PeerStoreError('ERR_INVALID_MULTIADDR', 'a multiaddr whose toString() is not a string')
+  }
   const at = text.lastIndexOf('/p2p/')
-  if (at < 0 || text.indexOf('/', at + 5) >= 0) return storable(ma)
+  if (at < 0 || text.indexOf('/', at + 5) >= 0) return storable(ma, text)
   // Our own id at the end of a common shape: what is left is stored as text (parsing a copy cost ~5 us).
   const peerText = peer.toString()
   if (at > 0 && text.length - at - 5 === peerText.length && text.endsWith(peerText)) {
     const stripped = text.slice(0, at)
-    if (hasCommonShape(stripped)) return new StoredMultiaddr(stripped)
+    if (hasCommonShape(stripped)) return { ma: new StoredMultiaddr(stripped), text: stripped }
   }
   const components = ma.getComponents()
   const last = components[components.length - 1]
-  if (last?.name !== 'p2p') return storable(ma)
+  if (last?.name !== 'p2p') return storable(ma, text)
   if (last.value !== peer.toString() || components.length === 1) return undefined
-  return storable(ma.decapsulateCode(421))
+  const rest = ma.decapsulateCode(421)
+  return storable(rest, rest.toString())
 }
 
-/** `ma`, when its text reads back as the same multiaddr (the text is what is stored); else `ERR_INVALID_MULTIADDR`. */
-function storable(ma: Multiaddr): Multiaddr {
-  if (storableAddrText(ma) === undefined) {
+/**
+ * `ma` and its text `text`, when that text reads back as the same multiaddr (the text is what is stored); else
+ * `ERR_INVALID_MULTIADDR`.
+ */
+function storable(ma: Multiaddr, text: string): AddrToStore {
+  if (storableAddrText(ma, text) === undefined) {
     throw new PeerStoreError(
       'ERR_INVALID_MULTIADDR',
-      `the multiaddr ${JSON.stringify(ma.toString().slice(0, 200))} does not read back as itself from its text`
+      `the multiaddr ${JSON.stringify(String(text).slice(0, 200))} does not read back as itself from its text`
     )
   }
-  return ma
+  return { ma, text }
 }
 
-function normalizeAll(peer: PeerId, addrs: ReadonlyArray<Multiaddr | null | undefined>): Multiaddr[] {
+function normalizeAll(peer: PeerId, addrs: ReadonlyArray<Multiaddr | null | undefined>): AddrToStore[] {
   if (!Array.isArray(addrs)) throw new PeerStoreError('ERR_INVALID_MULTIADDR', 'addrs must be an array')
-  const out: Multiaddr[] = []
+  const out: AddrToStore[] = []
   for (const ma of addrs) {
     const n = normalize(peer, ma)
     if (n != null) out.push(n)
@@ -148,14 +162,14 @@ export class AddrBook {
   }
 
   /** `ERR_TOO_MANY_ADDRS` when adding `list` at `ttl` could take the store past `maxAddrs`. */
-  #checkStoreCap(key: string, list: Multiaddr[], ttl: number): void {
+  #checkStoreCap(key: string, list: readonly AddrToStore[], ttl: number): void {
     if (neverExpires(ttl) || ttl <= 0) return
     const index = this.#index
     // Counting the new ones costs a lookup each: only near the limit.
     if (index.unconnected + list.length <= this.#limits.maxAddrs) return
     const existing = index.get(key)
     let fresh = 0
-    for (const ma of list) if (existing?.addrs.has(ma.toString()) !== true) fresh++
+    for (const { text } of list) if (existing?.addrs.has(text) !== true) fresh++
     if (index.unconnected + fresh > this.#limits.maxAddrs) {
       throw new PeerStoreError(
         'ERR_TOO_MANY_ADDRS',
@@ -164,18 +178,22 @@ export class AddrBook {
     }
   }
 
-  #addAddrs(key: string, peer: PeerId, list: Multiaddr[], ttl: number, certified: boolean): Promise<void> {
+  #addAddrs(
+    key: string,
+    peer: PeerId,
+    list: readonly AddrToStore[],
+    ttl: number,
+    certified: boolean
+  ): Promise<void> {
     const index = this.#index
     const now = this.#ctx.now()
     this.#checkStoreCap(key, list, ttl)
     const entry = index.get(key) ?? index.entry(key, peer)
     const addrs = entry.addrs
-    const texts = list.map((ma) => ma.toString())
     const expiry = expiryAfter(now, ttl)
     let changed = false
     let added = false
-    for (let n = 0; n < list.length; n++) {
-      const k = texts[n]!
+    for (const { ma, text: k } of list) {
       const i = addrs.indexOf(k)
       if (i >= 0 && addrs.liveAt(i, now)) {
         const oldTtl = addrs.ttlAt(i)
@@ -196,7 +214,6 @@ export class AddrBook {
         if (freed === NO_ROOM) continue
         if (freed >= 0 && freed < at) at--
       }
-      const ma = list[n]!
       index.insertAddrAt(entry, at, k, ma, ttl, expiry, certified)
       changed = true
       added = true
@@ -224,8 +241,7 @@ export class AddrBook {
     const stored = entry.addrs
     const expiry = expiryAfter(now, ttl)
     let added = false
-    for (const ma of list) {
-      const k = ma.toString()
+    for (const { ma, text: k } of list) {
       const i = stored.indexOf(k)
       if (ttl <= 0) {
         if (i >= 0) index.deleteAddrAt(entry, i)

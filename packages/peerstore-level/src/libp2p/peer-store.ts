@@ -265,7 +265,7 @@ export class Libp2pPeerStore implements PeerStore {
         key = ma.toString()
         if (key === '/') continue
       }
-      if (storableAddrText(ma) !== key) {
+      if (storableAddrText(ma, key) !== key) {
         throw new InvalidParametersError(
           `Multiaddr ${JSON.stringify(key.slice(0, 200))} does not read back as itself from its text`
         )

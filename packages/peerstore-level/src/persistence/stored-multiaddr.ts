@@ -159,10 +159,10 @@ export function storedMultiaddr(text: string): Multiaddr {
 
 /**
  * The text `ma` is stored under, when that text reads back as the same multiaddr; undefined when it does not (a
- * DNS name holding a `/`, which a remote can send as bytes, prints as more components than it has).
+ * DNS name holding a `/`, which a remote can send as bytes, prints as more components than it has). `text` is
+ * `ma.toString()` when the caller read it already.
  */
-export function storableAddrText(ma: Multiaddr): string | undefined {
-  const text = ma.toString()
+export function storableAddrText(ma: Multiaddr, text: string = ma.toString()): string | undefined {
   if (typeof text !== 'string') return undefined
   if (ma instanceof StoredMultiaddr) return text
   // IP hosts, ports and value-less protocols print canonically; a DNS name is free text, checked on its own.

@@ -33,9 +33,10 @@ const SETTLE_MAX_MS = 2000
  * Waits until this process's other threads have gone quiet (less than a tenth of a core over 25 ms), at most 2 s:
  * V8 finishing the step before (optimizing compiles of what it ran, sweeping its garbage), LevelDB compacting
  * after an open. A short op timed right after another was charged for that work on two cores: a GC of 10k peers
- * (~15 ms) waited up to 12 ms for a core, its wall time 1.0-1.9x its CPU time; after a settle, its waits were 0 in
- * 14 of 15 runs. The Go program's timed calls start on a quiet runtime too (no JIT; its collector is done after
- * `runtime.GC()`). False when the threads were still busy at the limit (the op is timed anyway).
+ * (~15 ms) waited for a core 0-12.5 ms (median 4.1 in 15 runs), its wall time 1.0-1.9x its CPU time; after a
+ * settle, 7 of 15 runs did not wait at all and the rest 0.2-5.5 ms (V8 optimizing the GC's own code while it ran).
+ * The Go program's timed calls have no such leftovers (no JIT). False when the threads were still busy at the limit
+ * (the op is timed anyway).
  */
 export async function settle(): Promise<boolean> {
   const until = performance.now() + SETTLE_MAX_MS

@@ -4,6 +4,10 @@
 // every peer. No persistence, no checks of ids or addresses, no events, no limits: nothing a real store may skip,
 // so no store can be faster than this in the same runtime. Its ratios to go say which targets JavaScript itself
 // puts out of reach here.
+//
+// Given a journal, it is the floor of a store whose every call is durable when it returns (ours, with its journal):
+// each call appends the peer's changed record as one line (its text, no checksum) with one write(2), the least
+// such a store does in Node, which has no way to map a file into memory.
 import type { PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
@@ -17,12 +21,19 @@ interface FloorPeer {
   protocols: string[]
 }
 
+/** Where a durable floor appends each call's changed record (one write per call). */
+interface FloorJournal {
+  append(line: string): void
+}
+
 export class FloorPeerStore {
   readonly #peers = new Map<string, FloorPeer>()
   readonly #clock: () => number
+  readonly #journal: FloorJournal | undefined
 
-  constructor(clock: () => number) {
+  constructor(clock: () => number, journal?: FloorJournal) {
     this.#clock = clock
+    this.#journal = journal
   }
 
   #peer(id: PeerId): FloorPeer {
@@ -44,11 +55,17 @@ export class FloorPeerStore {
       if (had === undefined) peer.addrs.set(key, { multiaddr, expiresAt })
       else if (had.expiresAt < expiresAt) had.expiresAt = expiresAt
     }
+    if (this.#journal !== undefined) {
+      const record: Array<[string, number]> = []
+      for (const [key, a] of peer.addrs) record.push([key, a.expiresAt])
+      this.#journal.append(`${id.toString()}\taddrs\t${JSON.stringify(record)}\n`)
+    }
   }
 
   addProtocols(id: PeerId, protocols: string[]): void {
     const peer = this.#peer(id)
     for (const protocol of protocols) if (!peer.protocols.includes(protocol)) peer.protocols.push(protocol)
+    this.#journal?.append(`${id.toString()}\tprotos\t${JSON.stringify(peer.protocols)}\n`)
   }
 
   addrs(id: PeerId): Multiaddr[] {

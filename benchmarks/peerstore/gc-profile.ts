@@ -79,7 +79,7 @@ async function built(count: number, session?: Session) {
     })
   let store = await open()
   // The callers' objects are made first, outside the profile, as the scale benchmark makes them outside its timing.
-  const chunks = []
+  const chunks: Array<ReturnType<typeof chunk>> = []
   for (let from = 0; from < count; from += CHUNK) chunks.push(chunk(from, Math.min(from + CHUNK, count)))
   globalThis.gc?.()
   const insertAll = async () => {

@@ -112,6 +112,11 @@ function comparisons(config: ScaleConfig, withGo: boolean, withUpstream: boolean
         over: ['go', 'heapLivePerPeer']
       },
       { name: 'insert, floor / go', of: ['floor', 'insertNsPerPeer'], over: ['go', 'insertNsPerPeer'] },
+      {
+        name: 'insert, durable floor / go',
+        of: ['floor', 'insertDurableNsPerPeer'],
+        over: ['go', 'insertNsPerPeer']
+      },
       { name: 'get, floor / go', of: ['floor', 'getNsPerPeer'], over: ['go', 'getNsPerPeer'] },
       { name: 'GC of a full expiry, floor / go', of: ['floor', 'gcMs'], over: ['go', 'gcMs'] },
       {
@@ -123,6 +128,11 @@ function comparisons(config: ScaleConfig, withGo: boolean, withUpstream: boolean
   }
   out.push(
     { name: 'insert, ours / floor', of: ['ours', 'insertNsPerPeer'], over: ['floor', 'insertNsPerPeer'] },
+    {
+      name: 'insert, ours / durable floor',
+      of: ['ours', 'insertNsPerPeer'],
+      over: ['floor', 'insertDurableNsPerPeer']
+    },
     { name: 'get, ours / floor', of: ['ours', 'getNsPerPeer'], over: ['floor', 'getNsPerPeer'] },
     { name: 'GC of a full expiry, ours / floor', of: ['ours', 'gcMs'], over: ['floor', 'gcMs'] }
   )
@@ -343,6 +353,14 @@ function printSize(s: SizeSummary): void {
         us(m.ours?.insertNsPerPeer),
         us(m['ours-view']?.insertNsPerPeer),
         us(m.upstream?.insertNsPerPeer)
+      ],
+      [
+        'insert with a write(2) per call (the durable floor), us/peer (wall)',
+        undefined,
+        us(m.floor?.insertDurableNsPerPeer),
+        undefined,
+        undefined,
+        undefined
       ],
       [
         'insert, us/peer (thread CPU)',
@@ -573,6 +591,23 @@ function judge(
     target.detail +=
       `; the JS floor / go: ${floors.map(([n, r]) => `${n}: ${fmt(r) ?? '-'}`).join(', ')}` +
       (beyond ? ' (past the target: JavaScript alone misses it on this workload)' : '')
+  }
+  // A store whose calls are durable when they return (ours) has a floor of its own: the floor with a write per call.
+  const insertTarget = out['insert within 2x of go, every size']
+  if (insertTarget !== undefined && withGo) {
+    const durable = sizes.map(
+      (s) =>
+        [
+          s.peers,
+          s.ratios['insert, durable floor / go']?.median,
+          s.ratios['insert, ours / go']?.atMost
+        ] as const
+    )
+    const beyond = durable.some(([, r, atMost]) => r !== undefined && atMost !== undefined && r > atMost)
+    const figures = durable.map(([n, r]) => `${n}: ${fmt(r) ?? '-'}`).join(', ')
+    insertTarget.detail +=
+      `; the durable JS floor (a write(2) per call) / go: ${figures}` +
+      (beyond ? ' (past the target: no store whose calls are durable when they return meets it here)' : '')
   }
 
   // Superlinear: cost growth from 10 to 100 addresses per peer, and per-peer cost growth from the smallest size to

@@ -1,6 +1,7 @@
 // One subject of the scaling benchmark at one size, measured in its own process (scale.ts starts it): ours through
 // the core API, ours through the js-libp2p PeerStore view, or @libp2p/peer-store on datastore-level. It prints
 // one JSON line (`{"subject": ...}`) and exits.
+import { closeSync, openSync, writeSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -26,6 +27,9 @@ interface SubjectFigures {
   peers: number
   insertNsPerPeer: number
   insertCpuNsPerPeer: number
+  /** The floor's inserts again with a write(2) per call (floor.ts, `FloorJournal`): a durable store's least. */
+  insertDurableNsPerPeer?: number
+  insertDurableCpuNsPerPeer?: number
   getNsPerPeer: number
   getCpuNsPerPeer: number
   /** Heap per peer of the store that took the writes, once its writes reached LevelDB. */
@@ -309,10 +313,31 @@ async function floor(n: number): Promise<SubjectResult> {
   now += TWO_HOURS
   const gc = await watched(() => Promise.resolve(store.gc()))
   if (gc.value !== 4 * n) throw new Error(`floor GC removed ${gc.value} of ${4 * n} addrs`)
+  const durable = await durableInsert(n)
   return {
     ...common('floor', n, insert, get, live - base),
     gcMs: gc.ms,
-    gcCpuMs: gc.cpuMs
+    gcCpuMs: gc.cpuMs,
+    insertDurableNsPerPeer: perPeer(durable.ms, n),
+    insertDurableCpuNsPerPeer: perPeer(durable.cpuMs, n)
+  }
+}
+
+/** The floor's inserts into a fresh store whose every call appends its record to a file in the temp dir. */
+async function durableInsert(n: number): Promise<Spent> {
+  const dir = await tempDir()
+  const fd = openSync(join(dir, 'journal'), 'a')
+  try {
+    const store = new FloorPeerStore(Date.now, { append: (line) => writeSync(fd, line) })
+    const ADDRESS_TTL = 60 * 60_000
+    return await insertAll(n, (id, addrs) => {
+      store.addAddrs(id, addrs, ADDRESS_TTL)
+      store.addProtocols(id, PROTOCOLS)
+      return Promise.resolve()
+    })
+  } finally {
+    closeSync(fd)
+    await rm(dir, { recursive: true, force: true })
   }
 }
 

@@ -31,9 +31,14 @@ export function hasLiveAddr(entry: PeerEntry, now: number): boolean {
   return false
 }
 
+/** The rule above without its address check, for a caller that found no unexpired address already. */
+function agedOutIgnoringAddrs(entry: PeerEntry, now: number, maxPeerAge: number, isSelf: boolean): boolean {
+  return !isSelf && entry.pins.size === 0 && !keptByAge(entry, now, maxPeerAge)
+}
+
 /** The rule above; `isSelf` says whether the entry is the local peer. */
 export function agedOut(entry: PeerEntry, now: number, maxPeerAge: number, isSelf: boolean): boolean {
-  return !isSelf && entry.pins.size === 0 && !hasLiveAddr(entry, now) && !keptByAge(entry, now, maxPeerAge)
+  return agedOutIgnoringAddrs(entry, now, maxPeerAge, isSelf) && !hasLiveAddr(entry, now)
 }
 
 /**
@@ -115,7 +120,7 @@ export class PeerAgeing {
    * check already made)?
    */
   agedOutWithoutLiveAddrs(key: string, entry: PeerEntry, now: number): boolean {
-    return !this.#localPeers.has(key) && entry.pins.size === 0 && !keptByAge(entry, now, this.#maxPeerAge)
+    return agedOutIgnoringAddrs(entry, now, this.#maxPeerAge, this.#localPeers.has(key))
   }
 
   /** An entry holding nothing, not even a recent write time: it leaves the index. */

@@ -141,7 +141,7 @@ export class PeerIndex {
 
   /** Deletes `entry`, held under `key`, addresses and all (GC's removal of a whole peer). */
   remove(key: string, entry: PeerEntry): void {
-    this.#unconnected -= entry.addrs.expiringCount()
+    this.#uncount(entry.addrs)
     this.#entries.delete(key)
   }
 

@@ -96,7 +96,7 @@ function storable(ma: Multiaddr, text: string): AddrToStore {
   if (storableAddrText(ma, text) === undefined) {
     throw new PeerStoreError(
       'ERR_INVALID_MULTIADDR',
-      `the multiaddr ${JSON.stringify(String(text).slice(0, 200))} does not read back as itself from its text`
+      `the multiaddr ${JSON.stringify(text.slice(0, 200))} does not read back as itself from its text`
     )
   }
   return { ma, text }

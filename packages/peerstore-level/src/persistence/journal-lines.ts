@@ -78,11 +78,7 @@ const UNQUOTED = /^[ !#-\uffff]*$/
 
 /** A peer text that could break a line (a control character) or read as quoted is written as a JSON string. */
 export function keyField(key: string): string {
-  for (let i = 0; i < key.length; i++) {
-    const c = key.charCodeAt(i)
-    if (c < 0x20 || c === 0x22) return JSON.stringify(key)
-  }
-  return key
+  return UNQUOTED.test(key) ? key : JSON.stringify(key)
 }
 
 /** Lines of journal appends, encoded one record at a time into a buffer reused from append to append. */
@@ -159,10 +155,7 @@ export class JournalLines {
     if (this.#added >= this.#size) throw new RangeError(`an append of ${this.#size} records got more`)
     if (keys.length === 0) throw new RangeError('a removal line names at least one peer')
     const i = ++this.#added
-    // Peer texts are checked by a native scan each (peer ids never need quoting); joined in one call.
-    let plain = true
-    for (let k = 0; k < keys.length && plain; k++) plain = UNQUOTED.test(keys[k] as string)
-    const fields = plain ? keys.join('\t') : keys.map(keyField).join('\t')
+    const fields = keys.map(keyField).join('\t')
     this.#reserve(CHECKSUM_BYTES + 14 + this.#sizeField.length + REMOVED_KIND.length + 3 * fields.length)
     const bytes = this.#bytes
     const start = this.#length

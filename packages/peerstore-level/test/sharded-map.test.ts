@@ -2,15 +2,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { ShardedMap } from '../src/sharded-map.ts'
-import { seeded } from './fixtures/seeded.ts'
-
-const ALPHABET = '123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz'
-
-function keyOf(n: number): string {
-  let text = ''
-  for (let v = n; text.length < 8; v = Math.floor(v / 58)) text = ALPHABET[v % 58] + text
-  return `12D3KooW${text}`
-}
+import { peerTextOf as keyOf, seeded } from './fixtures/seeded.ts'
 
 describe('ShardedMap', () => {
   it('holds what a Map holds through random sets and deletes', () => {

@@ -108,25 +108,16 @@ export class JournalLines {
 
   /** Adds the next record of the append: a put of `value` (JSON text), or a delete when `value` is undefined. */
   add(kind: RecordKind, key: string, value: string | undefined): void {
-    if (this.#added >= this.#size) throw new RangeError(`an append of ${this.#size} records got more`)
-    const i = ++this.#added
     const sameKey = key === this.#lastKey
     const field = sameKey ? key : keyField(key)
-    // At most 3 UTF-8 bytes per UTF-16 unit (a surrogate pair: 4 bytes for 2 units); 10 digits, 3 separators.
-    const most =
-      CHECKSUM_BYTES +
-      14 +
-      this.#sizeField.length +
-      kind.length +
-      (sameKey ? this.#lastKeyEnd - this.#lastKeyStart : 3 * field.length) +
-      (value == null ? 0 : 1 + 3 * value.length)
-    this.#reserve(most)
-    const bytes = this.#bytes
     const start = this.#length
-    let at = writeDecimal(bytes, start + CHECKSUM_BYTES, i)
-    at = writeAscii(bytes, at, this.#sizeField)
-    at = writeAscii(bytes, at, kind)
-    bytes[at++] = TAB
+    // At most 3 UTF-8 bytes per UTF-16 unit (a surrogate pair: 4 bytes for 2 units).
+    let at = this.#head(
+      kind,
+      (sameKey ? this.#lastKeyEnd - this.#lastKeyStart : 3 * field.length) +
+        (value == null ? 0 : 1 + 3 * value.length)
+    )
+    const bytes = this.#bytes
     if (sameKey) {
       const from = this.#lastKeyStart
       const length = this.#lastKeyEnd - from
@@ -152,20 +143,29 @@ export class JournalLines {
    * than the rest of its run.
    */
   addRemoved(keys: readonly string[]): void {
-    if (this.#added >= this.#size) throw new RangeError(`an append of ${this.#size} records got more`)
     if (keys.length === 0) throw new RangeError('a removal line names at least one peer')
-    const i = ++this.#added
     const fields = keys.map(keyField).join('\t')
-    this.#reserve(CHECKSUM_BYTES + 14 + this.#sizeField.length + REMOVED_KIND.length + 3 * fields.length)
-    const bytes = this.#bytes
     const start = this.#length
-    let at = writeDecimal(bytes, start + CHECKSUM_BYTES, i)
-    at = writeAscii(bytes, at, this.#sizeField)
-    at = writeAscii(bytes, at, REMOVED_KIND)
-    bytes[at++] = TAB
-    at = writeText(bytes, at, fields)
-    this.#seal(start, at)
+    const body = this.#head(REMOVED_KIND, 3 * fields.length)
+    this.#seal(start, writeText(this.#bytes, body, fields))
     this.#lastKey = undefined
+  }
+
+  /**
+   * Starts the next line of the append: room for its head and `body` more bytes, then its head (the position in the
+   * append, the kind, a tab; the checksum goes in front at `#seal`). Returns where the body starts.
+   */
+  #head(kind: string, body: number): number {
+    if (this.#added >= this.#size) throw new RangeError(`an append of ${this.#size} records got more`)
+    const i = ++this.#added
+    // 10 digits and 3 separators at most besides the size field and kind.
+    this.#reserve(CHECKSUM_BYTES + 14 + this.#sizeField.length + kind.length + body)
+    const bytes = this.#bytes
+    let at = writeDecimal(bytes, this.#length + CHECKSUM_BYTES, i)
+    at = writeAscii(bytes, at, this.#sizeField)
+    at = writeAscii(bytes, at, kind)
+    bytes[at++] = TAB
+    return at
   }
 
   /** Ends the line that starts at `start` and runs to `at`: its newline, and its checksum in front. */

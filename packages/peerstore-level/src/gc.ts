@@ -11,6 +11,7 @@
 // run: memory between runs is bounded by the addresses live after a run, plus that many.
 
 import { forgetRecordWithoutAddrs } from './books/addr-book.ts'
+import type { MapWalk } from './ordered-sharded-map.ts'
 import type { PeerAgeing } from './peer-age.ts'
 import { type PeerIndex, presentMask } from './peer-index.ts'
 import {
@@ -161,9 +162,10 @@ export class GarbageCollector {
       durationMs: 0
     }
     const held = index.unconnected
-    // The index's own iterator, not a copy of its keys (a copy of a million keys was itself a long block). It
-    // outlives deletes, and peers added between slices come last. Each slice reads the clock once.
-    const entries = index.entries()
+    // The index's own walk, not a copy of its keys (a copy of a million keys was itself a long block). It outlives
+    // deletes, peers added between slices come last, and it removes the peer it stands on without a lookup. Each
+    // slice reads the clock once.
+    const walk = index.walk()
     let done = false
     while (!done) {
       const sliceStart = performance.now()
@@ -172,12 +174,11 @@ export class GarbageCollector {
       let changed = 0
       let removed: Removed = { keys: [], masks: [] }
       for (let n = 1; ; n++) {
-        const next = entries.next()
-        if (next.done === true) {
+        if (!walk.next()) {
           done = true
           break
         }
-        if (this.#collectPeer(next.value[0], next.value[1], now, stats, removed)) changed++
+        if (this.#collectPeer(walk, now, stats, removed)) changed++
         if ((n & 31) !== 0) continue
         // Removed peers are journaled as they gather, so the journal's encoding counts towards the slice's time
         // (journaled after the scan, a slice that removed every peer it scanned ran twice its time).
@@ -208,8 +209,10 @@ export class GarbageCollector {
   }
 
   /** Collects one peer; true when it changed. A peer it removes goes on `removed` with the records to delete. */
-  #collectPeer(key: string, entry: PeerEntry, now: number, stats: GcStats, removed: Removed): boolean {
+  #collectPeer(walk: MapWalk<PeerEntry>, now: number, stats: GcStats, removed: Removed): boolean {
     const { index, writes, ageing, removeBarePeers } = this.#init
+    const key = walk.key
+    const entry = walk.value
     stats.peersScanned++
     if (entry.pins.size > 0) return false
     const addrs = entry.addrs
@@ -222,7 +225,7 @@ export class GarbageCollector {
       if (entry.tags.size > 0)
         for (const t of entry.tags.values()) if (now >= t.expiresAt) stats.tagsRemoved++
       stats.peersRemoved++
-      this.#remove(key, entry, presentMask(entry), removed)
+      this.#remove(walk, presentMask(entry), removed)
       return true
     }
     const addrsChanged = live < size
@@ -250,7 +253,7 @@ export class GarbageCollector {
     // just emptied.
     if (ageing.droppable(entry, now)) {
       const emptied = (addrsChanged ? RECORD_KIND_BIT.addrs : 0) | (tagsChanged ? RECORD_KIND_BIT.tags : 0)
-      this.#remove(key, entry, presentMask(entry) | emptied, removed)
+      this.#remove(walk, presentMask(entry) | emptied, removed)
       return true
     }
     if (!addrsChanged && !tagsChanged) return false
@@ -259,11 +262,11 @@ export class GarbageCollector {
   }
 
   /** Takes a peer out of the index; the records of `mask` are deleted (journaled with the slice's removals). */
-  #remove(key: string, entry: PeerEntry, mask: number, removed: Removed): void {
+  #remove(walk: MapWalk<PeerEntry>, mask: number, removed: Removed): void {
     if (mask !== 0) {
-      removed.keys.push(key)
+      removed.keys.push(walk.key)
       removed.masks.push(mask)
     }
-    this.#init.index.remove(key, entry)
+    this.#init.index.removeAt(walk)
   }
 }

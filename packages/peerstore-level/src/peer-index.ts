@@ -11,7 +11,7 @@ import type { AddrList } from './addr-list.ts'
 import { neverExpires } from './constants.ts'
 import { PeerStoreError } from './errors.ts'
 import type { Expiring } from './expiry.ts'
-import { OrderedShardedMap } from './ordered-sharded-map.ts'
+import { type MapWalk, OrderedShardedMap } from './ordered-sharded-map.ts'
 import { compactPeerIdOf, storableKey } from './persistence/peer-key.ts'
 import { kindsOf, newEntry, type PeerEntry, RECORD_KIND_BIT, type RecordKind } from './types.ts'
 
@@ -139,10 +139,15 @@ export class PeerIndex {
     this.#entries.delete(key)
   }
 
-  /** Deletes `entry`, held under `key`, addresses and all (GC's removal of a whole peer). */
-  remove(key: string, entry: PeerEntry): void {
-    this.#uncount(entry.addrs)
-    this.#entries.delete(key)
+  /** A walk over every entry in order that can remove the one it stands on (`removeAt`): GC's scan. */
+  walk(): MapWalk<PeerEntry> {
+    return this.#entries.walk()
+  }
+
+  /** Removes the entry `walk` stands on, addresses and all (GC's removal of a whole peer). */
+  removeAt(walk: MapWalk<PeerEntry>): void {
+    this.#uncount(walk.value.addrs)
+    walk.remove()
   }
 
   keys(): IterableIterator<string> {

@@ -66,4 +66,76 @@ describe('OrderedShardedMap', () => {
     ordered.set(keyOf(2), 2)
     assert.deepEqual([...it], [keyOf(1), keyOf(2)])
   })
+
+  it('a walk that removes entries as it goes leaves what a Map left by deletes, through sets and deletes between steps', () => {
+    for (let seed = 1; seed <= 30; seed++) {
+      const next = seeded(100 + seed)
+      const ordered = new OrderedShardedMap<number>()
+      const reference = new Map<string, number>()
+      const keys = 40 + Math.floor(next() * 400)
+      for (let i = 0; i < keys; i++) {
+        ordered.set(keyOf(i), i)
+        reference.set(keyOf(i), i)
+      }
+      const walk = ordered.walk()
+      const iterator = reference.entries()
+      for (let op = 0; ; op++) {
+        const r = next()
+        if (r < 0.15) {
+          // A write between steps (GC yields between slices): a key held, removed by the walk, or new.
+          const key = keyOf(Math.floor(next() * keys * 1.2))
+          if (next() < 0.5) assert.equal(ordered.delete(key), reference.delete(key), `seed ${seed}, op ${op}`)
+          else {
+            ordered.set(key, -op)
+            reference.set(key, -op)
+          }
+          assert.equal(ordered.size, reference.size)
+          continue
+        }
+        const step = iterator.next()
+        assert.equal(walk.next(), step.done !== true, `seed ${seed}, op ${op}: the walk's step`)
+        if (step.done === true) break
+        assert.equal(walk.key, step.value[0])
+        assert.equal(walk.value, step.value[1])
+        if (next() < 0.7) {
+          walk.remove()
+          reference.delete(step.value[0])
+          assert.equal(ordered.has(step.value[0]), false)
+          assert.equal(ordered.get(step.value[0]), undefined)
+        }
+        assert.equal(ordered.size, reference.size)
+      }
+      assert.equal(walk.next(), false, 'a walk at its end stays there')
+      assert.deepEqual([...ordered], [...reference], `seed ${seed}: what the walk left`)
+      for (let i = 0; i < keys * 1.2; i++) {
+        assert.equal(ordered.has(keyOf(i)), reference.has(keyOf(i)))
+        assert.equal(ordered.get(keyOf(i)), reference.get(keyOf(i)))
+      }
+      // Keys the walk removed can be added again, and deleted, as a Map's.
+      for (let i = 0; i < keys; i += 3) {
+        ordered.set(keyOf(i), i)
+        reference.set(keyOf(i), i)
+      }
+      for (let i = 0; i < keys; i += 5) assert.equal(ordered.delete(keyOf(i)), reference.delete(keyOf(i)))
+      assert.deepEqual([...ordered], [...reference], `seed ${seed}: after the walk`)
+      assert.equal(ordered.size, reference.size)
+    }
+  })
+
+  it('removed entries leave the shards once the walk ends, or at the next walk’s end when it stopped early', () => {
+    const ordered = new OrderedShardedMap<number>()
+    for (let i = 0; i < 1000; i++) ordered.set(keyOf(i), i)
+    const stopped = ordered.walk()
+    for (let i = 0; i < 600 && stopped.next(); i++) stopped.remove()
+    assert.equal(ordered.size, 400)
+    assert.equal(ordered.tombstones, 600)
+    const full = ordered.walk()
+    while (full.next()) if (full.value % 2 === 0) full.remove()
+    assert.equal(ordered.tombstones, 0)
+    assert.equal(ordered.size, 200)
+    assert.deepEqual(
+      [...ordered.keys()],
+      Array.from({ length: 200 }, (_, i) => keyOf(601 + 2 * i))
+    )
+  })
 })

@@ -167,13 +167,14 @@ export class GarbageCollector {
     // slice reads the clock once.
     const walk = index.walk()
     let done = false
-    while (!done) {
+    let purged = false
+    while (!purged) {
       const sliceStart = performance.now()
       const now = this.#init.now()
       stats.slices++
       let changed = 0
       let removed: Removed = { keys: [], masks: [] }
-      for (let n = 1; ; n++) {
+      for (let n = 1; !done; n++) {
         if (!walk.next()) {
           done = true
           break
@@ -190,6 +191,9 @@ export class GarbageCollector {
         if (changed >= GC_MAX_CHANGED || performance.now() - sliceStart >= sliceMs) break
       }
       writes.journalRemoved(removed.keys, removed.masks)
+      // Once the scan is over, the index drops the peers it removed from its lookup tables, in what is left of this
+      // slice and in slices of their own (a full expiry empties every table, dropped whole at once).
+      if (done) purged = index.purgeRemoved(sliceStart + sliceMs)
       stats.longestSliceMs = Math.max(stats.longestSliceMs, performance.now() - sliceStart)
       // With a journal, LevelDB takes the run's changes in the background, in batches of their own turns, from the
       // end of the run (or once many are marked), not between its slices. The peers it removed are journaled (see
@@ -197,7 +201,7 @@ export class GarbageCollector {
       // land leaves them for the next GC, and a later write of such a peer journals its whole record. Without a
       // journal, the next slice waits for LevelDB.
       await writes.settleMarked(done ? 0 : GC_WRITE_BEHIND)
-      if (done) break
+      if (purged) break
       await yieldToLoop()
       if (isClosed()) break
     }

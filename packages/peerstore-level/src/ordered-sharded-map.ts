@@ -12,8 +12,9 @@
 // new empty one follows): an entry deleted while it was the last one still leads to what is added after it.
 //
 // A walk (GC's) removes the entry it stands on without looking its key up: the link leaves the order at once and
-// stays in its shard as a tombstone (reads skip it) until a walk ends, when every shard's tombstones are purged
-// (a shard left with none live is dropped whole). A walk that stops early leaves them to the next walk.
+// stays in its shard as a tombstone (reads skip it; a set of its key replaces it) until `purgeTombstones`, which
+// the walker calls once the walk is over, in steps bounded by a deadline: a shard left with none live is dropped
+// whole, another is swept of its tombstones (a sweep of every shard of a million peers in one call blocked 131 ms).
 
 import { SHARDS, shardOf } from './sharded-map.ts'
 
@@ -33,8 +34,11 @@ function emptyLink<V>(prev: Link<V> | undefined): Link<V> {
 
 export class OrderedShardedMap<V> {
   readonly #shards: Array<Map<string, Link<V>>> = Array.from({ length: SHARDS }, () => new Map())
-  /** Per shard: links a walk removed that its shard still holds (tombstones), purged when the walk ends. */
+  /** Per shard: links a walk removed that its shard still holds (tombstones), until `purgeTombstones`. */
   readonly #dead = new Array<number>(SHARDS).fill(0)
+  /** Where `purgeTombstones` stopped: the shard, and the sweep of it under way. */
+  #purgeShard = 0
+  #purgeSweep: Iterator<[string, Link<V>]> | undefined
   /** The first link (the empty end link when the map is empty). */
   #first: Link<V>
   /** The empty link at the end, which the next new key fills. */
@@ -50,7 +54,7 @@ export class OrderedShardedMap<V> {
     return this.#size
   }
 
-  /** Entries a walk removed that the shards still hold (until a walk ends). */
+  /** Entries a walk removed that the shards still hold (until `purgeTombstones`). */
   get tombstones(): number {
     let n = 0
     for (const dead of this.#dead) n += dead
@@ -118,30 +122,53 @@ export class OrderedShardedMap<V> {
 
   /**
    * A walk over the entries in order that can remove the one it stands on without looking its key up: the link
-   * stays in its shard as a tombstone until the walk ends (GC removes every peer of a full expiry; a Map delete per
-   * peer was a third of its time).
+   * stays in its shard as a tombstone until `purgeTombstones` (GC removes every peer of a full expiry; a Map lookup
+   * and delete per peer was a third of its time).
    */
   walk(): MapWalk<V> {
-    return new MapWalk(
-      this.#firstLink,
-      (link) => {
-        this.#unlink(link)
-        this.#dead[shardOf(link.key)]!++
-      },
-      () => this.#purge()
-    )
+    return new MapWalk(this.#firstLink, (link) => {
+      this.#unlink(link)
+      this.#dead[shardOf(link.key)]!++
+    })
   }
 
-  /** Drops the tombstones: a shard left with none live is replaced, else its dead keys are deleted. */
-  #purge(): void {
-    for (let s = 0; s < SHARDS; s++) {
-      const dead = this.#dead[s]!
-      if (dead === 0) continue
+  /**
+   * Drops the tombstones walks left, until `performance.now()` reaches `deadline` (read every 256 entries swept);
+   * true once every shard has been seen (a tombstone a walk leaves behind a sweep under way waits for the next call
+   * that returns true). A shard left with none live is dropped whole, without a sweep.
+   */
+  purgeTombstones(deadline: number): boolean {
+    let swept = 0
+    while (this.#purgeShard < SHARDS) {
+      const s = this.#purgeShard
       const shard = this.#shards[s]!
-      if (dead === shard.size) this.#shards[s] = new Map()
-      else for (const [key, link] of shard) if (!link.live) shard.delete(key)
-      this.#dead[s] = 0
+      if (this.#purgeSweep === undefined) {
+        const dead = this.#dead[s]!
+        if (dead === 0 || dead === shard.size) {
+          if (dead !== 0) this.#shards[s] = new Map()
+          this.#dead[s] = 0
+          this.#purgeShard++
+          continue
+        }
+        this.#purgeSweep = shard.entries()
+      }
+      for (;;) {
+        const step = this.#purgeSweep.next()
+        if (step.done === true) {
+          this.#purgeSweep = undefined
+          this.#purgeShard++
+          break
+        }
+        const [key, link] = step.value
+        if (!link.live) {
+          shard.delete(key)
+          this.#dead[s]!--
+        }
+        if ((++swept & 255) === 0 && performance.now() >= deadline) return false
+      }
     }
+    this.#purgeShard = 0
+    return true
   }
 
   readonly #firstLink = (): Link<V> => this.#first
@@ -202,15 +229,13 @@ export class MapWalk<V> {
   #done = false
   readonly #first: () => Link<V> | undefined
   readonly #remove: (link: Link<V>) => void
-  readonly #end: () => void
 
-  constructor(first: () => Link<V> | undefined, remove: (link: Link<V>) => void, end: () => void) {
+  constructor(first: () => Link<V> | undefined, remove: (link: Link<V>) => void) {
     this.#first = first
     this.#remove = remove
-    this.#end = end
   }
 
-  /** Steps to the next entry; false at the end (the map's tombstones are purged then). */
+  /** Steps to the next entry; false at the end. */
   next(): boolean {
     if (this.#done) return false
     let link = this.#started ? this.#at?.next : this.#first()
@@ -219,7 +244,6 @@ export class MapWalk<V> {
     this.#at = link
     if (link === undefined) {
       this.#done = true
-      this.#end()
       return false
     }
     return true

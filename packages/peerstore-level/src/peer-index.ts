@@ -144,6 +144,14 @@ export class PeerIndex {
     return this.#entries.walk()
   }
 
+  /**
+   * Drops from the lookup tables the entries walks removed, until `performance.now()` reaches `deadline`; true once
+   * done (`OrderedShardedMap.purgeTombstones`). GC calls it after its scan, in slices.
+   */
+  purgeRemoved(deadline: number): boolean {
+    return this.#entries.purgeTombstones(deadline)
+  }
+
   /** Removes the entry `walk` stands on, addresses and all (GC's removal of a whole peer). */
   removeAt(walk: MapWalk<PeerEntry>): void {
     this.#uncount(walk.value.addrs)

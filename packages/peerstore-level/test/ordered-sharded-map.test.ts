@@ -107,6 +107,20 @@ describe('OrderedShardedMap', () => {
       }
       assert.equal(walk.next(), false, 'a walk at its end stays there')
       assert.deepEqual([...ordered], [...reference], `seed ${seed}: what the walk left`)
+      // The purge in steps as short as can be, with writes between them (GC yields between its slices).
+      let steps = 0
+      while (!ordered.purgeTombstones(Number.NEGATIVE_INFINITY)) {
+        steps++
+        const key = keyOf(Math.floor(next() * keys * 1.2))
+        if (next() < 0.5)
+          assert.equal(ordered.delete(key), reference.delete(key), `seed ${seed}, purge ${steps}`)
+        else {
+          ordered.set(key, 1e6 + steps)
+          reference.set(key, 1e6 + steps)
+        }
+      }
+      assert.equal(ordered.tombstones, 0, `seed ${seed}: every tombstone purged`)
+      assert.deepEqual([...ordered], [...reference], `seed ${seed}: what the purge left`)
       for (let i = 0; i < keys * 1.2; i++) {
         assert.equal(ordered.has(keyOf(i)), reference.has(keyOf(i)))
         assert.equal(ordered.get(keyOf(i)), reference.get(keyOf(i)))
@@ -122,20 +136,29 @@ describe('OrderedShardedMap', () => {
     }
   })
 
-  it('removed entries leave the shards once the walk ends, or at the next walk’s end when it stopped early', () => {
+  it('a purge drops the tombstones in steps bounded by its deadline, and a table left empty at once', () => {
     const ordered = new OrderedShardedMap<number>()
-    for (let i = 0; i < 1000; i++) ordered.set(keyOf(i), i)
-    const stopped = ordered.walk()
-    for (let i = 0; i < 600 && stopped.next(); i++) stopped.remove()
-    assert.equal(ordered.size, 400)
-    assert.equal(ordered.tombstones, 600)
-    const full = ordered.walk()
-    while (full.next()) if (full.value % 2 === 0) full.remove()
+    for (let i = 0; i < 20_000; i++) ordered.set(keyOf(i), i)
+    // One peer in a hundred removed: every table keeps live entries, so each is swept.
+    const some = ordered.walk()
+    while (some.next()) if (some.value % 100 === 0) some.remove()
+    assert.equal(ordered.tombstones, 200)
+    assert.equal(ordered.size, 19_800)
+    let calls = 1
+    while (!ordered.purgeTombstones(Number.NEGATIVE_INFINITY)) calls++
+    // A deadline already past stops a sweep every 256 entries: the 20,000 entries (less those of a table holding no
+    // tombstone, which is not swept) take dozens of calls, not one.
+    assert.ok(calls >= 40, `swept in ${calls} calls`)
     assert.equal(ordered.tombstones, 0)
-    assert.equal(ordered.size, 200)
-    assert.deepEqual(
-      [...ordered.keys()],
-      Array.from({ length: 200 }, (_, i) => keyOf(601 + 2 * i))
-    )
+    assert.equal(ordered.has(keyOf(100)), false)
+    assert.equal(ordered.get(keyOf(101)), 101)
+    // Every peer removed: each table is dropped whole, in one call whatever the deadline.
+    const all = ordered.walk()
+    while (all.next()) all.remove()
+    assert.equal(ordered.tombstones, 19_800)
+    assert.equal(ordered.purgeTombstones(Number.NEGATIVE_INFINITY), true)
+    assert.equal(ordered.tombstones, 0)
+    assert.equal(ordered.size, 0)
+    assert.deepEqual([...ordered], [])
   })
 })

@@ -190,6 +190,13 @@ export class OrderedShardedMap<V> {
   }
 }
 
+/** `link`, or the first live link after it: a deleted link still leads on to what followed it. */
+function liveFrom<V>(link: Link<V> | undefined): Link<V> | undefined {
+  let at = link
+  while (at !== undefined && !at.live) at = at.next
+  return at
+}
+
 /**
  * Walks the links from the map's first at its first step, skipping deleted ones (reached from an entry deleted
  * after it was visited).
@@ -206,9 +213,8 @@ class LinkIterator<V, T> implements IterableIterator<T> {
   }
 
   next(): IteratorResult<T> {
-    let link = this.#started ? this.#at?.next : this.#first()
+    const link = liveFrom(this.#started ? this.#at?.next : this.#first())
     this.#started = true
-    while (link !== undefined && !link.live) link = link.next
     if (link === undefined) {
       this.#at = undefined
       return { done: true, value: undefined }
@@ -226,7 +232,6 @@ class LinkIterator<V, T> implements IterableIterator<T> {
 export class MapWalk<V> {
   #at: Link<V> | undefined
   #started = false
-  #done = false
   readonly #first: () => Link<V> | undefined
   readonly #remove: (link: Link<V>) => void
 
@@ -237,16 +242,10 @@ export class MapWalk<V> {
 
   /** Steps to the next entry; false at the end. */
   next(): boolean {
-    if (this.#done) return false
-    let link = this.#started ? this.#at?.next : this.#first()
+    const link = liveFrom(this.#started ? this.#at?.next : this.#first())
     this.#started = true
-    while (link !== undefined && !link.live) link = link.next
     this.#at = link
-    if (link === undefined) {
-      this.#done = true
-      return false
-    }
-    return true
+    return link !== undefined
   }
 
   get key(): string {

@@ -297,17 +297,24 @@ async function upstream(n: number): Promise<SubjectResult> {
   return result
 }
 
+/** go's AddressTTL, the TTL the floor's inserts use. */
+const FLOOR_ADDRESS_TTL = 60 * 60_000
+
+/** The workload's inserts into a floor store, timed as ours are (two calls per peer). */
+function floorInserts(store: FloorPeerStore, n: number): Promise<Spent> {
+  return insertAll(n, (id, addrs) => {
+    store.addAddrs(id, addrs, FLOOR_ADDRESS_TTL)
+    store.addProtocols(id, PROTOCOLS)
+    return Promise.resolve()
+  })
+}
+
 /** The floor (floor.ts): go's calls on a bare Map store; insert, get and GC, timed as ours are. */
 async function floor(n: number): Promise<SubjectResult> {
   let now = Date.now()
   const base = heapUsed()
   const store = new FloorPeerStore(() => now)
-  const ADDRESS_TTL = 60 * 60_000 // go's AddressTTL
-  const insert = await insertAll(n, (id, addrs) => {
-    store.addAddrs(id, addrs, ADDRESS_TTL)
-    store.addProtocols(id, PROTOCOLS)
-    return Promise.resolve()
-  })
+  const insert = await floorInserts(store, n)
   const live = heapUsed()
   const get = await getAll(n, (id) => store.addrs(id).length + store.getProtocols(id).length)
   now += TWO_HOURS
@@ -328,13 +335,7 @@ async function durableInsert(n: number): Promise<Spent> {
   const dir = await tempDir()
   const fd = openSync(join(dir, 'journal'), 'a')
   try {
-    const store = new FloorPeerStore(Date.now, { append: (line) => writeSync(fd, line) })
-    const ADDRESS_TTL = 60 * 60_000
-    return await insertAll(n, (id, addrs) => {
-      store.addAddrs(id, addrs, ADDRESS_TTL)
-      store.addProtocols(id, PROTOCOLS)
-      return Promise.resolve()
-    })
+    return await floorInserts(new FloorPeerStore(Date.now, { append: (line) => writeSync(fd, line) }), n)
   } finally {
     closeSync(fd)
     await rm(dir, { recursive: true, force: true })
